@@ -1,0 +1,33 @@
+import { assertLsFormat, ls } from '../../commands/ls.js';
+import { markdownTable, out, printJson, printLine, stateColor, table } from '../output.js';
+import { common, type CliOptions } from '../run.js';
+
+export default async function main(_args: unknown[], options: CliOptions) {
+  const format = assertLsFormat(options.format as string | undefined);
+  const rows = await ls({ ...common(options), all: options.all === true });
+  if (options.json) return printJson(rows);
+  const all = options.all === true;
+  const name = (r: (typeof rows)[number]) => (r.kind === 'alias' ? `${r.service} (alias)` : r.service);
+  if (format === 'markdown') {
+    printLine(markdownTable(['Service', 'Port', 'URL'], rows.map((r) => [name(r), String(r.port), r.url])));
+    return;
+  }
+  if (rows.length === 0) {
+    printLine(out.dim(all ? 'no reservations on this machine' : 'no services'));
+    return;
+  }
+  const header = [...(all ? ['PROJECT'] : []), 'SERVICE', 'PORT', 'URL', 'STATE', 'PID'];
+  printLine(
+    table(
+      header,
+      rows.map((r) => [
+        ...(all ? [r.kind === 'alias' ? out.dim('alias') : r.label ? `${r.project} (${r.label})` : r.project] : []),
+        name(r),
+        String(r.port),
+        out.cyan(r.url),
+        stateColor(r.state),
+        r.pid === null ? out.dim('-') : String(r.pid),
+      ]),
+    ),
+  );
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { cac } from 'cac';
+import { run, type CliOptions } from './run.js';
+
+/**
+ * The `portbroker` binary: declares commands and flags, then hands each command to its module in
+ * ./commands, loaded only when that command runs (start-up time matters: `portbroker port web` is run inside
+ * scripts, often many times).
+ */
+
+const cli = cac('portbroker');
+
+cli
+  .option('--config <file>', 'Use this config file instead of searching from the current folder up')
+  .option('--cwd <dir>', 'Run as if started in <dir>')
+  .option('--json', 'Print JSON (read commands)')
+  .option('--proxy-port <port>', 'Port of the shared proxy (default 7355; PORTBROKER_PROXY_PORT)');
+
+cli
+  .command('up [...services]', 'Start the services (all by default, plus what they depend on), behind the proxy')
+  .option('--https', 'Serve the proxy over TLS with a local CA (PORTBROKER_HTTPS=1)')
+  .option('--abort-on-fail', 'Stop everything when one service fails to start')
+  .option('--timestamps', 'Prefix output lines with the time')
+  .option('--lan', 'Let the proxy listen on every interface (reachable from the network)')
+  .example('portbroker up')
+  .example('portbroker up api   # api and what it depends on')
+  .action((services: string[], options: CliOptions) => run('up', [services], options));
+
+cli
+  .command('run <name>', 'Run one command with a reserved port and a URL, without a config file')
+  .usage('run <name> [--port N] -- <command…>')
+  .option('--port <port>', 'Pin the port instead of letting the allocator choose')
+  .option('--https', 'Serve the proxy over TLS with a local CA')
+  .example('portbroker run files -- python3 -m http.server {port}')
+  .example('portbroker run docs -- npx serve -l {port}')
+  .action((name: string, options: CliOptions) => run('run', [name], options));
+
+cli
+  .command('port <service>', "Print the service's port, reserving it if new (the same number every time)")
+  .example('portbroker port web')
+  .example('curl localhost:$(portbroker port api)/health')
+  .action((service: string, options: CliOptions) => run('port', [service], options));
+
+cli
+  .command('url <service>', "Print the service's URL")
+  .example('open "$(portbroker url web)"')
+  .action((service: string, options: CliOptions) => run('url', [service], options));
+
+cli
+  .command('env [service]', 'Print the environment a service gets (without one: every S_PORT and S_URL)')
+  .option('--format <format>', 'dotenv, shell or json', { default: 'dotenv' })
+  .example('portbroker env web --format shell')
+  .example('eval "$(portbroker env --format shell)"')
+  .action((service: string | undefined, options: CliOptions) => run('env', [service], options));
+
+cli
+  .command('ls', "List this project's services: port, URL, state, pid")
+  .alias('list')
+  .option('--all', 'Every project on this machine, and the aliases')
+  .option('--format <format>', 'table, or markdown for a ports table to paste into your docs')
+  .example('portbroker ls --all')
+  .example('portbroker ls --format markdown >> docs/ports.md')
+  .action((options: CliOptions) => run('ls', [], options));
+
+cli
+  .command('who <port>', 'Which process listens on a port, and which reservation it belongs to')
+  .example('portbroker who 62893')
+  .action((port: string, options: CliOptions) => run('who', [port], options));
+
+cli
+  .command('doctor', 'Check the proxy port, *.localhost, loopback, stale reservations, orphans, exposed services')
+  .example('portbroker doctor')
+  .action((options: CliOptions) => run('doctor', [], options));
+
+cli
+  .command('release [...services]', "Drop reservations (this checkout's named services, or all of them)")
+  .option('--stale', 'Drop reservations of checkouts that are gone and of services no longer in the config')
+  .option('--all', 'Drop every reservation of every project')
+  .example('portbroker release web')
+  .example('portbroker release --stale')
+  .action((services: string[], options: CliOptions) => run('release', [services], options));
+
+cli
+  .command('proxy <action>', 'The shared proxy on its own: start, stop or status')
+  .option('--https', 'Serve TLS with a local CA')
+  .option('--lan', 'Listen on every interface (reachable from the network)')
+  .option('--foreground', 'Run the proxy in this process instead of as a daemon')
+  .example('portbroker proxy status --json')
+  .action((action: string, options: CliOptions) => run('proxy', [action], options));
+
+cli
+  .command('alias <name> [port]', 'Route <name>.localhost to a port portbroker does not start (a container, a server run by hand)')
+  .option('--remove', 'Remove the alias')
+  .example('portbroker alias docker-api 8081')
+  .example('portbroker alias docker-api --remove')
+  .action((name: string, port: string | undefined, options: CliOptions) => run('alias', [name, port], options));
+
+cli
+  .command('init', "Write a starting portbroker.config.ts from the workspace's packages and their dev scripts")
+  .example('portbroker init')
+  .action((options: CliOptions) => run('init', [], options));
+
+cli.help();
+cli.version(packageVersion());
+
+await main();
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = cli.parse(process.argv, { run: false });
+  } catch (error) {
+    usageFailure((error as Error).message);
+    return;
+  }
+  if (parsed.options.help || parsed.options.version) return;
+  if (!cli.matchedCommand) {
+    const [word] = parsed.args;
+    if (word === undefined) {
+      cli.outputHelp();
+      return;
+    }
+    usageFailure(`unknown command "${word}"`);
+    return;
+  }
+  try {
+    await cli.runMatchedCommand();
+  } catch (error) {
+    if ((error as Error).name === 'CACError') usageFailure((error as Error).message);
+    else throw error;
+  }
+}
+
+function usageFailure(message: string): void {
+  process.stderr.write(`portbroker: ${message.replace(/`/g, '"')}\nRun \`portbroker --help\` for the commands and their flags.\n`);
+  process.exitCode = 2;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,41 @@
+import { PortbrokerError } from '../errors.js';
+import { err } from './output.js';
+
+/** Options as cac hands them over: global flags plus the command's own, camel-cased. */
+export interface CliOptions {
+  config?: string;
+  cwd?: string;
+  json?: boolean;
+  proxyPort?: string | number;
+  '--'?: string[];
+  [flag: string]: unknown;
+}
+
+/** A command module's entry: prints its result and returns the exit status (0 when omitted). */
+export type CommandMain = (args: unknown[], options: CliOptions) => Promise<number | void>;
+
+/** Loads one command's module, runs it, and turns what it throws into one line and an exit status. */
+export async function run(name: string, args: unknown[], options: CliOptions): Promise<void> {
+  try {
+    const mod = (await import(`./commands/${name}.js`)) as { default: CommandMain };
+    const status = await mod.default(args, options);
+    if (typeof status === 'number' && status !== 0) process.exitCode = status;
+  } catch (error) {
+    process.exitCode = report(error);
+  }
+}
+
+export function report(error: unknown): number {
+  if (error instanceof PortbrokerError) {
+    process.stderr.write(`${err.red('portbroker:')} ${error.message}\n`);
+    for (const line of error.details) process.stderr.write(`  ${line}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`${err.red('portbroker: unexpected error:')} ${(error as Error)?.stack ?? String(error)}\n`);
+  return 1;
+}
+
+/** The options every command passes on to the library. */
+export function common(options: CliOptions) {
+  return { cwd: options.cwd, config: options.config, proxyPort: options.proxyPort };
+}

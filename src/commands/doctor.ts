@@ -1,0 +1,204 @@
+import { lookup } from 'node:dns/promises';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { findConfig } from '../config/load.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
+import type { ProjectConfig } from '../config/project-config.js';
+import { ephemeralRange } from '../platform/ephemeral.js';
+import { statePaths } from '../platform/paths.js';
+import { isAlive } from '../platform/proc.js';
+import { describeListeners, findListeners } from '../platform/sockets.js';
+import { readRegistry, type RegistryData } from '../ports/registry.js';
+import { runningProxy } from '../proxy/state.js';
+import type { CommonOptions } from '../project/open.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  id: string;
+  status: CheckStatus;
+  message: string;
+  /** What to do about it, when not ok. */
+  fix?: string;
+}
+
+/** Every check of the machine and of this project; each ok, warn or fail, with a fix. */
+export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
+  const env = options.env ?? process.env;
+  let settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
+  let config: ProjectConfig | undefined;
+  const checks: Check[] = [];
+  try {
+    config = await findConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(settings.home).configCache });
+    if (config) settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
+    checks.push(
+      config
+        ? { id: 'config', status: 'ok', message: `config ${config.file} loads (${Object.keys(config.services).length} services)` }
+        : { id: 'config', status: 'warn', message: 'no portbroker config in this folder or above it', fix: 'create one with `portbroker init`' },
+    );
+  } catch (error) {
+    checks.push({ id: 'config', status: 'fail', message: (error as Error).message, fix: 'fix the config file as the message says' });
+  }
+  const data = readRegistry(settings.home, options);
+  checks.push(stateFolder(settings));
+  checks.push(proxyPort(settings));
+  checks.push(await localhostResolves());
+  checks.push(await loopback('127.0.0.1'), await loopback('::1'));
+  checks.push(rangeOverlap(settings));
+  checks.push(staleReservations(data, config));
+  checks.push(orphans(data));
+  if (config) checks.push(exposedServices(data, config));
+  return checks;
+}
+
+function stateFolder(settings: Settings): Check {
+  try {
+    mkdirSync(settings.home, { recursive: true, mode: 0o700 });
+    accessSync(settings.home, constants.W_OK);
+    return { id: 'state-folder', status: 'ok', message: `state folder ${settings.home} is writable` };
+  } catch (error) {
+    return {
+      id: 'state-folder',
+      status: 'fail',
+      message: `state folder ${settings.home} is not writable: ${(error as Error).message}`,
+      fix: 'fix its permissions, or point PORTBROKER_HOME at a folder you own',
+    };
+  }
+}
+
+function proxyPort(settings: Settings): Check {
+  const port = settings.proxyPort;
+  const proxy = runningProxy(settings.home);
+  const holders = findListeners(port);
+  if (proxy && proxy.port === port) return { id: 'proxy-port', status: 'ok', message: `proxy port ${port} is portbroker's own proxy (pid ${proxy.pid})` };
+  if (holders.length === 0) return { id: 'proxy-port', status: 'ok', message: `proxy port ${port} is free` };
+  return {
+    id: 'proxy-port',
+    status: 'fail',
+    message: `proxy port ${port} is held by ${describeListeners(holders)}`,
+    fix: `stop that process, or choose another port: PORTBROKER_PROXY_PORT=<port> or proxy.port in the config`,
+  };
+}
+
+async function localhostResolves(): Promise<Check> {
+  const host = 'portbroker-doctor.localhost';
+  try {
+    const answers = await lookup(host, { all: true });
+    const loopbackOnly = answers.every((a) => a.address === '127.0.0.1' || a.address === '::1' || a.address.startsWith('127.'));
+    if (loopbackOnly) return { id: 'localhost-dns', status: 'ok', message: `*.localhost resolves to loopback (${answers.map((a) => a.address).join(', ')})` };
+    return {
+      id: 'localhost-dns',
+      status: 'fail',
+      message: `${host} resolves to ${answers.map((a) => a.address).join(', ')}, not loopback`,
+      fix: 'remove the resolver or /etc/hosts entry that sends *.localhost elsewhere',
+    };
+  } catch {
+    return {
+      id: 'localhost-dns',
+      status: 'warn',
+      message: 'the system resolver does not resolve *.localhost; browsers and curl do it themselves, other tools (Node fetch, Python) will not',
+      fix: 'install nss-myhostname (Debian: apt-get install libnss-myhostname) or systemd-resolved, or add "127.0.0.1 <name>.localhost" lines to /etc/hosts',
+    };
+  }
+}
+
+function loopback(address: '127.0.0.1' | '::1'): Promise<Check> {
+  const id = address === '::1' ? 'ipv6-loopback' : 'ipv4-loopback';
+  return new Promise((resolve) => {
+    const server = net.createServer((socket) => socket.end());
+    server.once('error', (error) =>
+      resolve({
+        id,
+        status: address === '::1' ? 'warn' : 'fail',
+        message: `cannot listen on ${address}: ${error.message}`,
+        fix: address === '::1' ? 'enable IPv6 on the loopback interface (sysctl net.ipv6.conf.lo.disable_ipv6=0); the proxy then serves IPv4 only' : 'bring up the loopback interface (ip link set lo up)',
+      }),
+    );
+    server.listen(0, address, () => {
+      const { port } = server.address() as net.AddressInfo;
+      const socket = net.connect(port, address);
+      const finish = (check: Check) => {
+        socket.destroy();
+        server.close();
+        resolve(check);
+      };
+      socket.once('connect', () => finish({ id, status: 'ok', message: `${address} loopback accepts connections` }));
+      socket.once('error', (error) => finish({ id, status: 'fail', message: `cannot connect to ${address}: ${error.message}`, fix: 'check the firewall rules for the loopback interface' }));
+    });
+  });
+}
+
+function rangeOverlap(settings: Settings): Check {
+  const [lo, hi] = settings.range;
+  const eph = ephemeralRange();
+  if (!eph) return { id: 'ephemeral-range', status: 'ok', message: 'no ephemeral range known for this OS' };
+  const overlapLo = Math.max(lo, eph[0]);
+  const overlapHi = Math.min(hi, eph[1]);
+  if (overlapLo > overlapHi) return { id: 'ephemeral-range', status: 'ok', message: `port range ${lo}-${hi} is clear of the OS ephemeral range ${eph[0]}-${eph[1]}` };
+  const total = hi - lo + 1;
+  const outside = total - (overlapHi - overlapLo + 1);
+  const message = `${overlapLo}-${overlapHi} of the port range ${lo}-${hi} lies in the OS ephemeral range ${eph[0]}-${eph[1]}, where outgoing connections take ports`;
+  if (outside > 0) {
+    return { id: 'ephemeral-range', status: 'ok', message: `${message}; portbroker prefers the ${outside} ports outside it` };
+  }
+  return {
+    id: 'ephemeral-range',
+    status: 'warn',
+    message: `${message}; no port of the range lies outside it`,
+    fix: process.platform === 'linux'
+      ? `narrow the OS range (sysctl -w net.ipv4.ip_local_port_range="32768 ${Math.max(32769, lo - 1)}"), or set ports.range outside ${eph[0]}-${eph[1]}`
+      : `set ports.range outside ${eph[0]}-${eph[1]}, or narrow the OS range (sysctl net.inet.ip.portrange.first)`,
+  };
+}
+
+function staleReservations(data: RegistryData, config: ProjectConfig | undefined): Check {
+  const stale: string[] = [];
+  for (const checkout of Object.values(data.checkouts)) {
+    const gone = !existsSync(checkout.root) || (checkout.configFile !== undefined && !existsSync(checkout.configFile));
+    for (const name of Object.keys(checkout.services)) {
+      const dropped = config !== undefined && checkout.root === config.root && !(name in config.services);
+      if (gone || dropped) stale.push(`${checkout.project}/${name} (${gone ? `${checkout.root} is gone` : 'no longer in the config'})`);
+    }
+  }
+  if (stale.length === 0) return { id: 'stale-reservations', status: 'ok', message: 'no stale reservations' };
+  return {
+    id: 'stale-reservations',
+    status: 'warn',
+    message: `${stale.length} stale reservation${stale.length === 1 ? '' : 's'}: ${stale.slice(0, 5).join(', ')}${stale.length > 5 ? ', …' : ''}`,
+    fix: 'portbroker release --stale',
+  };
+}
+
+function orphans(data: RegistryData): Check {
+  const found: string[] = [];
+  for (const checkout of Object.values(data.checkouts)) {
+    if (checkout.ownerPid !== undefined && isAlive(checkout.ownerPid)) continue;
+    for (const [name, rec] of Object.entries(checkout.services)) {
+      if ((rec.state === 'running' || rec.state === 'starting') && isAlive(rec.pid)) found.push(`${checkout.project}/${name} (process group ${rec.pid})`);
+    }
+  }
+  if (found.length === 0) return { id: 'orphans', status: 'ok', message: 'no orphaned service processes' };
+  return {
+    id: 'orphans',
+    status: 'warn',
+    message: `service processes left running by a portbroker that is gone: ${found.join(', ')}`,
+    fix: 'the next `portbroker up` of that project ends them; or kill each group now: kill -TERM -- -<pid>',
+  };
+}
+
+function exposedServices(data: RegistryData, config: ProjectConfig): Check {
+  const checkout = data.checkouts[config.root];
+  const exposed: string[] = [];
+  for (const [name, rec] of Object.entries(checkout?.services ?? {})) {
+    for (const listener of findListeners(rec.port)) {
+      if (listener.address === '0.0.0.0' || listener.address === '::') exposed.push(`${name} on ${listener.address}:${rec.port}`);
+    }
+  }
+  if (exposed.length === 0) return { id: 'exposed-services', status: 'ok', message: 'no service of this project listens on a network-wide address' };
+  return {
+    id: 'exposed-services',
+    status: 'warn',
+    message: `reachable from the network: ${[...new Set(exposed)].join(', ')}`,
+    fix: 'make the service bind to 127.0.0.1 (portbroker sets HOST=127.0.0.1; pass --host 127.0.0.1 to tools that ignore it)',
+  };
+}

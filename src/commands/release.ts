@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { findConfig } from '../config/load.js';
+import { resolveSettings } from '../config/settings.js';
+import { UsageError } from '../errors.js';
+import { statePaths } from '../platform/paths.js';
+import { liveState } from '../ports/live-state.js';
+import { updateRegistry, type CheckoutRecord } from '../ports/registry.js';
+import type { CommonOptions } from '../project/open.js';
+
+export interface ReleaseOptions extends CommonOptions {
+  /** Reservations nobody can use any more: checkouts whose folder or config is gone, services dropped from the config. */
+  stale?: boolean;
+  /** Every reservation of every project. */
+  all?: boolean;
+}
+
+export interface Released {
+  project: string;
+  label: string;
+  service: string;
+  port: number;
+  root: string;
+}
+
+export interface ReleaseResult {
+  released: Released[];
+  /** Kept because the service is running: stop it first. */
+  kept: Array<Released & { pid: number | null }>;
+}
+
+/**
+ * Drops reservations: the named services of this checkout, or (without names) all of them; `stale` and `all`
+ * work across projects. A running service keeps its port.
+ */
+export async function release(services: string[], options: ReleaseOptions = {}): Promise<ReleaseResult> {
+  if (options.all && (options.stale || services.length > 0)) throw new UsageError('--all releases everything; do not combine it with service names or --stale');
+  const env = options.env ?? process.env;
+  const early = resolveSettings({ env, proxyPort: options.proxyPort });
+  const needsConfig = !options.all && (!options.stale || services.length > 0);
+  const config = await findConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(early.home).configCache }).catch((error: unknown) => {
+    if (needsConfig) throw error;
+    return undefined;
+  });
+  if (needsConfig && !config) {
+    throw new UsageError('no portbroker config found here; name the project by running this inside it, or use --stale / --all');
+  }
+  if (config) {
+    for (const name of services) {
+      if (!(name in config.services)) throw new UsageError(`unknown service "${name}" in ${config.file}`, [`declared services: ${Object.keys(config.services).join(', ')}`]);
+    }
+  }
+  const settings = resolveSettings({ env, proxyPort: options.proxyPort, config });
+
+  return updateRegistry(
+    settings.home,
+    (data) => {
+      const result: ReleaseResult = { released: [], kept: [] };
+      const drop = (checkout: CheckoutRecord, name: string) => {
+        const rec = checkout.services[name];
+        if (!rec) return;
+        const entry = { project: checkout.project, label: checkout.label, service: name, port: rec.port, root: checkout.root };
+        const state = liveState(rec);
+        if (state === 'running' || state === 'starting') {
+          result.kept.push({ ...entry, pid: rec.pid ?? null });
+          return;
+        }
+        delete checkout.services[name];
+        result.released.push(entry);
+      };
+      for (const checkout of Object.values(data.checkouts)) {
+        const isThis = config !== undefined && checkout.root === config.root;
+        if (options.all) {
+          Object.keys(checkout.services).forEach((name) => drop(checkout, name));
+        } else if (isThis && services.length > 0) {
+          services.forEach((name) => drop(checkout, name));
+        } else if (isThis && !options.stale) {
+          Object.keys(checkout.services).forEach((name) => drop(checkout, name));
+        } else if (options.stale) {
+          const gone = !existsSync(checkout.root) || (checkout.configFile !== undefined && !existsSync(checkout.configFile));
+          for (const name of Object.keys(checkout.services)) {
+            if (gone || (isThis && !(name in config.services))) drop(checkout, name);
+          }
+        }
+        if (Object.keys(checkout.services).length === 0) delete data.checkouts[checkout.root];
+      }
+      return result;
+    },
+    options,
+  );
+}

@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, PortbrokerError } from '../errors.js';
+import { findCheckout } from '../platform/git.js';
+import type { ProjectConfig } from './project-config.js';
+import { displayPath, resolveConfig } from './resolve.js';
+import { validateConfig } from './validate.js';
+
+export const MODULE_NAME = 'portbroker';
+
+const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+
+/** Every place a config may live, checked in this order in each folder. */
+export const SEARCH_PLACES = [
+  'portbroker.config.ts',
+  'portbroker.config.mts',
+  'portbroker.config.js',
+  'portbroker.config.mjs',
+  'portbroker.config.cjs',
+  'portbroker.config.json',
+  '.portbrokerrc',
+  '.portbrokerrc.json',
+  '.portbrokerrc.yaml',
+  '.portbrokerrc.yml',
+  '.portbrokerrc.ts',
+  '.portbrokerrc.mts',
+  '.portbrokerrc.js',
+  '.portbrokerrc.mjs',
+  '.portbrokerrc.cjs',
+  '.config/portbrokerrc',
+  '.config/portbrokerrc.json',
+  '.config/portbrokerrc.yaml',
+  '.config/portbrokerrc.yml',
+  '.config/portbrokerrc.ts',
+  '.config/portbrokerrc.mts',
+  '.config/portbrokerrc.js',
+  '.config/portbrokerrc.mjs',
+  '.config/portbrokerrc.cjs',
+  'package.json',
+];
+
+export interface LoadConfigOptions {
+  /** Where to start looking (default: the current folder). */
+  cwd?: string;
+  /** An explicit config file (`--config`); no search then. */
+  configFile?: string;
+  /** Where compiled module configs are cached (the state folder's `cache/config`). */
+  cacheDir: string;
+}
+
+/**
+ * Finds and loads the project's config: from `cwd` up to the repository root (the nearest `.git`), so a
+ * command run inside `apps/web` finds the root config. Returns undefined when there is none.
+ */
+export async function findConfig(options: LoadConfigOptions): Promise<ProjectConfig | undefined> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const explorer = await createExplorer(options.cacheDir);
+  let result: { config: unknown; filepath: string; isEmpty?: boolean } | null;
+  try {
+    if (options.configFile) {
+      const file = path.resolve(cwd, options.configFile);
+      if (!existsSync(file)) throw new ConfigError(displayPath(file), [{ path: '', message: 'no such file (given with --config)' }]);
+      result = await explorer.load(file);
+    } else {
+      result = null;
+      for (const dir of searchDirs(cwd)) {
+        result = await explorer.search(dir);
+        if (result) break;
+      }
+    }
+  } catch (error) {
+    throw asConfigError(error);
+  }
+  if (!result) return undefined;
+  if (result.isEmpty) throw new ConfigError(displayPath(result.filepath), [{ path: '', message: 'is empty' }]);
+  const raw = validateConfig(result.config, displayPath(result.filepath));
+  return resolveConfig(raw, result.filepath);
+}
+
+/** Like `findConfig`, but a missing config is a usage error telling how to create one. */
+export async function loadConfig(options: LoadConfigOptions): Promise<ProjectConfig> {
+  const config = await findConfig(options);
+  if (config) return config;
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const top = findCheckout(cwd)?.root;
+  throw new PortbrokerError(`no portbroker config found in ${cwd}${top && top !== cwd ? ` or above it up to ${top}` : ''}`, {
+    exitCode: 2,
+    details: ['create one with `portbroker init`, or pass --config <file>'],
+  });
+}
+
+/** Folders from `cwd` up to the repository root (or the filesystem root outside git). */
+function searchDirs(cwd: string): string[] {
+  const stop = findCheckout(cwd)?.root;
+  const dirs: string[] = [];
+  let dir = cwd;
+  for (;;) {
+    dirs.push(dir);
+    const parent = path.dirname(dir);
+    if (dir === stop || parent === dir) return dirs;
+    dir = parent;
+  }
+}
+
+async function createExplorer(cacheDir: string) {
+  const [{ cosmiconfig }, { loadModuleConfig }] = await Promise.all([import('cosmiconfig'), import('./module-loader.js')]);
+  const moduleLoader = (file: string, content: string) => loadModuleConfig(file, content, cacheDir);
+  return cosmiconfig(MODULE_NAME, {
+    searchPlaces: SEARCH_PLACES,
+    // We walk the folders ourselves: 'project' would stop at apps/web/package.json, 'global' would also read ~/.config.
+    searchStrategy: 'none',
+    loaders: Object.fromEntries(MODULE_EXTENSIONS.map((ext) => [ext, moduleLoader])),
+    cache: false,
+  });
+}
+
+function asConfigError(error: unknown): Error {
+  if (error instanceof PortbrokerError) return error;
+  const err = error as Error & { filepath?: string; code?: string };
+  if (err.filepath) {
+    const message = err.message.split('\n')[0]?.replace(/^JSONError:\s*/, '') ?? 'cannot be read';
+    return new ConfigError(displayPath(err.filepath), [{ path: '', message }]);
+  }
+  return err;
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Whether a process is alive. A zombie still answers kill(pid, 0) (PID 1 in containers often does not reap
+ * orphans), so a `Z` (or `X`) state in /proc counts as dead.
+ */
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const state = processState(pid);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** The one-letter state of /proc/<pid>/stat (R, S, D, Z, …), or undefined where /proc is missing. */
+export function processState(pid: number): string | undefined {
+  const stat = readStat(pid);
+  return stat?.state;
+}
+
+interface ProcStat {
+  state: string;
+  ppid: number;
+  pgid: number;
+  startTicks: number;
+}
+
+export function readStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return {
+    state: rest[0] ?? '?',
+    ppid: Number(rest[1]),
+    pgid: Number(rest[2]),
+    startTicks: Number(rest[19]),
+  };
+}
+
+/** The command line of a process as one string, or undefined when it is gone or unreadable. */
+export function commandLine(pid: number): string | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const line = raw.split('\0').filter(Boolean).join(' ');
+    if (line) return line;
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

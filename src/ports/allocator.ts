@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import type { PortRange } from '../platform/ephemeral.js';
+import { BAD_PORTS } from './bad-ports.js';
+
+/**
+ * Stable port choice. A service's preferred port is a hash of (project, checkout label, service) into the
+ * range, so the same config gives the same port on every machine with the same OS settings; on a conflict the
+ * search moves on to the next port. Ports outside the OS ephemeral range come first when the range has room.
+ */
+
+export interface AllocatorOptions {
+  range: PortRange;
+  /** The OS ephemeral range; ports inside it are tried last. */
+  ephemeral?: PortRange;
+  /** Ports never handed out: other reservations, the proxy port. */
+  exclude: ReadonlySet<number>;
+  /** Whether nothing listens on the port, on any address; default probes with get-port. */
+  isFree?: (port: number) => Promise<boolean>;
+}
+
+export interface PortRequest {
+  /** Stable identity, e.g. `acme\0\0web`. */
+  key: string;
+}
+
+/** The stable key of a service within a checkout. */
+export function serviceKey(project: string, label: string, service: string): string {
+  return `${project}\0${label}\0${service}`;
+}
+
+/**
+ * Ports in the order they are tried for `key`: from the hashed position onward through the preferred band
+ * (the range minus the ephemeral range), wrapping, then the same through the rest of the range.
+ */
+export function* candidatePorts(key: string, range: PortRange, ephemeral?: PortRange): Generator<number> {
+  const [lo, hi] = range;
+  const all = { lo, hi };
+  const segments = ephemeral ? outside(all, { lo: ephemeral[0], hi: ephemeral[1] }) : [all];
+  const preferredSize = segments.reduce((n, s) => n + s.hi - s.lo + 1, 0);
+  const h = hashToInt(key);
+  if (preferredSize > 0 && preferredSize < hi - lo + 1) {
+    yield* walk(segments, preferredSize, h);
+    const rest = ephemeral ? inside(all, { lo: ephemeral[0], hi: ephemeral[1] }) : [];
+    yield* walk(rest, rest.reduce((n, s) => n + s.hi - s.lo + 1, 0), h);
+  } else {
+    yield* walk([all], hi - lo + 1, h);
+  }
+}
+
+/** The first port `candidatePorts` would try: what a service gets when nothing is in the way. */
+export function preferredPort(key: string, range: PortRange, ephemeral?: PortRange): number {
+  return candidatePorts(key, range, ephemeral).next().value as number;
+}
+
+/**
+ * Picks a port per key, in the order given (callers sort, so teammates resolve collisions the same way).
+ * Skips excluded and browser-refused ports and ports chosen earlier in the same call; probes the rest.
+ */
+export async function allocatePorts(requests: PortRequest[], options: AllocatorOptions): Promise<Map<string, number>> {
+  const isFree = options.isFree ?? (await defaultProbe());
+  const taken = new Set(options.exclude);
+  const result = new Map<string, number>();
+  for (const { key } of requests) {
+    let chosen: number | undefined;
+    for (const port of candidatePorts(key, options.range, options.ephemeral)) {
+      if (taken.has(port) || BAD_PORTS.has(port)) continue;
+      if (await isFree(port)) {
+        chosen = port;
+        break;
+      }
+    }
+    if (chosen === undefined) {
+      throw new Error(`no free port left in ${options.range[0]}-${options.range[1]}`);
+    }
+    taken.add(chosen);
+    result.set(key, chosen);
+  }
+  return result;
+}
+
+/** get-port checks the default host, 0.0.0.0 and every local interface (::1 included). */
+export async function defaultProbe(): Promise<(port: number) => Promise<boolean>> {
+  const { default: getPort } = await import('get-port');
+  // get-port falls back to a random port when the one asked for is busy: only an exact answer means free.
+  return async (port) => (await getPort({ port })) === port;
+}
+
+interface Segment {
+  lo: number;
+  hi: number;
+}
+
+function outside(range: Segment, cut: Segment): Segment[] {
+  const parts: Segment[] = [];
+  if (range.lo < cut.lo) parts.push({ lo: range.lo, hi: Math.min(range.hi, cut.lo - 1) });
+  if (range.hi > cut.hi) parts.push({ lo: Math.max(range.lo, cut.hi + 1), hi: range.hi });
+  return parts.filter((p) => p.lo <= p.hi);
+}
+
+function inside(range: Segment, cut: Segment): Segment[] {
+  const lo = Math.max(range.lo, cut.lo);
+  const hi = Math.min(range.hi, cut.hi);
+  return lo <= hi ? [{ lo, hi }] : [];
+}
+
+/** Visits every port of the segments once, starting at offset `h mod size`. */
+function* walk(segments: Segment[], size: number, h: number): Generator<number> {
+  if (size === 0) return;
+  const start = h % size;
+  for (let i = 0; i < size; i++) {
+    let offset = (start + i) % size;
+    for (const s of segments) {
+      const len = s.hi - s.lo + 1;
+      if (offset < len) {
+        yield s.lo + offset;
+        break;
+      }
+      offset -= len;
+    }
+  }
+}
+
+function hashToInt(key: string): number {
+  // 48 bits stay exact in a double and spread well over any port range.
+  return createHash('sha256').update(key).digest().readUIntBE(0, 6);
+}

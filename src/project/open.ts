@@ -1,0 +1,65 @@
+import { loadConfig } from '../config/load.js';
+import { qualifiedHost, urlFor } from '../config/names.js';
+import type { ProjectConfig, ServiceSpec } from '../config/project-config.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
+import { UsageError } from '../errors.js';
+import { statePaths } from '../platform/paths.js';
+import type { CheckoutRecord, RegistryOptions } from '../ports/registry.js';
+import { reserveCheckout } from '../ports/reservations.js';
+
+/** Options every command accepts, whether from the CLI or a program. */
+export interface CommonOptions extends RegistryOptions {
+  /** Folder to act from (default: the current one). */
+  cwd?: string;
+  /** An explicit config file. */
+  config?: string;
+  proxyPort?: number | string;
+  https?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A loaded project with its reservations: what most commands work on. */
+export interface Project {
+  config: ProjectConfig;
+  settings: Settings;
+  checkout: CheckoutRecord;
+}
+
+/** Loads the config, resolves settings and makes sure every service holds a port. */
+export async function openProject(options: CommonOptions = {}): Promise<Project> {
+  const env = options.env ?? process.env;
+  const early = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
+  const config = await loadConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(early.home).configCache });
+  const settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
+  const checkout = await reserveCheckout(config, settings, options);
+  return { config, settings, checkout };
+}
+
+export function serviceSpec(project: Project, name: string): ServiceSpec {
+  const spec = project.config.services[name];
+  if (!spec) {
+    const known = Object.keys(project.config.services);
+    throw new UsageError(`unknown service "${name}" in ${project.config.file}`, [`declared services: ${known.join(', ')}`]);
+  }
+  return spec;
+}
+
+export function servicePort(project: Project, name: string): number {
+  serviceSpec(project, name);
+  return project.checkout.services[name]!.port;
+}
+
+/** The canonical host of a service of this checkout: `web.acme.localhost`, `web.fix-login.acme.localhost`. */
+export function serviceHost(project: Project, name: string): string {
+  return qualifiedHost(name, project.checkout.project, project.checkout.label);
+}
+
+/**
+ * A service's URL: through the proxy for HTTP services; straight to the port for `proxy: false` ones, which
+ * have no route (a debugger, a database).
+ */
+export function serviceUrl(project: Project, name: string): string {
+  const spec = serviceSpec(project, name);
+  if (!spec.proxy) return `http://127.0.0.1:${servicePort(project, name)}`;
+  return urlFor(serviceHost(project, name), project.settings.proxyPort, project.settings.https);
+}
