@@ -30,8 +30,8 @@ export interface ServiceSpec {
 
 /** The validated, resolved config of one checkout. Every stage after `loadConfig` trusts it. */
 export interface ProjectConfig {
-  /** Absolute path of the config file. */
-  file: string;
+  /** Absolute path of the config file; undefined for an ad-hoc `portbroker run` in a folder without one. */
+  file?: string;
   /** The checkout root: the folder the config belongs to. */
   root: string;
   /** Project name as a DNS label. */

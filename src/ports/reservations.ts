@@ -136,7 +136,7 @@ async function verifyPinned(data: RegistryData, config: ProjectConfig, spec: Ser
   const holders = findListeners(port);
   throw new PortbrokerError(
     `port ${port} pinned by services.${spec.name}.port is in use by ${holders.length ? describeListeners(holders) : 'another process'}`,
-    { details: [`stop that process, or pin another port in ${path.basename(config.file)}`] },
+    { details: [`stop that process, or pin another port${config.file ? ` in ${path.basename(config.file)}` : ' (--port)'}`] },
   );
 }
 

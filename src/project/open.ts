@@ -39,7 +39,7 @@ export function serviceSpec(project: Project, name: string): ServiceSpec {
   const spec = project.config.services[name];
   if (!spec) {
     const known = Object.keys(project.config.services);
-    throw new UsageError(`unknown service "${name}" in ${project.config.file}`, [`declared services: ${known.join(', ')}`]);
+    throw new UsageError(`unknown service "${name}" in ${project.config.file ?? project.config.root}`, [`declared services: ${known.join(', ')}`]);
   }
   return spec;
 }
