@@ -21,6 +21,8 @@ export interface ServiceRecord {
   state: ServiceState;
   /** Process group leader of the running command (its pgid is the same number). */
   pid?: number;
+  /** The `portbroker up`/`run` process supervising it (several may run for one checkout: `up` and a `run`). */
+  owner?: number;
   command?: string;
   onDemand?: boolean;
   reservedAt: string;
