@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import type { PortRange } from '../platform/ephemeral.js';
 import { BAD_PORTS } from './bad-ports.js';
 
@@ -57,32 +59,92 @@ export function preferredPort(key: string, range: PortRange, ephemeral?: PortRan
  * Skips excluded and browser-refused ports and ports chosen earlier in the same call; probes the rest.
  */
 export async function allocatePorts(requests: PortRequest[], options: AllocatorOptions): Promise<Map<string, number>> {
-  const isFree = options.isFree ?? (await defaultProbe());
+  const probe = options.isFree ?? (await defaultProbe());
+  const usable = (port: number, taken: ReadonlySet<number>) => !taken.has(port) && !BAD_PORTS.has(port);
+
+  // Probing is the slow part (a bind per local address per port). Guess each request's port assuming no
+  // conflicts and probe all guesses at once; the exact pass below then mostly reads answers already known.
+  const known = new Map<number, Promise<boolean>>();
+  const isFree = (port: number) => {
+    let answer = known.get(port);
+    if (!answer) known.set(port, (answer = probe(port)));
+    return answer;
+  };
+  const guessed = new Set(options.exclude);
+  const guesses: number[] = [];
+  for (const { key } of requests) {
+    for (const port of candidatePorts(key, options.range, options.ephemeral)) {
+      if (!usable(port, guessed)) continue;
+      guessed.add(port);
+      guesses.push(port);
+      break;
+    }
+  }
+  await inBatches(guesses, PROBE_CONCURRENCY, isFree);
+
   const taken = new Set(options.exclude);
   const result = new Map<string, number>();
   for (const { key } of requests) {
     let chosen: number | undefined;
     for (const port of candidatePorts(key, options.range, options.ephemeral)) {
-      if (taken.has(port) || BAD_PORTS.has(port)) continue;
-      if (await isFree(port)) {
+      if (usable(port, taken) && (await isFree(port))) {
         chosen = port;
         break;
       }
     }
-    if (chosen === undefined) {
-      throw new Error(`no free port left in ${options.range[0]}-${options.range[1]}`);
-    }
+    if (chosen === undefined) throw new Error(`no free port left in ${options.range[0]}-${options.range[1]}`);
     taken.add(chosen);
     result.set(key, chosen);
   }
   return result;
 }
 
-/** get-port checks the default host, 0.0.0.0 and every local interface (::1 included). */
+const PROBE_CONCURRENCY = 64;
+
+async function inBatches<T>(items: T[], size: number, task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}
+
+/**
+ * A probe that says whether nothing listens on a port, on any local address. get-port's default checks the
+ * default host, 0.0.0.0 and every interface address (::1 included): seven binds per port here. On Linux with
+ * dual-stack sockets, one bind on `::` conflicts with a listener on any address of either family (verified
+ * in test/ports/allocator.test.ts), so get-port is asked for just that host: same answer, a seventh of the cost.
+ */
 export async function defaultProbe(): Promise<(port: number) => Promise<boolean>> {
-  const { default: getPort } = await import('get-port');
-  // get-port falls back to a random port when the one asked for is busy: only an exact answer means free.
-  return async (port) => (await getPort({ port })) === port;
+  const { default: getPort, clearLockedPorts } = await import('get-port');
+  const host = dualStack() ? '::' : undefined;
+  return async (port) => {
+    // get-port remembers ports it returned for 15 s and then calls them busy; our registry is the lock, so
+    // every probe must be a fresh look.
+    clearLockedPorts();
+    try {
+      // It falls back to a random port when the one asked for is busy: only an exact answer means free.
+      return (await getPort(host ? { port, host } : { port })) === port;
+    } catch {
+      return false;
+    }
+  };
+}
+
+let dualStackAnswer: boolean | undefined;
+
+function dualStack(): boolean {
+  if (dualStackAnswer !== undefined) return dualStackAnswer;
+  dualStackAnswer = false;
+  if (process.platform !== 'linux') return false;
+  try {
+    const v6only = readFileSync('/proc/sys/net/ipv6/bindv6only', 'utf8').trim();
+    const hasV6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6'));
+    dualStackAnswer = v6only === '0' && hasV6;
+  } catch {
+    // no IPv6 in this kernel: probe every host
+  }
+  return dualStackAnswer;
 }
 
 interface Segment {

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { statePaths } from '../platform/paths.js';
 import { PortbrokerError } from '../errors.js';
 
@@ -96,6 +97,7 @@ export async function updateRegistry<T>(
       warn(options, `the registry was unreadable (${parsed.reason}); moved it to ${aside} and started a new one`);
       data = emptyRegistry();
     }
+    removeTempFiles(paths.home);
     const before = JSON.stringify(data);
     const result = await change(data);
     const after = JSON.stringify(data, null, 2);
@@ -106,6 +108,13 @@ export async function updateRegistry<T>(
     return result;
   } finally {
     await release();
+  }
+}
+
+/** Temp files of writers killed mid-write (`registry.json.<number>`); under the lock nobody else is writing one. */
+function removeTempFiles(home: string): void {
+  for (const name of readdirSync(home)) {
+    if (/^registry\.json\.\d+$/.test(name)) rmSync(path.join(home, name), { force: true });
   }
 }
 
