@@ -23,8 +23,8 @@ cli
   .option('--abort-on-fail', 'Stop everything when one service fails to start')
   .option('--timestamps', 'Prefix output lines with the time')
   .option('--lan', 'Let the proxy listen on every interface (reachable from the network)')
-  .example('portbroker up')
-  .example('portbroker up api   # api and what it depends on')
+  .example('  $ portbroker up')
+  .example('  $ portbroker up api   # api and what it depends on')
   .action((services: string[], options: CliOptions) => run('up', [services], options));
 
 cli
@@ -32,26 +32,27 @@ cli
   .usage('run <name> [--port N] -- <command…>')
   .option('--port <port>', 'Pin the port instead of letting the allocator choose')
   .option('--https', 'Serve the proxy over TLS with a local CA')
-  .example('portbroker run files -- python3 -m http.server {port}')
-  .example('portbroker run docs -- npx serve -l {port}')
+  .example('  $ portbroker run files -- python3 -m http.server {port}')
+  .example('  $ portbroker run docs -- npx serve -l {port}')
   .action((name: string, options: CliOptions) => run('run', [name], options));
 
 cli
   .command('port <service>', "Print the service's port, reserving it if new (the same number every time)")
-  .example('portbroker port web')
-  .example('curl localhost:$(portbroker port api)/health')
+  .example('  $ portbroker port web')
+  .example('  $ curl "localhost:$(portbroker port api)/health"')
   .action((service: string, options: CliOptions) => run('port', [service], options));
 
 cli
   .command('url <service>', "Print the service's URL")
-  .example('open "$(portbroker url web)"')
+  .example('  $ portbroker url web')
+  .example('  $ open "$(portbroker url web)"')
   .action((service: string, options: CliOptions) => run('url', [service], options));
 
 cli
   .command('env [service]', 'Print the environment a service gets (without one: every S_PORT and S_URL)')
   .option('--format <format>', 'dotenv, shell or json', { default: 'dotenv' })
-  .example('portbroker env web --format shell')
-  .example('eval "$(portbroker env --format shell)"')
+  .example('  $ portbroker env web --format shell')
+  .example('  $ portbroker env --format shell > .env.ports')
   .action((service: string | undefined, options: CliOptions) => run('env', [service], options));
 
 cli
@@ -59,26 +60,26 @@ cli
   .alias('list')
   .option('--all', 'Every project on this machine, and the aliases')
   .option('--format <format>', 'table, or markdown for a ports table to paste into your docs')
-  .example('portbroker ls --all')
-  .example('portbroker ls --format markdown >> docs/ports.md')
+  .example('  $ portbroker ls --all')
+  .example('  $ portbroker ls --format markdown >> docs/ports.md')
   .action((options: CliOptions) => run('ls', [], options));
 
 cli
   .command('who <port>', 'Which process listens on a port, and which reservation it belongs to')
-  .example('portbroker who 62893')
+  .example('  $ portbroker who 62893')
   .action((port: string, options: CliOptions) => run('who', [port], options));
 
 cli
   .command('doctor', 'Check the proxy port, *.localhost, loopback, stale reservations, orphans, exposed services')
-  .example('portbroker doctor')
+  .example('  $ portbroker doctor')
   .action((options: CliOptions) => run('doctor', [], options));
 
 cli
   .command('release [...services]', "Drop reservations (this checkout's named services, or all of them)")
   .option('--stale', 'Drop reservations of checkouts that are gone and of services no longer in the config')
   .option('--all', 'Drop every reservation of every project')
-  .example('portbroker release web')
-  .example('portbroker release --stale')
+  .example('  $ portbroker release web')
+  .example('  $ portbroker release --stale')
   .action((services: string[], options: CliOptions) => run('release', [services], options));
 
 cli
@@ -86,19 +87,19 @@ cli
   .option('--https', 'Serve TLS with a local CA')
   .option('--lan', 'Listen on every interface (reachable from the network)')
   .option('--foreground', 'Run the proxy in this process instead of as a daemon')
-  .example('portbroker proxy status --json')
+  .example('  $ portbroker proxy status --json')
   .action((action: string, options: CliOptions) => run('proxy', [action], options));
 
 cli
   .command('alias <name> [port]', 'Route <name>.localhost to a port portbroker does not start (a container, a server run by hand)')
   .option('--remove', 'Remove the alias')
-  .example('portbroker alias docker-api 8081')
-  .example('portbroker alias docker-api --remove')
+  .example('  $ portbroker alias docker-api 8081')
+  .example('  $ portbroker alias docker-api --remove')
   .action((name: string, port: string | undefined, options: CliOptions) => run('alias', [name, port], options));
 
 cli
   .command('init', "Write a starting portbroker.config.ts from the workspace's packages and their dev scripts")
-  .example('portbroker init')
+  .example('  $ portbroker init')
   .action((options: CliOptions) => run('init', [], options));
 
 cli.help();
