@@ -85,6 +85,13 @@ describe('config loading', () => {
     expect(result.stderr).toMatch(/portbroker\.config\.ts:3:1: /);
   });
 
+  it('reports invalid JSON with line and column', async () => {
+    const fx = await fixture({ 'portbroker.config.json': '{\n  "services": { "web": {} },\n}\n' });
+    const result = await fx.run(['port', 'web']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^portbroker: portbroker\.config\.json:3:1: invalid JSON: /);
+  });
+
   it('reports an exception thrown by the config', async () => {
     const fx = await fixture({ 'portbroker.config.ts': `throw new Error('no secrets file');\nexport default {};\n` });
     const result = await fx.run(['port', 'web']);
