@@ -1,7 +1,15 @@
-import type { ProxyState } from './state.js';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { PortbrokerError } from '../errors.js';
+import { statePaths } from '../platform/paths.js';
+import { isAlive } from '../platform/proc.js';
+import { describeListeners, findListeners } from '../platform/sockets.js';
+import { readProxyState, runningProxy, type ProxyState } from './state.js';
 
 /**
- * CONTRACT (implemented by the proxy work): one proxy daemon per state folder.
+ * One proxy daemon per state folder.
  *
  * ensureProxy: if this state folder's proxy runs (proxy.json pid alive and listening on `port`), return its
  * state; otherwise start it detached (pid file + log file in the state folder), wait until it listens on
@@ -15,11 +23,139 @@ export interface EnsureProxyOptions {
   lan?: boolean;
 }
 
-export async function ensureProxy(_options: EnsureProxyOptions): Promise<ProxyState> {
-  throw new Error('ensureProxy: not built yet');
+const START_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 5_000;
+/** proxy.log is set aside as proxy.log.1 at a start once it is this big. */
+const LOG_ROTATE_BYTES = 1024 * 1024;
+
+export async function ensureProxy(options: EnsureProxyOptions): Promise<ProxyState> {
+  const { home, port } = options;
+  if (options.https) {
+    throw new PortbrokerError('the proxy cannot serve HTTPS yet', { details: ['run without --https (and without PORTBROKER_HTTPS=1 or proxy.https in the config)'] });
+  }
+  const running = runningProxy(home);
+  if (running && running.port !== port) {
+    throw new PortbrokerError(`the proxy of ${home} already runs on port ${running.port} (pid ${running.pid}), not on ${port}`, {
+      details: [`use --proxy-port ${running.port}, or stop it first: portbroker proxy stop`],
+    });
+  }
+  if (running && listensOn(running.pid, port)) return running;
+  const holders = findListeners(port);
+  if (holders.length > 0) throw portHeld(port, describeListeners(holders));
+  return startDaemon(options);
 }
 
 /** Stops this state folder's proxy; resolves with whether one was running. */
-export async function stopProxy(_home: string): Promise<boolean> {
-  throw new Error('stopProxy: not built yet');
+export async function stopProxy(home: string): Promise<boolean> {
+  const state = runningProxy(home);
+  if (!state) {
+    rmSync(statePaths(home).proxyState, { force: true }); // stale: its process is gone
+    return false;
+  }
+  signal(state.pid, 'SIGTERM');
+  if (!(await exited(state.pid, STOP_GRACE_MS))) {
+    signal(state.pid, 'SIGKILL');
+    await exited(state.pid, 1_000);
+  }
+  if (readProxyState(home)?.pid === state.pid) rmSync(statePaths(home).proxyState, { force: true });
+  return true;
+}
+
+async function startDaemon({ home, port, lan }: EnsureProxyOptions): Promise<ProxyState> {
+  const paths = statePaths(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  rotateLog(paths.proxyLog);
+  const logStart = sizeOf(paths.proxyLog);
+  const log = openSync(paths.proxyLog, 'a', 0o600);
+  const entry = fileURLToPath(new URL('./daemon-main.js', import.meta.url));
+  const child = spawn(process.execPath, [entry, '--home', home, '--port', String(port), ...(lan ? ['--lan'] : [])], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    cwd: '/', // never hold a project folder (or a test's temp folder) open
+    env: process.env,
+  });
+  closeSync(log);
+  child.unref();
+  let exitCode: number | null | undefined;
+  child.once('exit', (code, sig) => (exitCode = code ?? (sig ? 128 : 1)));
+  child.once('error', () => (exitCode = 1));
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let exitSeenAt: number | undefined;
+  while (Date.now() < deadline) {
+    const state = runningProxy(home);
+    // Ours, or — when two commands started one at once — the one that won the port.
+    if (state?.port === port && (state.pid === child.pid || exitCode !== undefined)) return state;
+    if (exitCode !== undefined) {
+      exitSeenAt ??= Date.now();
+      // The winner of a race may take a moment to publish proxy.json.
+      if (Date.now() - exitSeenAt > 1_000) {
+        const lines = readFrom(paths.proxyLog, logStart).split('\n').map((l) => l.replace(/^\S+Z /, '')).filter(Boolean);
+        const reason = lines.find((l) => l.startsWith('portbroker: '))?.slice('portbroker: '.length) ?? lines.at(-1) ?? `it exited with status ${exitCode}`;
+        throw new PortbrokerError(`the proxy did not start: ${reason}`, { details: [`its log: ${paths.proxyLog}`] });
+      }
+    }
+    await sleep(20);
+  }
+  signal(child.pid, 'SIGKILL');
+  throw new PortbrokerError(`the proxy did not start listening on port ${port} within ${START_TIMEOUT_MS / 1000} s`, {
+    details: [`its log: ${paths.proxyLog}`],
+  });
+}
+
+function listensOn(pid: number, port: number): boolean {
+  const listeners = findListeners(port);
+  // Where sockets cannot be mapped to pids (another user's, no /proc), a listener on the port is enough.
+  return listeners.some((l) => l.pid === pid || l.pid === undefined);
+}
+
+function portHeld(port: number, holders: string): PortbrokerError {
+  return new PortbrokerError(`the proxy port ${port} is held by ${holders}`, {
+    details: ['stop that process, or give portbroker another port: --proxy-port <port> or PORTBROKER_PROXY_PORT'],
+  });
+}
+
+async function exited(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(20);
+  }
+  return !isAlive(pid);
+}
+
+function signal(pid: number | undefined, name: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+function rotateLog(file: string): void {
+  if (sizeOf(file) > LOG_ROTATE_BYTES) renameSync(file, `${file}.1`);
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readFrom(file: string, offset: number): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const buffer = Buffer.alloc(Math.min(64 * 1024, Math.max(0, sizeOf(file) - offset)));
+      readSync(fd, buffer, 0, buffer.length, offset);
+      return buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }

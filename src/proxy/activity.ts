@@ -1,0 +1,26 @@
+import { touchService } from '../runner/control-client.js';
+import type { Route } from './route-table.js';
+
+/** How often, at most, one service's traffic is reported to its supervisor. */
+const REPORT_EVERY_MS = 1_000;
+
+/**
+ * Tells the supervisor of an on-demand service that it has traffic, so its `idleStopMs` timer starts over.
+ * Throttled per service, fire and forget: reporting must never slow a request down.
+ */
+export class ActivityReporter {
+  private readonly lastReport = new Map<string, number>();
+
+  /** Whether the route's traffic is reported at all (only on-demand services with a live supervisor). */
+  static wants(route: Route): boolean {
+    return route.kind === 'service' && route.onDemand && route.control !== undefined;
+  }
+
+  report(route: Route): void {
+    if (route.kind !== 'service' || !route.onDemand || !route.control) return;
+    const now = Date.now();
+    if (now - (this.lastReport.get(route.host) ?? 0) < REPORT_EVERY_MS) return;
+    this.lastReport.set(route.host, now);
+    touchService(route.control, route.service);
+  }
+}

@@ -1,0 +1,100 @@
+import type http from 'node:http';
+import type net from 'node:net';
+import type { Exchange, ProxyContext } from './exchange.js';
+import type { Forwarder } from './forward.js';
+import { HOP_HEADER } from './hops.js';
+import { logTail } from './log-tail.js';
+import { unavailablePage, type Page } from './pages.js';
+import { runSteps } from './pipeline.js';
+import { sendPage, writePageToSocket } from './respond.js';
+import type { Route } from './route-table.js';
+import { connectionFailure } from './upstream.js';
+
+export interface ProxyHandlerOptions extends ProxyContext {
+  forwarder: Forwarder;
+  /** Serves `portbroker.localhost`. */
+  dashboard: http.RequestListener;
+  onError?: (error: unknown) => void;
+}
+
+export interface ProxyHandler {
+  /** An `http.Server` 'request' listener. */
+  request: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** An `http.Server` 'upgrade' listener (WebSocket). */
+  upgrade: (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void;
+}
+
+/**
+ * The general path: every request runs the pipeline, then goes to its service or to the dashboard. The fast
+ * path hands over every connection it cannot splice, so the pages (403, 404, 502, 508 …) and the waiting room
+ * all live here.
+ */
+export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
+  const { forwarder, dashboard } = options;
+  const onError = options.onError ?? ((error: unknown) => process.stderr.write(`portbroker proxy: ${(error as Error)?.stack ?? error}\n`));
+
+  async function request(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const exchange = newExchange(req, res);
+    const page = await runSteps(exchange, options);
+    if (res.destroyed) return;
+    if (page) return sendPage(req, res, page);
+    if (exchange.dashboard) return dashboard(req, res);
+    const route = exchange.route!;
+    prepareForward(exchange, route);
+    await forwarder.web(req, res, route.port, (error) => sendPage(req, res, failurePage(exchange, route, error)));
+  }
+
+  async function upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const exchange = newExchange(req, socket);
+    let page = await runSteps(exchange, options);
+    if (socket.destroyed) return;
+    if (!page && exchange.dashboard) page = { status: 404, title: 'Not found', message: 'the dashboard has no WebSocket endpoint', facts: { error: 'not-found' }, sections: [] };
+    if (page) return writePageToSocket(socket, page, req.headers.accept);
+    const route = exchange.route!;
+    prepareForward(exchange, route);
+    await forwarder.ws(req, socket, head, route.port, (error) => {
+      // After the upstream's 101 the socket carries WebSocket frames: no page can be written any more.
+      if (socket.bytesWritten > 0) socket.destroy();
+      else writePageToSocket(socket, failurePage(exchange, route, error), req.headers.accept);
+    });
+  }
+
+  function prepareForward(exchange: Exchange, route: Route): void {
+    exchange.req.headers[HOP_HEADER] = String(exchange.hops + 1);
+    options.activity.report(route);
+  }
+
+  /** The 502 for a failed forward, with the service's state as the registry tells it now. */
+  function failurePage(exchange: Exchange, route: Route, error: Error): Page {
+    const found = options.routes.current.lookup(exchange.host!);
+    const latest = found.kind === 'route' ? found.route : route;
+    return unavailablePage(latest, {
+      reason: connectionFailure(error, latest.port),
+      logLines: latest.kind === 'service' ? logTail(latest.logFile) : [],
+    });
+  }
+
+  const guarded =
+    <A extends unknown[]>(fn: (...args: A) => Promise<void>, fail: (...args: A) => void) =>
+    (...args: A) => {
+      fn(...args).catch((error) => {
+        onError(error);
+        fail(...args);
+      });
+    };
+
+  return {
+    request: guarded(request, (_req, res) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('portbroker proxy: internal error (see proxy.log)\n');
+      else res.destroy();
+    }),
+    upgrade: guarded(upgrade, (_req, socket) => socket.destroy()),
+  };
+}
+
+function newExchange(req: http.IncomingMessage, closing: { once(event: 'close', listener: () => void): unknown }): Exchange {
+  const controller = new AbortController();
+  closing.once('close', () => controller.abort());
+  return { req, signal: controller.signal, hops: 0 };
+}

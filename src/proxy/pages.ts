@@ -1,0 +1,175 @@
+import { urlFor } from '../config/names.js';
+import type { Route, ServiceRoute } from './route-table.js';
+
+/**
+ * Every answer the proxy writes itself (refusals, 404, 502, 508 …) is a Page: one status, a title, a one-line
+ * message, and the same facts as JSON. HTML by default, JSON when the `Accept` header prefers it. Everything
+ * that comes from a request or a service (names, paths, log lines, commands) is escaped.
+ */
+export interface Page {
+  status: number;
+  title: string;
+  message: string;
+  /** The facts of the page: its JSON body (with `error` and `message` added) and the source of its HTML. */
+  facts: Record<string, unknown>;
+  /** Extra HTML sections, built only from escaped text. */
+  sections: string[];
+}
+
+export function missingHostPage(): Page {
+  return page(400, 'Missing Host header', 'the request has no Host header; open http://<service>.localhost:<port>/', { error: 'missing-host' });
+}
+
+export function blockedHostPage(host: string, reason: string): Page {
+  return page(403, 'Blocked request', reason, { error: 'blocked-host', host });
+}
+
+export function loopPage(host: string, hops: number): Page {
+  return page(
+    508,
+    'Loop detected',
+    `the request for ${host} came back through the proxy ${hops} times: a service is proxying to its own URL; point its proxy at the port of the service it means (portbroker port <service>)`,
+    { error: 'loop', host, hops },
+  );
+}
+
+export function notFoundPage(host: string, running: ServiceRoute[], aliases: Route[], port: number): Page {
+  const links = [...running, ...aliases].map((r) => ({ name: describeRoute(r), url: `${urlFor(r.host, port)}/` }));
+  return page(
+    404,
+    'No such service',
+    running.length > 0
+      ? `no service is called ${host}; the running ones are listed below`
+      : `no service is called ${host}, and none is running; start one with portbroker up`,
+    { error: 'unknown-host', host, services: links },
+    [linkList(links.length > 0 ? 'Running services' : 'No service is running', links)],
+  );
+}
+
+export function ambiguousPage(host: string, candidates: ServiceRoute[], port: number): Page {
+  const links = candidates.map((r) => ({ name: `${describeRoute(r)} (${r.state})`, url: `${urlFor(r.host, port)}/` }));
+  return page(
+    300,
+    'Which one?',
+    `${host} is the name of several services; use the full name of the one you mean`,
+    { error: 'ambiguous-host', host, candidates: links },
+    [linkList('Services with this name', links)],
+  );
+}
+
+export interface UnavailableFacts {
+  /** Why: the state, a connection error, a timeout. */
+  reason: string;
+  logLines: string[];
+  /** 502 (down) or 504 (did not become ready in time). */
+  status?: 502 | 504;
+}
+
+export function unavailablePage(route: Route, facts: UnavailableFacts): Page {
+  const status = facts.status ?? 502;
+  if (route.kind === 'alias') {
+    return page(
+      status,
+      'Service unavailable',
+      `${route.host} is an alias of port ${route.port}, and ${facts.reason}; start what should listen there, or remove the alias: portbroker alias ${route.host} --remove`,
+      { error: 'unavailable', host: route.host, kind: 'alias', port: route.port, reason: facts.reason },
+    );
+  }
+  const start = `cd ${shellQuote(route.root)} && npx portbroker up ${route.service}`;
+  return page(
+    status,
+    'Service unavailable',
+    `${route.service} of ${describeProject(route)} (port ${route.port}) is ${route.state}: ${facts.reason}`,
+    {
+      error: 'unavailable',
+      host: route.host,
+      project: route.project,
+      label: route.label,
+      service: route.service,
+      port: route.port,
+      state: route.state,
+      reason: facts.reason,
+      command: route.command ?? null,
+      start,
+      logLines: facts.logLines,
+    },
+    [
+      definitionList([
+        ['Service', route.service],
+        ['Project', describeProject(route)],
+        ['Port', String(route.port)],
+        ['State', route.state],
+        ['Command', route.command ?? '(none recorded)'],
+        ['Start it', start],
+      ]),
+      facts.logLines.length > 0
+        ? `<h2>Last log lines</h2><pre>${escapeHtml(facts.logLines.join('\n'))}</pre>`
+        : '<p class="dim">No log lines recorded.</p>',
+    ],
+  );
+}
+
+/** What a client gets: JSON when its `Accept` prefers JSON over HTML, HTML otherwise. */
+export function renderPage(p: Page, accept: string | undefined): { contentType: string; body: string } {
+  if (prefersJson(accept)) {
+    return { contentType: 'application/json; charset=utf-8', body: `${JSON.stringify({ status: p.status, message: p.message, ...p.facts }, null, 2)}\n` };
+  }
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">
+<title>${escapeHtml(p.title)} · portbroker</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:3rem auto;padding:0 1rem}h1{font-size:1.4rem}
+pre{background:#8881;padding:.75rem;overflow:auto;font-size:13px}dt{font-weight:600}dd{margin:0 0 .5rem}.dim{opacity:.6}</style>
+</head><body>
+<h1>${p.status} · ${escapeHtml(p.title)}</h1>
+<p>${escapeHtml(p.message)}</p>
+${p.sections.join('\n')}
+<p class="dim">portbroker proxy</p>
+</body></html>
+`;
+  return { contentType: 'text/html; charset=utf-8', body };
+}
+
+export function prefersJson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let html = 0;
+  let json = 0;
+  for (const part of accept.toLowerCase().split(',')) {
+    const [type = '', ...params] = part.split(';').map((s) => s.trim());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) || 0 : 1;
+    if (type === 'application/json' || type.endsWith('+json')) json = Math.max(json, q);
+    else if (type === 'text/html') html = Math.max(html, q);
+  }
+  return json > html;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+function page(status: number, title: string, message: string, facts: Record<string, unknown>, sections: string[] = []): Page {
+  return { status, title, message, facts, sections };
+}
+
+function linkList(heading: string, links: Array<{ name: string; url: string }>): string {
+  const items = links.map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.url)}</a> <span class="dim">${escapeHtml(l.name)}</span></li>`);
+  return `<h2>${escapeHtml(heading)}</h2>${items.length > 0 ? `<ul>${items.join('')}</ul>` : ''}`;
+}
+
+function definitionList(rows: Array<[string, string]>): string {
+  return `<dl>${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd><code>${escapeHtml(v)}</code></dd>`).join('')}</dl>`;
+}
+
+function describeRoute(route: Route): string {
+  return route.kind === 'alias' ? `alias of port ${route.port}` : `${route.service} of ${describeProject(route)}`;
+}
+
+function describeProject(route: ServiceRoute): string {
+  return route.label ? `${route.project} (${route.label})` : route.project;
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,85 @@
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { statePaths } from '../platform/paths.js';
+import { readRegistry } from '../ports/registry.js';
+import { RouteTable } from './route-table.js';
+
+export interface RouteSourceOptions {
+  home: string;
+  /** Fallback poll: catches missed watch events and processes that died without anyone writing the registry. */
+  pollMs?: number;
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Keeps `current` equal to the registry. The registry is replaced by rename on every write, so the state
+ * folder is watched (not the file, whose inode changes); an event rebuilds the table on the next tick, well
+ * within 100 ms. The poll also rebuilds, so a service whose process died disappears from the routes even
+ * though nobody wrote the registry.
+ */
+export class RouteSource {
+  current: RouteTable;
+  private readonly home: string;
+  private readonly registryName: string;
+  private readonly listeners = new Set<(table: RouteTable) => void>();
+  private watcher: FSWatcher | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Immediate | undefined;
+  private lastWarning = '';
+  private readonly warn: (message: string) => void;
+
+  constructor(options: RouteSourceOptions) {
+    this.home = options.home;
+    this.registryName = path.basename(statePaths(options.home).registry);
+    this.warn = options.onWarning ?? ((message) => process.stderr.write(`portbroker proxy: ${message}\n`));
+    this.current = this.build();
+    mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    try {
+      this.watcher = watch(this.home, { persistent: false }, (_event, file) => {
+        if (file === null || file === this.registryName) this.reloadSoon();
+      });
+      this.watcher.on('error', () => undefined); // the poll carries on alone
+    } catch (error) {
+      this.warn(`cannot watch ${this.home} (${(error as Error).message}); routes follow the registry by polling only`);
+    }
+    this.poll = setInterval(() => this.reload(), options.pollMs ?? 1_000);
+    this.poll.unref();
+  }
+
+  /** Called with every new table (after `current` is swapped). */
+  subscribe(listener: (table: RouteTable) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Rebuilds the table now. */
+  reload(): void {
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = undefined;
+    this.current = this.build();
+    for (const listener of this.listeners) listener(this.current);
+  }
+
+  close(): void {
+    this.watcher?.close();
+    clearInterval(this.poll);
+    if (this.pending) clearImmediate(this.pending);
+    this.listeners.clear();
+  }
+
+  // A write shows as several events (temp file, rename): one rebuild for the burst.
+  private reloadSoon(): void {
+    this.pending ??= setImmediate(() => this.reload());
+  }
+
+  private build(): RouteTable {
+    const data = readRegistry(this.home, {
+      onWarning: (message) => {
+        // The poll would repeat a corrupt registry's warning every second.
+        if (message !== this.lastWarning) this.warn(message);
+        this.lastWarning = message;
+      },
+    });
+    return RouteTable.fromRegistry(data, this.home);
+  }
+}

@@ -1,0 +1,156 @@
+import http from 'node:http';
+import net from 'node:net';
+import { PortbrokerError } from '../errors.js';
+import { describeListeners, findListeners } from '../platform/sockets.js';
+import { ActivityReporter } from './activity.js';
+import { acceptConnection } from './fast-path.js';
+import { Forwarder } from './forward.js';
+import { createProxyHandler } from './handler.js';
+import { logTail } from './log-tail.js';
+import { unavailablePage } from './pages.js';
+import { RouteSource } from './route-source.js';
+import { ConnectionStats } from './stats.js';
+import { UpstreamDialer, connectionFailure } from './upstream.js';
+
+export interface ProxyServerOptions {
+  home: string;
+  port: number;
+  /** Listen on every interface instead of 127.0.0.1 and ::1. */
+  lan?: boolean;
+  /** Splice connections whose first request names a running service (default true). Off: every request takes the general path. */
+  fastPath?: boolean;
+  /** How long a request waits for a starting service (default 30 s). */
+  startTimeoutMs?: number;
+  /** Where the proxy's own messages go (default: stderr). */
+  log?: (message: string) => void;
+}
+
+export interface ProxyServer {
+  port: number;
+  /** The addresses it listens on: 127.0.0.1 and ::1, or :: with `lan`. */
+  addresses: string[];
+  startedAt: Date;
+  routes: RouteSource;
+  stats: ConnectionStats;
+  close(): Promise<void>;
+}
+
+/**
+ * The proxy: raw `net` listeners whose connections go through the fast path, and behind them an `http.Server`
+ * (never listening itself) for connections the fast path hands over. Routes follow the registry live.
+ */
+export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const lan = options.lan === true;
+  const routes = new RouteSource({ home: options.home, onWarning: log });
+  const stats = new ConnectionStats();
+  const dialer = new UpstreamDialer();
+  const forwarder = new Forwarder(dialer, stats);
+  const activity = new ActivityReporter();
+  const startedAt = new Date();
+  const addresses: string[] = [];
+
+  const dashboard = createLazyDashboard(() => ({ pid: process.pid, port: options.port, addresses, startedAt, routes: routes.current.routes, stats: stats.snapshot() }));
+  const handler = createProxyHandler({
+    routes,
+    port: options.port,
+    lan,
+    startTimeoutMs: options.startTimeoutMs ?? 30_000,
+    activity,
+    forwarder,
+    dashboard,
+    onError: (error) => log(`portbroker proxy: ${(error as Error)?.stack ?? error}`),
+  });
+  // No request may take forever to arrive whole, but a 100 MB upload on a slow disk may take minutes.
+  const general = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 }, handler.request);
+  general.on('upgrade', handler.upgrade);
+
+  const handOver = (socket: net.Socket, buffered: Buffer) => {
+    stats.handedOver++;
+    socket.pause();
+    if (buffered.length > 0) socket.unshift(buffered);
+    general.emit('connection', socket);
+    socket.resume();
+  };
+  const fastPath = options.fastPath !== false;
+  const sockets = new Set<net.Socket>();
+  const onConnection = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    stats.trackClient(socket);
+    if (!fastPath) {
+      general.emit('connection', socket);
+      return;
+    }
+    acceptConnection(socket, {
+      routes,
+      dialer,
+      lan,
+      activity,
+      stats,
+      handOver,
+      failurePage: (route, error) =>
+        unavailablePage(route, { reason: connectionFailure(error, route.port), logLines: route.kind === 'service' ? logTail(route.logFile) : [] }),
+    });
+  };
+
+  const listeners: net.Server[] = [];
+  const close = async () => {
+    routes.close();
+    await Promise.all(listeners.map((server) => new Promise((resolve) => server.close(resolve))));
+    for (const socket of sockets) socket.destroy();
+    general.closeAllConnections();
+    forwarder.close();
+  };
+  try {
+    for (const host of lan ? ['::'] : ['127.0.0.1', '::1']) {
+      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
+      const bound = await listen(server, host, options.port, log);
+      if (!bound) continue;
+      listeners.push(server);
+      addresses.push(host);
+    }
+    if (listeners.length === 0) throw new PortbrokerError(`the proxy could not listen on port ${options.port}: no loopback address is usable`);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { port: options.port, addresses, startedAt, routes, stats, close };
+}
+
+/**
+ * Listens on one address. A missing IPv6 loopback (IPv6 disabled) is not fatal when 127.0.0.1 works; a port held
+ * by someone else is, with the holder named.
+ */
+function listen(server: net.Server, host: string, port: number, log: (message: string) => void): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        const holders = describeListeners(findListeners(port)) || 'another process';
+        reject(
+          new PortbrokerError(`the proxy port ${port} is held by ${holders}`, {
+            details: [`stop that process, or give portbroker another port: --proxy-port <port> or PORTBROKER_PROXY_PORT`],
+          }),
+        );
+      } else if (host !== '127.0.0.1' && (error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT')) {
+        log(`portbroker proxy: not listening on ${host} (${error.code}); IPv6 loopback is unavailable on this machine`);
+        resolve(false);
+      } else {
+        reject(new PortbrokerError(`the proxy cannot listen on ${host} port ${port}: ${error.message}`));
+      }
+    });
+    server.listen({ host, port, ipv6Only: host === '::1', exclusive: true }, () => resolve(true));
+  });
+}
+
+/** express is loaded only when someone opens the dashboard: the proxy starts faster without it. */
+function createLazyDashboard(info: () => import('../dashboard/app.js').DashboardInfo): http.RequestListener {
+  let app: Promise<http.RequestListener> | undefined;
+  return (req, res) => {
+    app ??= import('../dashboard/app.js').then(({ createDashboard }) => createDashboard(info));
+    app.then(
+      (serve) => serve(req, res),
+      (error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`the dashboard failed to load: ${(error as Error).message}\n`),
+    );
+  };
+}

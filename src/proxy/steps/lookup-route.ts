@@ -1,0 +1,22 @@
+import type { Step } from '../exchange.js';
+import { hostPort } from '../host.js';
+import { ambiguousPage, notFoundPage } from '../pages.js';
+
+/** Finds the route for the name: a service, an alias, the dashboard; or a page listing what there is. */
+export const lookupRoute: Step = (exchange, context) => {
+  const table = context.routes.current;
+  const found = table.lookup(exchange.host!);
+  const port = hostPort(exchange.req.headers.host) ?? context.port;
+  switch (found.kind) {
+    case 'route':
+      exchange.route = found.route;
+      return undefined;
+    case 'dashboard':
+      exchange.dashboard = true;
+      return undefined;
+    case 'ambiguous':
+      return ambiguousPage(found.host, found.candidates, port);
+    case 'unknown':
+      return notFoundPage(exchange.host!, table.running(), table.routes.filter((r) => r.kind === 'alias'), port);
+  }
+};
