@@ -10,30 +10,45 @@ export interface DevServer {
   name: string;
   /** Flags that set the port, recognised when already present. */
   portFlags: string[];
-  /** What to add for port N. */
-  flags: (port: number) => string[];
+  /**
+   * What to add for port N, one flag (with its value) per entry. An entry whose flag the command already has
+   * is left out: `vite --host 0.0.0.0` keeps its host, `vite --strictPort` gets no second one.
+   */
+  flags: (port: number) => string[][];
 }
+
+const port = (p: number) => ['--port', String(p)];
+const host = ['--host', '127.0.0.1'];
 
 const viteLike = (name: string): DevServer => ({
   name,
   portFlags: ['--port'],
-  flags: (port) => ['--port', String(port), '--strictPort', '--host', '127.0.0.1'],
+  flags: (p) => [port(p), ['--strictPort'], host],
 });
+
+const withHost = (name: string, portFlags = ['--port'], extra: string[][] = []): DevServer => ({
+  name,
+  portFlags,
+  flags: (p) => [port(p), host, ...extra],
+});
+
+// `--ci`: storybook neither prompts nor opens a browser (it would wait for an answer on a stdin it never gets).
+const storybook = withHost('storybook', ['-p', '--port'], [['--ci']]);
 
 /** `bin` (+ the sub-commands that start a server; empty: the bare command does) → server. */
 const SERVERS: Array<{ bins: string[]; subcommands: string[] | null; server: DevServer }> = [
   { bins: ['vite'], subcommands: ['', 'dev', 'serve', 'preview'], server: viteLike('vite') },
   { bins: ['react-router'], subcommands: ['dev'], server: viteLike('react-router') },
   { bins: ['remix'], subcommands: ['vite:dev'], server: viteLike('remix') },
-  { bins: ['astro'], subcommands: ['dev', 'preview'], server: { name: 'astro', portFlags: ['--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1'] } },
-  { bins: ['ng'], subcommands: ['serve', 's', 'dev'], server: { name: 'ng serve', portFlags: ['--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1'] } },
-  { bins: ['storybook', 'sb'], subcommands: ['dev'], server: { name: 'storybook', portFlags: ['-p', '--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1', '--ci'] } },
-  { bins: ['start-storybook'], subcommands: null, server: { name: 'storybook', portFlags: ['-p', '--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1', '--ci'] } },
-  { bins: ['rsbuild'], subcommands: ['dev', 'preview'], server: { name: 'rsbuild', portFlags: ['--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1'] } },
-  { bins: ['webpack', 'webpack-cli'], subcommands: ['serve', 'server', 's'], server: { name: 'webpack-dev-server', portFlags: ['--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1'] } },
-  { bins: ['webpack-dev-server'], subcommands: null, server: { name: 'webpack-dev-server', portFlags: ['--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1'] } },
-  { bins: ['docusaurus'], subcommands: ['start', 'serve'], server: { name: 'docusaurus', portFlags: ['--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1'] } },
-  { bins: ['gatsby'], subcommands: ['develop', 'serve'], server: { name: 'gatsby', portFlags: ['-p', '--port'], flags: (p) => ['--port', String(p), '--host', '127.0.0.1'] } },
+  { bins: ['astro'], subcommands: ['dev', 'preview'], server: withHost('astro') },
+  { bins: ['ng'], subcommands: ['serve', 's', 'dev'], server: withHost('ng serve') },
+  { bins: ['storybook', 'sb'], subcommands: ['dev'], server: storybook },
+  { bins: ['start-storybook'], subcommands: null, server: storybook },
+  { bins: ['rsbuild'], subcommands: ['dev', 'preview'], server: withHost('rsbuild') },
+  { bins: ['webpack', 'webpack-cli'], subcommands: ['serve', 'server', 's'], server: withHost('webpack-dev-server') },
+  { bins: ['webpack-dev-server'], subcommands: null, server: withHost('webpack-dev-server') },
+  { bins: ['docusaurus'], subcommands: ['start', 'serve'], server: withHost('docusaurus') },
+  { bins: ['gatsby'], subcommands: ['develop', 'serve'], server: withHost('gatsby', ['-p', '--port']) },
 ];
 
 /** Package runners that run a binary: how many words to skip before the binary's name. */
@@ -49,14 +64,21 @@ const RUNNERS: Record<string, string[]> = {
   'bun x': [],
 };
 
-/** Script runners: `npm run dev` runs package.json's `dev` script; npm needs `--` before extra arguments. */
-const SCRIPT_RUNNERS: Record<string, { separator: boolean }> = {
+/**
+ * Script runners: `npm run dev` runs package.json's `dev` script (`npm start` its `start` script); npm needs
+ * `--` before arguments meant for the script.
+ */
+const SCRIPT_RUNNERS: Record<string, { separator: boolean; script?: string }> = {
   'npm run': { separator: true },
   'npm run-script': { separator: true },
+  'npm start': { separator: true, script: 'start' },
   'pnpm run': { separator: false },
   'yarn run': { separator: false },
   'bun run': { separator: false },
 };
+
+/** Words that only prefix the real command: `exec vite`, `cross-env NODE_ENV=development vite`. */
+const PREFIXES = new Set(['exec', 'env', 'cross-env', 'nohup']);
 
 const NOT_SERVING = new Set(['build', 'optimize', 'test', 'bench', 'lint']);
 
@@ -87,41 +109,59 @@ export function addPortFlags(command: string, port: number, cwd?: string): PortF
     const conflict = existing === String(port) || /\$\{?PORT\}?|\{port\}/.test(existing) ? undefined : existing;
     return { command, added: '', server: server.name, conflict };
   }
-  const flags = server.flags(port);
-  const added = (viaScript?.separator ? ['--', ...flags] : flags).join(' ');
+  const present = new Set(words.map(flagName));
+  const flags = server.flags(port).filter(([flag]) => !present.has(flagName(flag!)));
+  // npm passes arguments to the script only after `--`; a command that has one already needs no second.
+  const separator = viaScript?.separator && !viaScript.hasSeparator;
+  const added = (separator ? ['--', ...flags.flat()] : flags.flat()).join(' ');
   return { command: `${command.trimEnd()} ${added}`, added, server: server.name };
+}
+
+/** `--strictPort`, `--strict-port` and `--strictPort=true` are one flag to the CLIs concerned. */
+function flagName(word: string): string {
+  if (!word.startsWith('-')) return '';
+  return word.split('=')[0]!.replace(/-/g, '').toLowerCase();
 }
 
 interface Found {
   server: DevServer;
   /** The words of the command that runs the server (the script's text when reached through `npm run`). */
   words: string[];
-  viaScript?: { separator: boolean };
+  viaScript?: { separator: boolean; hasSeparator?: boolean };
 }
 
 function inspect(command: string, cwd: string | undefined, depth: number): Found | undefined {
   if (depth > 3 || SHELL_OPERATORS.test(command.replace(/\$\{?PORT\}?/g, ''))) return undefined;
   const words = splitWords(command);
   let i = 0;
-  while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!)) i++; // FOO=bar prefixes
+  const isAssignment = (w: string) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(w);
+  for (;;) {
+    while (i < words.length && isAssignment(words[i]!)) i++; // FOO=bar prefixes
+    if (i < words.length && PREFIXES.has(words[i]!)) i++;
+    else break;
+  }
   const rest = words.slice(i);
   const first = rest[0];
   if (!first) return undefined;
   const two = rest.length > 1 ? `${first} ${rest[1]}` : '';
 
-  const script = SCRIPT_RUNNERS[two] ? { name: rest[2], runner: SCRIPT_RUNNERS[two]! } : undefined;
-  if (script?.name && cwd) {
-    const text = readScript(cwd, script.name);
+  const runner = SCRIPT_RUNNERS[two];
+  if (runner) {
+    const name = runner.script ?? rest[2];
+    const extra = rest.slice(runner.script ? 2 : 3);
+    if (!name || !cwd) return undefined;
+    const text = readScript(cwd, name);
     const inner = text ? inspect(text, cwd, depth + 1) : undefined;
-    if (!inner) return undefined;
+    // A script reached through two levels of `npm run` would need two separators: leave it alone.
+    if (!inner || (runner.separator && inner.viaScript?.separator)) return undefined;
     // Arguments given after the script name already reach the script: count them too.
-    return { server: inner.server, words: [...inner.words, ...rest.slice(3)], viaScript: script.runner };
+    return { server: inner.server, words: [...inner.words, ...extra], viaScript: { separator: runner.separator, hasSeparator: extra.includes('--') } };
   }
 
   let binAt = 0;
   if (RUNNERS[two] !== undefined) binAt = 2;
   else if (RUNNERS[first] !== undefined) binAt = 1;
-  else if ((first === 'yarn' || first === 'pnpm') && rest[1] && !rest[1].startsWith('-')) binAt = 1;
+  else if ((first === 'yarn' || first === 'pnpm' || first === 'bun') && rest[1] && !rest[1].startsWith('-')) binAt = 1;
   // Skip the runner's own flags (npx -y, npx --package=x, npm exec --).
   while (binAt > 0 && binAt < rest.length && (rest[binAt]!.startsWith('-'))) {
     binAt += rest[binAt] === '-p' || rest[binAt] === '--package' ? 2 : 1;
@@ -130,18 +170,22 @@ function inspect(command: string, cwd: string | undefined, depth: number): Found
   if (!bin) return undefined;
   const name = path.basename(bin).replace(/@[^/]*$/, '');
   const after = rest.slice(binAt + 1);
-  const sub = after.find((w) => !w.startsWith('-')) ?? '';
+  const positional = after.filter((w) => !w.startsWith('-'));
+  const sub = positional[0] ?? '';
   for (const entry of SERVERS) {
     if (!entry.bins.includes(name)) continue;
     // A bare-command server (`vite`) also serves with a root folder argument (`vite apps/web`), not with `vite build`.
-    const serves = entry.subcommands === null || entry.subcommands.includes(sub) || (entry.subcommands.includes('') && !NOT_SERVING.has(sub));
+    const serves =
+      entry.subcommands === null ||
+      entry.subcommands.includes(sub) ||
+      (entry.subcommands.includes('') && !positional.some((w) => NOT_SERVING.has(w)));
     if (serves) return { server: entry.server, words: after };
   }
-  // `yarn dev` / `pnpm dev` may name a script rather than a binary.
+  // `yarn dev` / `pnpm dev` / `bun dev` may name a script rather than a binary.
   if ((first === 'yarn' || first === 'pnpm' || first === 'bun') && binAt === 1 && cwd) {
     const text = readScript(cwd, bin);
     const inner = text ? inspect(text, cwd, depth + 1) : undefined;
-    if (inner) return { server: inner.server, words: [...inner.words, ...after], viaScript: { separator: false } };
+    if (inner && !inner.viaScript?.separator) return { server: inner.server, words: [...inner.words, ...after], viaScript: { separator: false } };
   }
   return undefined;
 }
@@ -166,16 +210,24 @@ function readScript(cwd: string, name: string): string | undefined {
   }
 }
 
-/** Splits a simple shell command into words, honouring quotes (no expansion). */
+/** Splits a simple shell command into words, honouring quotes and backslashes as sh does (no expansion). */
 export function splitWords(command: string): string[] {
   const words: string[] = [];
   let current = '';
   let quote: string | undefined;
   let has = false;
-  for (const ch of command) {
-    if (quote) {
+  for (let i = 0; i < command.length; i++) {
+    const ch = command[i]!;
+    if (quote === "'") {
       if (ch === quote) quote = undefined;
       else current += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = undefined;
+      else if (ch === '\\' && i + 1 < command.length && '"\\$`'.includes(command[i + 1]!)) current += command[++i];
+      else current += ch;
+    } else if (ch === '\\' && i + 1 < command.length) {
+      current += command[++i];
+      has = true;
     } else if (ch === '"' || ch === "'") {
       quote = ch;
       has = true;
