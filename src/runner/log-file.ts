@@ -1,0 +1,78 @@
+import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { stripAnsi } from './log-lines.js';
+
+/**
+ * A service's log file in the state folder (`serviceLogFile`): every line it prints, without colour codes,
+ * plus portbroker's own notes (start, exit) marked `[portbroker]`. The proxy's 502 page shows its tail. Capped:
+ * past `maxBytes` it is renamed to `<file>.1` (replacing the previous one) and a new file begins, so a chatty
+ * service never fills the disk.
+ *
+ * Writes are synchronous appends of whole batches: a few per second per service, each far below a page, and
+ * nothing is lost when portbroker is killed right after a line.
+ */
+export class LogFile {
+  private fd: number | undefined;
+  private size = 0;
+  private pending: string[] = [];
+  private scheduled = false;
+  private broken = false;
+
+  constructor(
+    readonly file: string,
+    private readonly maxBytes = 1024 * 1024,
+  ) {}
+
+  line(text: string): void {
+    this.pending.push(stripAnsi(text));
+    this.schedule();
+  }
+
+  note(text: string): void {
+    this.line(`[portbroker] ${new Date().toISOString()} ${text}`);
+  }
+
+  /** Writes what is buffered now (called on stop, so the last lines are on disk before the state changes). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0 || this.broken) {
+      this.pending = [];
+      return;
+    }
+    const data = `${this.pending.join('\n')}\n`;
+    this.pending = [];
+    try {
+      if (this.fd === undefined) this.open();
+      if (this.size > 0 && this.size + Buffer.byteLength(data) > this.maxBytes) this.rotate();
+      this.size += writeSync(this.fd!, data);
+    } catch {
+      // A full disk or a removed state folder must not stop the service; the terminal still shows its output.
+      this.broken = true;
+    }
+  }
+
+  close(): void {
+    this.flush();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private open(): void {
+    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    this.fd = openSync(this.file, 'a', 0o600);
+    this.size = statSync(this.file).size;
+  }
+
+  private rotate(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    renameSync(this.file, `${this.file}.1`);
+    this.fd = openSync(this.file, 'a', 0o600);
+    this.size = 0;
+  }
+}

@@ -1,0 +1,122 @@
+import http from 'node:http';
+import net from 'node:net';
+import type { ReadySpec } from '../config/project-config.js';
+
+/**
+ * Whether a started service is ready: its `ready.http` path answers 2xx/3xx, its port accepts a connection
+ * (`ready.tcp`, and the default), or a line of its output matches `ready.log`. A service may listen on
+ * 127.0.0.1, ::1 or both, so the port is tried on both.
+ */
+
+const LOOPBACK = ['127.0.0.1', '::1'] as const;
+
+/** Poll quickly at first (a tiny server is up within tens of milliseconds), then settle at `MAX_INTERVAL`. */
+const FIRST_INTERVAL = 10;
+const MAX_INTERVAL = 100;
+
+export interface ReadinessOptions {
+  port: number;
+  ready: ReadySpec;
+  /** Aborted when the process exits or the service is being stopped. */
+  signal: AbortSignal;
+  /** Resolves when a log line matched `ready.log` (the supervisor watches the output). */
+  logMatched?: Promise<void>;
+}
+
+export type Readiness = { ready: true; how: string } | { ready: false; reason: string };
+
+/** How a service's readiness is judged, in words for messages: "GET /health answers 2xx/3xx". */
+export function describeProbe(ready: ReadySpec, port: number): string {
+  if (ready.log) return `its output matches ${ready.log}`;
+  if (ready.http) return `GET ${ready.http} on port ${port} answers 2xx/3xx`;
+  return `port ${port} accepts connections`;
+}
+
+/**
+ * Resolves `{ready: true}` when the probe passes, `{ready: false}` on timeout (with the last probe result as
+ * the reason). Resolves `{ready: false, reason: 'aborted'}` when `signal` aborts first.
+ */
+export async function waitUntilReady(options: ReadinessOptions): Promise<Readiness> {
+  const { ready, port, signal } = options;
+  const deadline = Date.now() + ready.timeoutMs;
+  if (ready.log) {
+    const matched = options.logMatched ?? new Promise<void>(() => undefined);
+    const outcome = await Promise.race([
+      matched.then(() => 'matched' as const),
+      delay(ready.timeoutMs, signal).then(() => 'timeout' as const),
+    ]);
+    if (signal.aborted) return { ready: false, reason: 'aborted' };
+    return outcome === 'matched' ? { ready: true, how: `log matched ${ready.log}` } : { ready: false, reason: `no line of its output matched ${ready.log}` };
+  }
+  let interval = FIRST_INTERVAL;
+  let last = 'nothing accepted connections';
+  for (;;) {
+    if (signal.aborted) return { ready: false, reason: 'aborted' };
+    const probe = ready.http ? await httpProbe(port, ready.http) : await tcpProbe(port);
+    if (probe.ok) return { ready: true, how: probe.how };
+    last = probe.reason;
+    const left = deadline - Date.now();
+    if (left <= 0) return { ready: false, reason: last };
+    await delay(Math.min(interval, left), signal);
+    interval = Math.min(MAX_INTERVAL, interval * 2);
+  }
+}
+
+type Probe = { ok: true; how: string } | { ok: false; reason: string };
+
+async function tcpProbe(port: number): Promise<Probe> {
+  for (const host of LOOPBACK) {
+    if (await connects(host, port)) return { ok: true, how: `port ${port} accepts connections` };
+  }
+  return { ok: false, reason: `nothing accepted connections on port ${port}` };
+}
+
+function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function httpProbe(port: number, path: string): Promise<Probe> {
+  let reason = `nothing accepted connections on port ${port}`;
+  for (const host of LOOPBACK) {
+    const result = await get(host, port, path);
+    if (result.status === undefined) continue;
+    if (result.status >= 200 && result.status < 400) return { ok: true, how: `GET ${path} answered ${result.status}` };
+    reason = `GET ${path} answered ${result.status}`;
+    break;
+  }
+  return { ok: false, reason };
+}
+
+function get(host: string, port: number, path: string): Promise<{ status?: number }> {
+  return new Promise((resolve) => {
+    // Host "localhost": dev servers that check the Host header (vite, webpack) accept it.
+    const req = http.get({ host, port, path, agent: false, timeout: 2_000, headers: { host: `localhost:${port}`, 'user-agent': 'portbroker-ready' } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({}));
+  });
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,67 @@
+import { updateRegistry, type RegistryOptions, type ServiceState } from '../ports/registry.js';
+
+/**
+ * Publishes service states to the registry, where the proxy routes from them (`running` forwards, `starting`
+ * makes requests wait) and `ls` shows them. Changes are coalesced: twenty services turning `starting` at once
+ * cost one locked write, not twenty, and the last state of each service always wins.
+ */
+export class RegistryPublisher {
+  private pending = new Map<string, { state: ServiceState; pid?: number }>();
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly home: string,
+    private readonly root: string,
+    private readonly options: RegistryOptions & { onError?: (error: Error) => void } = {},
+  ) {}
+
+  set(service: string, state: ServiceState, pid?: number): void {
+    this.pending.set(service, { state, pid });
+    if (!this.running) this.running = this.drain();
+  }
+
+  /** Resolves when every change made so far is written. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the other services of this tick queue their change first.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      while (this.pending.size > 0) {
+        const batch = this.pending;
+        this.pending = new Map();
+        await this.write(batch);
+      }
+    } catch (error) {
+      this.pending.clear();
+      this.options.onError?.(error as Error);
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private write(batch: Map<string, { state: ServiceState; pid?: number }>): Promise<void> {
+    const me = process.pid;
+    return updateRegistry(
+      this.home,
+      (data) => {
+        const checkout = data.checkouts[this.root];
+        if (!checkout) return;
+        const now = new Date().toISOString();
+        for (const [service, { state, pid }] of batch) {
+          const rec = checkout.services[service];
+          // Released meanwhile (`portbroker release`), or taken over by another supervisor: not ours to write.
+          if (!rec || (rec.owner !== undefined && rec.owner !== me)) continue;
+          rec.state = state;
+          rec.owner = me;
+          if (pid !== undefined && (state === 'starting' || state === 'running')) rec.pid = pid;
+          else delete rec.pid;
+          rec.updatedAt = now;
+        }
+      },
+      this.options,
+    );
+  }
+}

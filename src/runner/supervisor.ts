@@ -1,0 +1,425 @@
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { ServiceSpec } from '../config/project-config.js';
+import { isAlive } from '../platform/proc.js';
+import { kill, liveGroups, taggedProcesses, terminate } from '../platform/process-groups.js';
+import { describeListeners, findListeners } from '../platform/sockets.js';
+import type { ServiceState } from '../ports/registry.js';
+import type { PreparedCommand } from './command-line.js';
+import type { CrashPolicy } from './crash-policy.js';
+import type { EventSink, ServiceStatus } from './events.js';
+import type { LogFile } from './log-file.js';
+import { LineSplitter, RecentLines, stripAnsi } from './log-lines.js';
+import { SUPERVISOR_VARIABLE } from './process-env.js';
+import { describeProbe, waitUntilReady } from './readiness.js';
+import { NOT_EXECUTABLE, NOT_FOUND, spawnService, type ExitStatus, type ServiceProcess } from './spawn.js';
+
+/**
+ * One service's life: check its port is free, spawn it, wait for readiness, publish its state, restart it by
+ * its `restart` policy with backoff, give up on a crash loop, and stop it (SIGTERM to its group, SIGKILL after
+ * the grace period). A command that daemonizes itself (exits 0 but leaves processes behind) is adopted: its
+ * processes are watched and stopped with the rest, and the user is told.
+ */
+
+export interface SupervisorOptions {
+  name: string;
+  spec: ServiceSpec;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  command: PreparedCommand;
+  logFile: LogFile;
+  crashPolicy: CrashPolicy;
+  emit: EventSink;
+  /** Writes the state to the registry (coalesced by the session). */
+  publish: (state: ServiceState, pid?: number) => void;
+}
+
+export type StartOutcome = 'ready' | 'failed';
+
+/** The processes a service consists of right now. */
+interface Unit {
+  kind: 'spawned' | 'adopted';
+  /** What the registry records: the group leader. */
+  pid: number;
+  groups: number[];
+  pids: number[];
+  exited: Promise<ExitStatus>;
+}
+
+type RunResult = { kind: 'stopped' } | { kind: 'failed' } | { kind: 'exit'; status: ExitStatus; ready: boolean };
+
+/** Lines of output shown under a failure message. */
+const FAILURE_LINES = 12;
+
+export class ServiceSupervisor {
+  readonly name: string;
+  readonly recent = new RecentLines(FAILURE_LINES * 2);
+  private current: ServiceStatus = 'stopped';
+  private unit: Unit | undefined;
+  private proc: ServiceProcess | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private stopDeadline = 0;
+  private abort = new AbortController();
+  /** How its last process ended, for `portbroker run`'s exit status. */
+  lastExit: ExitStatus | undefined;
+  private waiters: Array<(outcome: StartOutcome) => void> = [];
+  private logMatched: (() => void) | undefined;
+  private paused = false;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.name = options.name;
+  }
+
+  /** The command as run (ports flags added) and the port it serves on. */
+  get command(): PreparedCommand {
+    return this.options.command;
+  }
+
+  get port(): number {
+    return this.options.port;
+  }
+
+  get status(): ServiceStatus {
+    return this.current;
+  }
+
+  /** The recorded pid while it runs. */
+  get pid(): number | undefined {
+    return this.unit?.pid;
+  }
+
+  /** Whether a start is under way or it runs (including a pending restart). */
+  get active(): boolean {
+    return this.loop !== undefined && !this.stopping;
+  }
+
+  /**
+   * Starts the service unless it runs already. Resolves `ready` once it is ready, `failed` when it cannot start,
+   * never becomes ready, or is given up on.
+   */
+  start(): Promise<StartOutcome> {
+    if (this.current === 'running' && this.loop && !this.stopping) return Promise.resolve('ready');
+    const outcome = new Promise<StartOutcome>((resolve) => this.waiters.push(resolve));
+    if (!this.loop) {
+      this.stopping = false;
+      this.abort = new AbortController();
+      this.loop = this.supervise().finally(() => {
+        this.loop = undefined;
+        this.settle('failed');
+      });
+    }
+    return outcome;
+  }
+
+  /** Forget earlier crashes: a deliberate start after a give-up gets the full number of retries again. */
+  resetCrashes(): void {
+    this.options.crashPolicy.reset();
+  }
+
+  /**
+   * Stops it: SIGTERM to its processes now, SIGKILL to what is left at `deadline`. Resolves when none of its
+   * processes is alive.
+   */
+  async stop(deadline: number): Promise<void> {
+    if (!this.loop) return;
+    this.stopping = true;
+    this.stopDeadline = deadline;
+    this.abort.abort();
+    this.setStatus('stopping');
+    if (this.unit) await this.terminateUnit(this.unit);
+    await this.loop;
+    this.setStatus('stopped');
+    this.options.publish('stopped');
+  }
+
+  /** SIGKILL to everything of it, at once (a forced stop). */
+  kill(): void {
+    this.stopping = true;
+    this.stopDeadline = 0;
+    this.abort.abort();
+    if (this.unit) kill(this.unit.groups, this.unit.pids);
+  }
+
+  /** The groups and pids that must die with portbroker, for the exit safety net. */
+  processes(): { groups: number[]; pids: number[] } {
+    return { groups: this.unit?.groups ?? [], pids: this.unit?.pids ?? [] };
+  }
+
+  /** Stops reading its output while portbroker's own output cannot keep up (the child then blocks on write). */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    const streams = [this.proc?.child.stdout, this.proc?.child.stderr].filter((s): s is Readable => !!s);
+    for (const stream of streams) {
+      if (paused) stream.pause();
+      else stream.resume();
+    }
+  }
+
+  private async supervise(): Promise<void> {
+    const { spec, crashPolicy, name } = this.options;
+    for (;;) {
+      const result = await this.runOnce();
+      this.unit = undefined;
+      this.proc = undefined;
+      if (result.kind !== 'exit') return;
+      const { status, ready } = result;
+      this.lastExit = status;
+      const how = describeExit(status);
+      this.options.logFile.note(how);
+      if (status.code === NOT_FOUND || status.code === NOT_EXECUTABLE) {
+        this.fail(`${name}: ${status.code === NOT_FOUND ? 'command not found' : 'command not executable'} (${how}): ${this.options.command.command}`, [
+          `check services.${name}.command, and that the tool is installed in ${spec.cwd}`,
+        ]);
+        return;
+      }
+      const crashed = status.code !== 0;
+      const restart = spec.restart === 'always' || (spec.restart === 'on-failure' && crashed);
+      if (!restart) {
+        if (crashed) {
+          this.fail(`${name} ${how}${ready ? '' : ' before it was ready'} (restart: "${spec.restart}", so it stays down)`);
+        } else {
+          this.setStatus('exited');
+          this.options.publish('stopped');
+          this.notice(ready ? 'info' : 'warn', `${name} ${how}${ready ? '' : ' before it was ready'}`);
+          this.settle(ready ? 'ready' : 'failed');
+        }
+        return;
+      }
+      const verdict = crashPolicy.crashed();
+      if (verdict.giveUp) {
+        this.fail(
+          `${name} ${how}; it ended ${verdict.crashes} times within ${seconds(crashPolicy.windowMs)}, so portbroker stopped restarting it`,
+          [spec.start === 'on-demand' ? 'the next request through the proxy starts it again' : `fix the error shown above, then run \`portbroker up ${name}\` again`],
+        );
+        return;
+      }
+      this.setStatus('restarting');
+      this.options.publish('crashed');
+      this.notice('warn', `${name} ${how}; restarting in ${seconds(verdict.delayMs)} (${verdict.crashes} of ${crashPolicy.limit} within ${seconds(crashPolicy.windowMs)})`);
+      await sleep(verdict.delayMs, this.abort.signal);
+      if (this.stopping) return;
+    }
+  }
+
+  /** One spawn, until the service's processes end, it fails, or it is stopped. */
+  private async runOnce(): Promise<RunResult> {
+    const { name, spec, port, command } = this.options;
+    if (!existsSync(spec.cwd)) {
+      this.fail(`${name}: its folder ${spec.cwd} does not exist`, [`fix services.${name}.cwd in the config`]);
+      return { kind: 'failed' };
+    }
+    const holders = findListeners(port);
+    if (holders.length > 0) {
+      this.fail(`${name}: port ${port} is already in use by ${describeListeners(holders)}, so ${name} was not started`, [
+        `stop that process (\`portbroker who ${port}\` shows it), or give ${name} another port: \`portbroker release ${name}\` then \`portbroker up\``,
+      ]);
+      return { kind: 'failed' };
+    }
+
+    let matched: Promise<void> | undefined;
+    if (spec.ready.log) matched = new Promise((resolve) => (this.logMatched = resolve));
+    let proc: ServiceProcess;
+    try {
+      proc = await spawnService({ command: command.command, cwd: spec.cwd, env: this.options.env });
+    } catch (error) {
+      this.fail(`${name}: cannot start \`${command.command}\` in ${spec.cwd}: ${(error as Error).message}`);
+      return { kind: 'failed' };
+    }
+    this.proc = proc;
+    this.attach(proc);
+    let unit: Unit = { kind: 'spawned', pid: proc.pid, groups: [proc.pid], pids: [proc.pid], exited: proc.exited };
+    this.unit = unit;
+    this.options.logFile.note(`started (pid ${proc.pid}): ${command.command}`);
+    if (this.stopping) {
+      await this.terminateUnit(unit);
+      return { kind: 'stopped' };
+    }
+    this.setStatus('starting', unit.pid);
+    this.options.publish('starting', unit.pid);
+    const startedAt = Date.now();
+
+    let ready = false;
+    for (;;) {
+      let exit: ExitStatus;
+      if (ready) {
+        exit = await unit.exited;
+      } else {
+        const probe = new AbortController();
+        const onAbort = () => probe.abort();
+        this.abort.signal.addEventListener('abort', onAbort, { once: true });
+        const first = await Promise.race([
+          unit.exited.then((status) => ({ kind: 'exit' as const, status })),
+          waitUntilReady({ port, ready: spec.ready, signal: probe.signal, logMatched: matched }).then((r) => ({ kind: 'ready' as const, r })),
+        ]);
+        probe.abort();
+        this.abort.signal.removeEventListener('abort', onAbort);
+        if (this.stopping) return { kind: 'stopped' };
+        if (first.kind === 'ready') {
+          if (first.r.ready) {
+            ready = true;
+            this.setStatus('running', unit.pid);
+            this.options.publish('running', unit.pid);
+            this.notice('info', `${name} is ready after ${seconds(Date.now() - startedAt)} (${first.r.how})`);
+            this.settle('ready');
+            continue;
+          }
+          await this.terminateUnit(unit, Date.now() + spec.shutdownGraceMs);
+          this.fail(`${name} did not become ready within ${seconds(spec.ready.timeoutMs)}: waited until ${describeProbe(spec.ready, port)}, but ${first.r.reason}`, [
+            spec.ready.log || spec.ready.http
+              ? `check that ${name} serves on $PORT (${port}); raise services.${name}.ready.timeoutMs if it is just slow`
+              : `make ${name} listen on $PORT (${port}), or set services.${name}.ready to { log: '<a line it prints when ready>' } if it serves no port`,
+          ]);
+          return { kind: 'failed' };
+        }
+        exit = first.status;
+      }
+      if (this.stopping) return { kind: 'stopped' };
+      if (unit.kind === 'spawned') await outputSettled(proc);
+      const left = this.leftovers(unit);
+      if (unit.kind === 'spawned' && exit.code === 0 && left.pids.length > 0) {
+        unit = this.adopt(left);
+        this.unit = unit;
+        this.options.publish(ready ? 'running' : 'starting', unit.pid);
+        this.notice(
+          'warn',
+          `${name}: its command exited but left ${left.pids.length === 1 ? `pid ${left.pids[0]}` : `pids ${left.pids.join(', ')}`} running: it daemonized itself (went to the background). portbroker watches and stops it, but cannot show its output or restart it`,
+          [`make it stay in the foreground (many tools have a --foreground, --no-daemon or --attach flag)`],
+        );
+        continue;
+      }
+      if (left.pids.length > 0 || left.groups.length > 0) await terminate(left, spec.shutdownGraceMs);
+      return { kind: 'exit', status: exit, ready };
+    }
+  }
+
+  /** Processes of this service still alive after its unit ended: group members and anything carrying its mark. */
+  private leftovers(unit: Unit): { groups: number[]; pids: number[] } {
+    const groups = new Set<number>();
+    const pids = new Set<number>();
+    for (const g of liveGroups(unit.groups)) groups.add(g);
+    const mark = String(process.pid);
+    for (const p of taggedProcesses(SUPERVISOR_VARIABLE, (v) => v === mark, ['PORTBROKER_SERVICE'])) {
+      if (p.env.PORTBROKER_SERVICE !== this.name) continue;
+      pids.add(p.pid);
+      if (p.pgid !== process.pid) groups.add(p.pgid);
+    }
+    // Without /proc only the group is known: its leader stands for it.
+    if (pids.size === 0) for (const g of groups) pids.add(g);
+    return { groups: [...groups], pids: [...pids] };
+  }
+
+  /** Watches processes a daemonizing command left behind, as if they were the service. */
+  private adopt(left: { groups: number[]; pids: number[] }): Unit {
+    const leader = left.pids.find((p) => left.groups.includes(p)) ?? left.pids[0]!;
+    const exited = new Promise<ExitStatus>((resolve) => {
+      const check = () => {
+        if (liveGroups(left.groups).size === 0 && !left.pids.some((p) => isAlive(p))) resolve({ code: null, signal: null });
+        else setTimeout(check, 250).unref();
+      };
+      check();
+    });
+    return { kind: 'adopted', pid: leader, groups: left.groups, pids: left.pids, exited };
+  }
+
+  private async terminateUnit(unit: Unit, deadline = this.stopDeadline): Promise<void> {
+    const graceMs = Math.max(0, deadline - Date.now());
+    const how = await terminate({ groups: unit.groups, pids: unit.pids }, graceMs);
+    if (how === 'killed' && deadline > 0) {
+      this.notice('warn', `${this.name} did not stop within ${seconds(this.options.spec.shutdownGraceMs)} of SIGTERM; killed it (SIGKILL)`);
+    }
+    this.options.logFile.note(how === 'killed' ? 'killed (SIGKILL)' : 'stopped');
+  }
+
+  private attach(proc: ServiceProcess): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const readable = proc.child[stream];
+      if (!readable) continue;
+      const splitter = new LineSplitter((line) => this.line(line, stream));
+      readable.on('data', (chunk: Buffer) => splitter.push(chunk));
+      readable.on('end', () => splitter.end());
+      readable.on('error', () => undefined);
+      if (this.paused) readable.pause();
+    }
+  }
+
+  private line(line: string, stream: 'stdout' | 'stderr'): void {
+    this.recent.push(line);
+    this.options.logFile.line(line);
+    const pattern = this.options.spec.ready.log;
+    if (this.logMatched && pattern) pattern.lastIndex = 0; // a /g pattern keeps state between tests
+    if (this.logMatched && pattern?.test(stripAnsi(line))) {
+      this.logMatched();
+      this.logMatched = undefined;
+    }
+    this.options.emit({ type: 'log', service: this.name, line, stream });
+  }
+
+  private fail(message: string, fix: string[] = []): void {
+    this.setStatus('failed');
+    this.options.publish('crashed');
+    this.options.logFile.note(message);
+    const output = this.recent.last(FAILURE_LINES);
+    this.options.emit({ type: 'notice', level: 'error', service: this.name, message: [message, ...fix].join('\n'), output: output.length ? output : undefined });
+    this.settle('failed');
+  }
+
+  private notice(level: 'info' | 'warn' | 'error', message: string, fix: string[] = []): void {
+    this.options.emit({ type: 'notice', level, service: this.name, message: [message, ...fix].join('\n') });
+  }
+
+  private setStatus(status: ServiceStatus, pid?: number): void {
+    if (this.current === status && pid === undefined) return;
+    this.current = status;
+    this.options.emit({ type: 'status', service: this.name, status, pid });
+  }
+
+  private settle(outcome: StartOutcome): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve(outcome);
+  }
+}
+
+/** "exited with code 1", "was killed by SIGSEGV". */
+export function describeExit(status: ExitStatus): string {
+  if (status.signal) return `was killed by ${status.signal}`;
+  if (status.code === null) return 'ended (its processes are gone)';
+  return `exited with code ${status.code}`;
+}
+
+export function seconds(ms: number): string {
+  if (ms < 10_000) return `${Number((ms / 1000).toFixed(ms < 1000 ? 2 : 1))} s`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** Waits until the child's output pipes close, or briefly: a process it left behind may hold them open. */
+function outputSettled(proc: ServiceProcess): Promise<void> {
+  const streams = [proc.child.stdout, proc.child.stderr].filter((s): s is Readable => !!s && !s.readableEnded && !s.destroyed);
+  if (streams.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let open = streams.length;
+    const timer = setTimeout(resolve, 200);
+    for (const s of streams) {
+      s.once('close', () => {
+        if (--open === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
