@@ -1,0 +1,62 @@
+import type { Session } from '../commands/up.js';
+import type { SessionView } from './session-view.js';
+
+/**
+ * What `up` and `run` do in a terminal once their session exists: stop it on SIGINT/SIGTERM/SIGHUP (a second
+ * one forces: SIGKILL, status 130), print the table when it is up, and return its exit status when it ends.
+ * Signals are caught before the session exists (`catchSignals`) so a Ctrl-C during start-up stops what was
+ * started instead of killing portbroker and orphaning it.
+ */
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export interface SignalCatcher {
+  attach(session: Session, view: SessionView): void;
+  release(): void;
+}
+
+export function catchSignals(): SignalCatcher {
+  let count = 0;
+  let target: { session: Session; view: SessionView } | undefined;
+  const act = () => {
+    if (!target) return;
+    if (count === 1) {
+      target.view.notice('info', 'stopping… (press Ctrl-C again to kill everything at once)');
+      void target.session.stop();
+    } else {
+      target.view.notice('warn', 'killing everything (SIGKILL)');
+      void target.session.forceStop();
+    }
+  };
+  const onSignal = () => {
+    count++;
+    if (target) act();
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  return {
+    attach(session, view) {
+      target = { session, view };
+      if (count > 0) act();
+    },
+    release() {
+      for (const signal of SIGNALS) process.off(signal, onSignal);
+    },
+  };
+}
+
+export async function superviseInTerminal(session: Session, view: SessionView, signals: SignalCatcher, options: { table: boolean }): Promise<number> {
+  signals.attach(session, view);
+  void session.ready.then(() => {
+    view.close();
+    if (options.table) {
+      view.table(session.services());
+      view.hint('Ctrl-C stops them all');
+    }
+  });
+  const status = await session.done;
+  view.close();
+  signals.release();
+  // Everything is stopped and recorded; a handle someone else holds (a daemon keeping a pipe) must not keep us.
+  setTimeout(() => process.exit(), 1_000).unref();
+  return status;
+}

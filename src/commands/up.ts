@@ -1,0 +1,99 @@
+import type { ProjectConfig } from '../config/project-config.js';
+import { PortbrokerError, UsageError } from '../errors.js';
+import { ensureProxy } from '../proxy/daemon.js';
+import { openProject, type CommonOptions, type Project } from '../project/open.js';
+import type { CrashPolicyOptions } from '../runner/crash-policy.js';
+import type { EventSink } from '../runner/events.js';
+import { startSession, type Session } from '../runner/session.js';
+
+export interface UpOptions extends CommonOptions {
+  /** Stop everything when a service fails to start; the session then ends with status 1. */
+  abortOnFail?: boolean;
+  /** Let the proxy listen on every interface. */
+  lan?: boolean;
+  /** Let services print colour (their output is shown in colour). */
+  forceColor?: boolean;
+  /** Progress, output and problems, as they happen. */
+  onEvent?: EventSink;
+  crashPolicy?: CrashPolicyOptions;
+}
+
+export type { Session, ServiceView } from '../runner/session.js';
+export type { RunnerEvent, ServiceStatus } from '../runner/events.js';
+export { stripAnsi } from '../runner/log-lines.js';
+
+/**
+ * `portbroker up [service…]`: reserves ports, makes sure the shared proxy runs, and starts the named services
+ * (all by default) and what they depend on, in dependency order. Resolves with the running session once starts
+ * are under way: `session.ready` settles when each is ready or has failed, `session.stop()` stops them all,
+ * `session.done` gives the exit status.
+ */
+export async function up(names: string[] = [], options: UpOptions = {}): Promise<Session> {
+  const project = await openProject(options);
+  const { services, startNow } = selectServices(project.config, names);
+  return superviseProject(project, services, startNow, options);
+}
+
+/** What `up` runs and what it starts now, the rest being on-demand or reserved-only. */
+export function selectServices(config: ProjectConfig, names: string[]): { services: string[]; startNow: string[] } {
+  const unknown = names.filter((n) => !(n in config.services));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown service${unknown.length === 1 ? '' : 's'} ${unknown.map((n) => `"${n}"`).join(', ')} in ${config.file ?? config.root}`, [
+      `declared services: ${config.order.join(', ')}`,
+    ]);
+  }
+  const wanted = new Set<string>();
+  const add = (name: string) => {
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    config.services[name]!.dependsOn.forEach(add);
+  };
+  (names.length > 0 ? names : config.order).forEach(add);
+  const services = config.order.filter((n) => wanted.has(n));
+  // Named services start even when on-demand; without names, on-demand ones wait for their first request.
+  const startNow = names.length > 0 ? services.filter((n) => names.includes(n) || config.services[n]!.start === 'always') : services.filter((n) => config.services[n]!.start === 'always');
+  return { services, startNow: startNow.filter((n) => config.services[n]!.command) };
+}
+
+/** Shared by `up` and `run`: the proxy (in parallel) and the session. */
+export async function superviseProject(
+  project: Project,
+  services: string[],
+  startNow: string[],
+  options: UpOptions & { exitWith?: string },
+): Promise<Session> {
+  const proxy = services.some((n) => project.config.services[n]!.proxy) ? startProxy(project, options) : Promise.resolve();
+  const session = await startSession({
+    project,
+    services,
+    startNow,
+    abortOnFail: options.abortOnFail,
+    exitWith: options.exitWith,
+    forceColor: options.forceColor,
+    crashPolicy: options.crashPolicy,
+    onEvent: options.onEvent,
+    onWarning: options.onWarning,
+    env: options.env,
+  });
+  // The table is printed when `ready` settles: its URLs must answer by then.
+  session.ready = Promise.all([session.ready, proxy]).then(() => undefined);
+  return session;
+}
+
+/** The shared proxy. Services run without it, so a proxy that cannot start is a warning, not the end. */
+async function startProxy(project: Project, options: UpOptions): Promise<void> {
+  const { settings } = project;
+  try {
+    await ensureProxy({ home: settings.home, port: settings.proxyPort, https: settings.https, lan: options.lan });
+  } catch (error) {
+    const details = error instanceof PortbrokerError ? error.details : [];
+    options.onEvent?.({
+      type: 'notice',
+      level: 'warn',
+      message: [
+        `the proxy is not running (${(error as Error).message}): services run, but their *.localhost URLs will not answer`,
+        ...details,
+      ].join('\n'),
+    });
+  }
+}
