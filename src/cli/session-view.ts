@@ -39,7 +39,7 @@ export class SessionView {
   private closed = false;
 
   // The spinner block: services starting or waiting, redrawn below the output on a TTY.
-  private readonly spinning = new Map<string, { status: ServiceStatus; since: number }>();
+  private readonly spinning = new Map<string, { status: ServiceStatus; since: number; waitingFor?: string[] }>();
   private spinner: NodeJS.Timeout | undefined;
   private frame = 0;
   private drawnLines = 0;
@@ -68,7 +68,7 @@ export class SessionView {
       case 'log':
         return this.log(event.service, event.line, event.stream);
       case 'status':
-        return this.status(event.service, event.status);
+        return this.status(event.service, event.status, event.waitingFor);
       case 'notice':
         return this.notice(event.level, event.message, event.output);
     }
@@ -115,13 +115,12 @@ export class SessionView {
     this.write('stdout', `${this.stamp(this.out)}${paint(`${service.padEnd(this.width)} │`)} ${text}\n`);
   }
 
-  private status(service: string, status: ServiceStatus): void {
+  private status(service: string, status: ServiceStatus, waitingFor?: string[]): void {
     if (status === 'starting' || status === 'waiting') {
       const previous = this.spinning.get(service);
-      this.spinning.set(service, { status, since: previous?.since ?? Date.now() });
+      this.spinning.set(service, { status, since: previous?.since ?? Date.now(), waitingFor });
       if (!this.spinnerOn) {
-        if (status === 'starting') this.notice('info', `${service} starting`);
-        else this.notice('info', `${service} waiting for what it depends on`);
+        this.notice('info', `${service} ${doing(status, waitingFor)}`);
       } else {
         this.startSpinner();
       }
@@ -229,9 +228,9 @@ export class SessionView {
     if (!this.spinner || this.closed || this.spinning.size === 0) return;
     const c = this.err;
     const columns = this.stderr.columns || 80;
-    const lines = [...this.spinning].map(([name, { status, since }]) => {
+    const lines = [...this.spinning].map(([name, { status, since, waitingFor }]) => {
       const elapsed = ((Date.now() - since) / 1000).toFixed(1);
-      const text = `${FRAMES[this.frame]} ${name} ${status === 'waiting' ? 'waiting for what it depends on' : 'starting'} ${elapsed} s`;
+      const text = `${FRAMES[this.frame]} ${name} ${doing(status, waitingFor)} ${elapsed} s`;
       return c.yellow(text.slice(0, columns - 1));
     });
     this.stderr.write(`${lines.join('\n')}\n`);
@@ -244,4 +243,8 @@ export class SessionView {
     this.stderr.write(`\u001b[${this.drawnLines}F\u001b[J`);
     this.drawnLines = 0;
   }
+}
+
+function doing(status: ServiceStatus, waitingFor: string[] | undefined): string {
+  return status === 'waiting' ? `waiting for ${waitingFor?.join(', ') || 'what it depends on'}` : 'starting';
 }

@@ -27,7 +27,7 @@ export type ServiceStatus =
 
 export type RunnerEvent =
   | { type: 'log'; service: string; line: string; stream: 'stdout' | 'stderr' }
-  | { type: 'status'; service: string; status: ServiceStatus; pid?: number }
+  | { type: 'status'; service: string; status: ServiceStatus; pid?: number; /** `waiting`: the services it waits for. */ waitingFor?: string[] }
   | {
       type: 'notice';
       level: 'info' | 'warn' | 'error';

@@ -172,9 +172,10 @@ export class Session {
       this.setStatus(name, spec.start === 'on-demand' && !this.options.startNow.includes(name) ? 'on-demand' : 'stopped');
     }
 
-    this.ready = Promise.all(this.options.startNow.map((name) => this.ensureStarted(name))).then(() => {
-      this.checkFinished();
-    });
+    // Ready means recorded too: the proxy routes from the registry, and `ls` reads it.
+    this.ready = Promise.all(this.options.startNow.map((name) => this.ensureStarted(name)))
+      .then(() => this.publisher.flush())
+      .then(() => this.checkFinished());
   }
 
   /** Starts a service once what it depends on is ready; resolves whether it became ready. Joins a start under way. */
@@ -196,7 +197,11 @@ export class Session {
     if (sup.status === 'running' && sup.active) return true;
     const spec = serviceSpec(this.project, name);
     if (spec.dependsOn.length > 0) {
-      if (spec.dependsOn.some((dep) => this.statuses.get(dep) !== 'running' && this.statuses.get(dep) !== 'elsewhere')) this.setStatus(name, 'waiting');
+      const pending = spec.dependsOn.filter((dep) => this.statuses.get(dep) !== 'running' && this.statuses.get(dep) !== 'elsewhere');
+      if (pending.length > 0) {
+        this.statuses.set(name, 'waiting');
+        this.emit({ type: 'status', service: name, status: 'waiting', waitingFor: pending });
+      }
       const results = await Promise.all(spec.dependsOn.map((dep) => this.ensureStarted(dep)));
       const missing = spec.dependsOn.filter((_dep, i) => !results[i]);
       if (this.stopping) return false;
