@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, freePort } from '../helpers/cli.js';
+import { config, get, readRegistry, SERVE, serviceRecord, viaProxy } from './helpers.js';
+
+/** Serves on the port given as its first argument, and says what it got. */
+const ARG_SERVER = `
+import http from 'node:http';
+const port = Number(process.argv[2]);
+http.createServer((q, r) => r.end('files on ' + port + ' PORT=' + process.env.PORT)).listen(port, '127.0.0.1', () => console.log('serving on ' + port));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+describe('portbroker run', () => {
+  it('runs one command without a config: {port} becomes the port, the folder is the project, the proxy routes it', async () => {
+    const fx = await fixture({ 'package.json': '{"name": "@me/scratch"}', 'files.mjs': ARG_SERVER });
+    const run = fx.start(['run', 'files', '--', 'node', 'files.mjs', '{port}']);
+    const out = await run.waitFor(/files → http:\/\/files\.scratch\.localhost:\d+ \(port \d+\)/);
+    const port = Number(/serving on (\d+)/.exec(out)![1]);
+    // Unprefixed: the command's own output, as if run by hand.
+    expect(run.stdout).toMatch(/^serving on \d+$/m);
+    expect(serviceRecord(fx, 'files')).toMatchObject({ port, state: 'running', owner: run.child.pid });
+    const checkout = Object.values(readRegistry(fx).checkouts)[0]!;
+    expect(checkout).toMatchObject({ project: 'scratch', root: fx.root });
+    expect(checkout.configFile).toBeUndefined();
+    expect(await viaProxy(fx, 'files.scratch.localhost')).toEqual({ status: 200, body: `files on ${port} PORT=${port}` });
+    // The same port next time.
+    expect((await run.stop()).code).toBe(0);
+    expect(serviceRecord(fx, 'files')?.state).toBe('stopped');
+    const again = fx.start(['run', 'files', '--', 'node', 'files.mjs', '{port}']);
+    expect(await again.waitFor(/serving on (\d+)/)).toContain(`serving on ${port}`);
+    expect((await again.stop()).code).toBe(0);
+  });
+
+  it('ends with the command, with its exit status', async () => {
+    const fx = await fixture({});
+    const result = await fx.run(['run', 'job', '--', 'node -e "console.log(process.env.PORT); process.exit(3)"'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/^\d+$/m);
+    expect(result.stderr).toMatch(/job exited with code 3 before it was ready/);
+  });
+
+  it('--port pins the port', async () => {
+    const fx = await fixture({ 'files.mjs': ARG_SERVER });
+    const port = await freePort();
+    const run = fx.start(['run', 'files', '--port', String(port), '--', 'node', 'files.mjs', '{port}']);
+    await run.waitFor(new RegExp(`serving on ${port}`));
+    expect(serviceRecord(fx, 'files')).toMatchObject({ port, pinned: true });
+    expect((await get(port, '/')).body).toBe(`files on ${port} PORT=${port}`);
+    expect((await run.stop()).code).toBe(0);
+  });
+
+  it('inside a configured project: joins it (its variables) and runs beside `up`', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'portbroker.config.json': config({ name: 'shop', services: { api: { command: 'node serve.mjs' } } }),
+    });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    const run = fx.start(['run', 'extra', '--', 'node serve.mjs']);
+    await run.waitFor(/extra → /);
+    const extraPort = serviceRecord(fx, 'extra')!.port;
+    const env = JSON.parse((await get(extraPort, '/env')).body) as Record<string, string>;
+    expect(env).toMatchObject({ PORTBROKER_PROJECT: 'shop', PORTBROKER_SERVICE: 'extra', API_PORT: String(serviceRecord(fx, 'api')!.port) });
+    const checkout = Object.values(readRegistry(fx).checkouts)[0]!;
+    expect(checkout.ownerPid).toBe(up.child.pid);
+    expect(serviceRecord(fx, 'extra')!.owner).toBe(run.child.pid);
+
+    expect((await run.stop()).code).toBe(0);
+    // up and its service are untouched.
+    expect(serviceRecord(fx, 'api')).toMatchObject({ state: 'running', owner: up.child.pid });
+    expect(Object.values(readRegistry(fx).checkouts)[0]!.ownerPid).toBe(up.child.pid);
+    expect((await get(serviceRecord(fx, 'api')!.port, '/')).body).toBe('this is api');
+    expect((await up.stop()).code).toBe(0);
+  });
+
+  it('refuses a missing command and a bad name (status 2)', async () => {
+    const fx = await fixture({});
+    const missing = await fx.run(['run', 'files']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/run needs a command after "--"\n\s+e\.g\. portbroker run files -- python3 -m http\.server \{port\}/);
+    const bad = await fx.run(['run', 'Bad_Name', '--', 'true']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"Bad_Name" is not a valid service name/);
+  });
+});

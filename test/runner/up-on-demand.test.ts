@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import http from 'node:http';
+import { fixture } from '../helpers/cli.js';
+import { config, readRegistry, SERVE, serviceRecord, until, viaProxy } from './helpers.js';
+
+function post(socketPath: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path, method: 'POST' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('portbroker up: on-demand services', () => {
+  it('the first request through the proxy starts the service; idle, it stops; the next request starts it again', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'portbroker.config.json': config({
+        name: 'site',
+        services: {
+          web: { command: 'node serve.mjs' },
+          docs: { command: 'node serve.mjs --delay 300', start: 'on-demand', idleStopMs: 1_000 },
+        },
+      }),
+    });
+    const up = fx.start(['up']);
+    const out = await up.waitFor(/SERVICE\s+PORT/);
+    expect(out).toMatch(/docs\s+\d+\s+\S+\s+on demand/);
+    expect(out).not.toContain('docs listening');
+    expect(serviceRecord(fx, 'docs')).toMatchObject({ onDemand: true });
+    expect(serviceRecord(fx, 'docs')?.pid).toBeUndefined();
+
+    // The request waits while docs starts, then gets its answer.
+    expect(await viaProxy(fx, 'docs.site.localhost')).toEqual({ status: 200, body: 'this is docs' });
+    expect(serviceRecord(fx, 'docs')).toMatchObject({ state: 'running', owner: up.child.pid });
+
+    await up.waitFor(/docs stopped after 1 s without requests; the next request starts it again/);
+    await until(() => serviceRecord(fx, 'docs')?.state === 'stopped', 'docs recorded as stopped');
+    expect(serviceRecord(fx, 'docs')?.pid).toBeUndefined();
+
+    expect(await viaProxy(fx, 'docs.site.localhost')).toEqual({ status: 200, body: 'this is docs' });
+    expect(up.stdout.match(/docs\s+│ docs listening/g)).toHaveLength(2);
+    expect((await up.stop()).code).toBe(0);
+  });
+
+  it('serves the control socket: start and touch, 404 for a service it does not run', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'portbroker.config.json': config({ services: { docs: { command: 'node serve.mjs', start: 'on-demand' } } }),
+    });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    const checkout = Object.values(readRegistry(fx).checkouts)[0]!;
+    expect(checkout.ownerPid).toBe(up.child.pid);
+    const socket = checkout.control!;
+    expect(await post(socket, '/services/nope/start')).toBe(404);
+    expect(await post(socket, '/services/docs/touch')).toBe(204);
+    expect(await post(socket, '/services/docs/start')).toBe(202);
+    await until(() => serviceRecord(fx, 'docs')?.state === 'running', 'docs running');
+    // Already running: accepted again, nothing new started.
+    expect(await post(socket, '/services/docs/start')).toBe(202);
+    expect((await up.stop()).code).toBe(0);
+    const after = Object.values(readRegistry(fx).checkouts)[0]!;
+    expect(after.ownerPid).toBeUndefined();
+    expect(after.control).toBeUndefined();
+    expect(up.stdout.match(/docs listening/g)).toHaveLength(1);
+  });
+});
