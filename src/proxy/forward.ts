@@ -16,57 +16,36 @@ export class Forwarder {
   private readonly upgrades: http.Agent;
   private readonly proxy;
 
-  constructor(
-    private readonly dialer: UpstreamDialer,
-    stats: ConnectionStats,
-  ) {
-    this.keepAlive = countedAgent(new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' }), stats);
-    this.upgrades = countedAgent(new http.Agent({ keepAlive: false }), stats);
+  constructor(dialer: UpstreamDialer, stats: ConnectionStats) {
+    this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' }), dialer, stats);
+    this.upgrades = dialingAgent(new http.Agent({ keepAlive: false }), dialer, stats);
     this.proxy = createProxyServer({ xfwd: true, ws: true });
     // Errors are handled per call; this keeps an unhandled 'error' event from throwing.
     this.proxy.on('error', () => undefined);
-  }
-
-  /**
-   * Forwards one request. `onFailure` runs when the upstream cannot be reached or fails before answering; a
-   * bodiless request refused by a remembered address is retried once on the other one (the service restarted
-   * on the other loopback address).
-   */
-  async web(req: http.IncomingMessage, res: http.ServerResponse, port: number, onFailure: (error: Error) => void): Promise<void> {
-    let host: string;
-    try {
-      host = await this.dialer.addressFor(port);
-    } catch (error) {
-      onFailure(error as Error);
-      return;
-    }
-    let retried = false;
-    const attempt = (target: string) => {
-      this.proxy.web(req, res, { target: { host: target, port }, agent: this.keepAlive }, (error) => {
-        if (!retried && isRefused(error) && !hasBody(req)) {
-          retried = true;
-          this.dialer.forget(port);
-          this.dialer.addressFor(port).then(attempt, () => onFailure(error));
-          return;
-        }
-        onFailure(error);
+    // A service that dies mid-response: http-proxy-3 pipes the response without passing the error on, which
+    // would leave the client waiting for the rest forever. Cut the client's response instead.
+    this.proxy.on('proxyRes', (proxyRes, _req, res) => {
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete) res.destroy();
       });
-    };
-    attempt(host);
+      // Node holds response headers back until the first body bytes. A stream (server-sent events, a long
+      // poll) may send its headers long before any data, and the client (EventSource's `open`) waits for them:
+      // send them on as soon as http-proxy-3 has copied them (it does so right after this event).
+      if (proxyRes.headers['content-length'] === undefined) {
+        queueMicrotask(() => {
+          if (!res.headersSent && !res.destroyed) res.flushHeaders();
+        });
+      }
+    });
   }
 
-  async ws(req: http.IncomingMessage, socket: net.Socket, head: Buffer, port: number, onFailure: (error: Error) => void): Promise<void> {
-    let host: string;
-    try {
-      host = await this.dialer.addressFor(port);
-    } catch (error) {
-      onFailure(error as Error);
-      return;
-    }
-    this.proxy.ws(req, socket, head, { target: { host, port }, agent: this.upgrades }, (error) => {
-      if (isRefused(error)) this.dialer.forget(port);
-      onFailure(error);
-    });
+  /** Forwards one request; `onFailure` runs when the upstream cannot be reached or fails. */
+  web(req: http.IncomingMessage, res: http.ServerResponse, port: number, onFailure: (error: Error) => void): void {
+    this.proxy.web(req, res, { target: target(port), agent: this.keepAlive }, (error) => onFailure(error));
+  }
+
+  ws(req: http.IncomingMessage, socket: net.Socket, head: Buffer, port: number, onFailure: (error: Error) => void): void {
+    this.proxy.ws(req, socket, head, { target: target(port), agent: this.upgrades }, (error) => onFailure(error));
   }
 
   close(): void {
@@ -76,22 +55,24 @@ export class Forwarder {
   }
 }
 
-function isRefused(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException)?.code === 'ECONNREFUSED';
+/**
+ * The agents' connections come from the dialer, which finds the loopback address the service listens on
+ * (127.0.0.1 or ::1). The host in the target only names the pool.
+ */
+function target(port: number) {
+  return { host: 'localhost', port };
 }
 
-function hasBody(req: http.IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-}
-
-/** Counts the agent's upstream sockets in the proxy's connection statistics. */
-function countedAgent(agent: http.Agent, stats: ConnectionStats): http.Agent {
-  const create = agent.createConnection.bind(agent);
-  agent.createConnection = ((...args: Parameters<typeof agent.createConnection>) => {
-    const socket = create(...args) as net.Socket;
-    socket.setNoDelay(true);
-    stats.trackUpstream(socket);
-    return socket;
-  }) as typeof agent.createConnection;
+function dialingAgent(agent: http.Agent, dialer: UpstreamDialer, stats: ConnectionStats): http.Agent {
+  agent.createConnection = ((options: net.NetConnectOpts & { port?: number | string }, callback: (error: Error | null, socket?: net.Socket) => void) => {
+    dialer.connect(Number(options.port)).then(
+      (socket) => {
+        stats.trackUpstream(socket);
+        callback(null, socket);
+      },
+      (error: Error) => callback(error),
+    );
+    return undefined;
+  }) as unknown as typeof agent.createConnection;
   return agent;
 }

@@ -41,7 +41,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     if (exchange.dashboard) return dashboard(req, res);
     const route = exchange.route!;
     prepareForward(exchange, route);
-    await forwarder.web(req, res, route.port, (error) => sendPage(req, res, failurePage(exchange, route, error)));
+    forwarder.web(req, res, route.port, (error) => sendPage(req, res, failurePage(exchange, route, error)));
   }
 
   async function upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
@@ -53,7 +53,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     if (page) return writePageToSocket(socket, page, req.headers.accept);
     const route = exchange.route!;
     prepareForward(exchange, route);
-    await forwarder.ws(req, socket, head, route.port, (error) => {
+    forwarder.ws(req, socket, head, route.port, (error) => {
       // After the upstream's 101 the socket carries WebSocket frames: no page can be written any more.
       if (socket.bytesWritten > 0) socket.destroy();
       else writePageToSocket(socket, failurePage(exchange, route, error), req.headers.accept);

@@ -30,19 +30,6 @@ export class UpstreamDialer {
     }
   }
 
-  /** The address to send requests for `port` to: the remembered one, or the one a test connection reaches. */
-  async addressFor(port: number): Promise<LoopbackAddress> {
-    const known = this.answered.get(port);
-    if (known) return known;
-    (await this.connect(port)).destroy();
-    return this.answered.get(port)!;
-  }
-
-  /** Forget what answered (the service went away; it may come back on the other address). */
-  forget(port: number): void {
-    this.answered.delete(port);
-  }
-
   private dial(host: LoopbackAddress, port: number): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port, noDelay: true });
