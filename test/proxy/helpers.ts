@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -18,7 +19,7 @@ export interface ServiceEntry {
   service: string;
   port: number;
   state?: ServiceRecord['state'];
-  /** Defaults to this test process: alive for as long as the test runs. */
+  /** Defaults to a stand-in process that lives as long as the test. */
   pid?: number;
   hostnames?: string[];
   command?: string;
@@ -42,12 +43,36 @@ export async function registerService(home: string, entry: ServiceEntry): Promis
       proxy: entry.proxy ?? true,
       hostnames: entry.hostnames ?? [],
       state: entry.state ?? 'running',
-      pid: entry.pid ?? process.pid,
+      pid: entry.pid ?? livePid(),
       command: entry.command,
       onDemand: entry.onDemand,
       reservedAt: new Date().toISOString(),
     };
   });
+}
+
+let standIn: number | undefined;
+
+/**
+ * A process that stays alive until the test ends, in its own process group: the pid (and supervisor pid) of
+ * registered services. Never this test's own pid: the fixtures' cleanup kills every pid the registry records.
+ */
+export function livePid(): number {
+  if (standIn === undefined) {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { detached: true, stdio: 'ignore' });
+    child.unref();
+    const pid = child.pid!;
+    standIn = pid;
+    onTestFinished(() => {
+      standIn = undefined;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    });
+  }
+  return standIn;
 }
 
 export async function setState(home: string, service: string, state: ServiceRecord['state'], project = 'acme'): Promise<void> {
