@@ -123,10 +123,14 @@ function resolveShared(host: string, candidates: ServiceRoute[]): Lookup {
 }
 
 function serviceRoute(home: string, checkout: CheckoutRecord, service: string, record: ServiceRecord): ServiceRoute {
-  const ownerAlive = checkout.ownerPid !== undefined && isAlive(checkout.ownerPid);
+  const supervisorAlive = checkout.ownerPid !== undefined && isAlive(checkout.ownerPid);
+  // Several supervisors may run for one checkout (`up`, and a `run` in another terminal): a service is its own
+  // supervisor's, the checkout's when it names none.
+  const owner = record.owner ?? checkout.ownerPid;
+  const ownerAlive = owner === undefined || (owner === checkout.ownerPid ? supervisorAlive : isAlive(owner));
   let state = liveState(record);
   // A supervisor that died cannot have withdrawn its routes: whatever it ran is no longer its service.
-  if ((state === 'running' || state === 'starting') && checkout.ownerPid !== undefined && !ownerAlive) state = 'stopped';
+  if ((state === 'running' || state === 'starting') && !ownerAlive) state = 'stopped';
   return Object.freeze({
     kind: 'service' as const,
     host: qualifiedHost(service, checkout.project, checkout.label),
@@ -139,7 +143,7 @@ function serviceRoute(home: string, checkout: CheckoutRecord, service: string, r
     pid: state === 'running' || state === 'starting' ? record.pid : undefined,
     command: record.command,
     onDemand: record.onDemand === true,
-    control: ownerAlive ? checkout.control : undefined,
+    control: supervisorAlive ? checkout.control : undefined,
     logFile: serviceLogFile(home, checkout.project, checkout.label, service),
   });
 }

@@ -47,7 +47,7 @@ describe.skipIf(!existsSync(CHROMIUM))('in Chromium', () => {
     const response = await page.goto(`http://web.acme.localhost:${fx.proxyPort}/`);
     expect(response?.status()).toBe(200);
     expect(await page.textContent('h1')).toBe(`Hello from web via web.acme.localhost:${fx.proxyPort}`);
-    await page.waitForFunction(() => document.getElementById('ws')?.textContent === 'pong for ping');
+    await page.waitForFunction("document.getElementById('ws')?.textContent === 'pong for ping'");
 
     // The dashboard, in the same browser.
     await page.goto(`http://portbroker.localhost:${fx.proxyPort}/`);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { findListeners } from '../../src/platform/sockets.js';
 import { updateRegistry } from '../../src/ports/registry.js';
 import { fixture } from '../helpers/cli.js';
-import { get, registerService, startProxy, startUpstream, until } from './helpers.js';
+import { get, livePid, registerService, startProxy, startUpstream, until } from './helpers.js';
 
 /** The proxy's life as a user sees it through the CLI: start, reuse, status, stop, aliases, live routes. */
 
@@ -126,13 +126,18 @@ describe('live routes', () => {
     await startProxy(fx);
     const upstream = await startUpstream((_req, res) => res.end('still listening'));
     await registerService(fx.home, { project: 'orphaned', service: 'web', port: upstream.port, ownerPid: deadPid() });
+    await registerService(fx.home, { project: 'abandoned', service: 'web', port: upstream.port, ownerPid: livePid(), owner: deadPid() });
     await registerService(fx.home, { project: 'crashed', service: 'web', port: upstream.port, pid: deadPid() });
-    for (const host of ['web.orphaned.localhost', 'web.crashed.localhost']) {
+    // A service whose own supervisor lives is served even when the checkout's supervisor died.
+    await registerService(fx.home, { project: 'adopted', service: 'web', port: upstream.port, ownerPid: deadPid(), owner: livePid() });
+    expect((await get(fx.proxyPort, 'web.adopted.localhost')).body).toBe('still listening');
+    const before = upstream.connections.length;
+    for (const host of ['web.orphaned.localhost', 'web.abandoned.localhost', 'web.crashed.localhost']) {
       const reply = await get(fx.proxyPort, host, { headers: { accept: 'application/json' } });
       expect(reply.status).toBe(502);
       expect(JSON.parse(reply.body)).toMatchObject({ service: 'web', state: 'stopped' });
     }
-    expect(upstream.connections).toHaveLength(0);
+    expect(upstream.connections).toHaveLength(before);
   });
 });
 

@@ -26,6 +26,8 @@ export interface ServiceEntry {
   onDemand?: boolean;
   proxy?: boolean;
   ownerPid?: number;
+  /** The supervisor of this one service (`ServiceRecord.owner`), when not the checkout's. */
+  owner?: number;
   control?: string;
 }
 
@@ -44,6 +46,7 @@ export async function registerService(home: string, entry: ServiceEntry): Promis
       hostnames: entry.hostnames ?? [],
       state: entry.state ?? 'running',
       pid: entry.pid ?? livePid(),
+      owner: entry.owner,
       command: entry.command,
       onDemand: entry.onDemand,
       reservedAt: new Date().toISOString(),
