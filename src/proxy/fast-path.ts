@@ -40,14 +40,16 @@ const FIRST_REQUEST_TIMEOUT_MS = 120_000;
 export function acceptConnection(client: net.Socket, options: FastPathOptions): void {
   let buffered: Buffer | undefined;
   const onError = () => client.destroy();
+  const onTimeout = () => client.destroy();
   const onData = (chunk: Buffer) => {
     const searchFrom = buffered ? Math.max(0, buffered.length - 3) : 0;
     buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
     const headEnd = findHeadEnd(buffered, searchFrom);
     if (headEnd < 0 && buffered.length <= MAX_HEAD_BYTES) return;
     client.removeListener('data', onData);
-    client.pause();
+    client.removeListener('timeout', onTimeout);
     client.setTimeout(0);
+    client.pause();
     const plan = headEnd < 0 ? undefined : planSplice(buffered, headEnd, options);
     if (!plan) {
       client.removeListener('error', onError);
@@ -58,7 +60,8 @@ export function acceptConnection(client: net.Socket, options: FastPathOptions): 
   };
   client.on('data', onData);
   client.on('error', onError);
-  client.setTimeout(FIRST_REQUEST_TIMEOUT_MS, () => client.destroy());
+  client.setTimeout(FIRST_REQUEST_TIMEOUT_MS);
+  client.once('timeout', onTimeout);
 }
 
 interface SplicePlan {
