@@ -108,6 +108,7 @@ async function main() {
     }
 
     printTable(targets, results, hasWrk);
+    await routeChangeDelay(targets.find((t) => t.name === 'portbroker fast path'), upstreamPort);
 
     if (process.env.BENCH_CPU_PROF === '1') {
       const fast = targets.find((t) => t.name === 'portbroker fast path');
@@ -132,7 +133,7 @@ async function startPortbroker(name, extraEnv, upstreamPort, upstreamPid, work, 
       services: { web: { port: upstreamPort, proxy: true, hostnames: [], state: 'running', pid: upstreamPid, reservedAt: new Date().toISOString() } },
     };
   });
-  const target = { name, port, host: `web.bench.localhost:${port}`, env };
+  const target = { name, port, host: `web.bench.localhost:${port}`, env, home };
   if (process.env.BENCH_CPU_PROF === '1' && !extraEnv.PORTBROKER_PROXY_FAST_PATH) {
     // --cpu-prof is not allowed in NODE_OPTIONS: run the daemon's entry directly, in the foreground.
     target.profileDir = path.join(os.tmpdir(), `pb-bench-cpu-prof-${process.pid}`);
@@ -279,6 +280,22 @@ async function runWsClient(port, host, seconds) {
   running = false;
   for (const ws of sockets) ws.terminate();
   process.stdout.write(`${rate}\n`);
+}
+
+/** How long a registry change takes to reach the proxy's routes (the issue asks for < 100 ms). */
+async function routeChangeDelay(target, upstreamPort) {
+  const { updateRegistry } = await import(pathToFileURL(path.join(repo, 'dist', 'ports', 'registry.js')).href);
+  const delays = [];
+  for (let i = 0; i < 5; i++) {
+    const host = `live-${i}.localhost`;
+    await updateRegistry(target.home, (data) => {
+      data.aliases[host] = { port: upstreamPort, createdAt: new Date().toISOString() };
+    });
+    const written = performance.now();
+    while ((await fetchVia({ port: target.port, host })).status !== 200) await sleep(1);
+    delays.push(performance.now() - written);
+  }
+  console.log(`\nroute change → served: ${delays.map((d) => d.toFixed(1)).join(', ')} ms after the registry write (target < 100 ms)`);
 }
 
 function printTable(targets, results, hasWrk) {
