@@ -17,3 +17,8 @@ export { doctor } from './commands/doctor.js';
 export { release } from './commands/release.js';
 export { init } from './commands/init.js';
 export { findListeners } from './platform/sockets.js';
+export { proxyStart, proxyStop, proxyStatus, type ProxyStatus } from './commands/proxy.js';
+export { alias, type AliasResult } from './commands/alias.js';
+export { ensureProxy, stopProxy, type EnsureProxyOptions } from './proxy/daemon.js';
+export { startProxyServer, type ProxyServer, type ProxyServerOptions } from './proxy/server.js';
+export { runningProxy, type ProxyState } from './proxy/state.js';
