@@ -4,7 +4,7 @@ import { ChunkedBody } from './chunked-body.js';
 import { isServedHost } from './guard.js';
 import { HOP_HEADER } from './hops.js';
 import { parseHost } from './host.js';
-import type { Page } from './pages.js';
+import { forwardFailurePage } from './failure-page.js';
 import { findHeadEnd, headerValue, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
 import { writePageToSocket } from './respond.js';
 import type { RouteSource } from './route-source.js';
@@ -30,8 +30,6 @@ export interface FastPathOptions {
   stats: ConnectionStats;
   /** Gives the connection to the general path, with the bytes already read put back in front. */
   handOver: (socket: net.Socket, buffered: Buffer) => void;
-  /** The 502 page for a service that went away before answering a spliced request. */
-  failurePage: (route: Route, error: Error) => Page;
 }
 
 /** A connection that never sends a first request is closed after this long (browsers open spare ones). */
@@ -332,7 +330,9 @@ class Splice {
     this.finished = true;
     this.detach();
     this.upstream.destroy();
-    writePageToSocket(this.client, this.options.failurePage(this.route, error), headerValue(this.lastHead!, 'accept'), request.method);
+    const found = this.options.routes.current.lookup(this.host);
+    const latest = found.kind === 'route' ? found.route : this.route; // its state as the registry says now
+    writePageToSocket(this.client, forwardFailurePage(latest, error), headerValue(this.lastHead!, 'accept'), request.method);
   }
 
   /** Ends the splice at a request boundary and gives the client to the general path from `bytes` on. */

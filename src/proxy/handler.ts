@@ -3,12 +3,11 @@ import type net from 'node:net';
 import type { Exchange, ProxyContext } from './exchange.js';
 import type { Forwarder } from './forward.js';
 import { HOP_HEADER } from './hops.js';
-import { logTail } from './log-tail.js';
-import { unavailablePage, type Page } from './pages.js';
+import { forwardFailurePage } from './failure-page.js';
+import type { Page } from './pages.js';
 import { runSteps } from './pipeline.js';
 import { sendPage, writePageToSocket } from './respond.js';
 import type { Route } from './route-table.js';
-import { connectionFailure } from './upstream.js';
 
 export interface ProxyHandlerOptions extends ProxyContext {
   forwarder: Forwarder;
@@ -68,11 +67,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   /** The 502 for a failed forward, with the service's state as the registry tells it now. */
   function failurePage(exchange: Exchange, route: Route, error: Error): Page {
     const found = options.routes.current.lookup(exchange.host!);
-    const latest = found.kind === 'route' ? found.route : route;
-    return unavailablePage(latest, {
-      reason: connectionFailure(error, latest.port),
-      logLines: latest.kind === 'service' ? logTail(latest.logFile) : [],
-    });
+    return forwardFailurePage(found.kind === 'route' ? found.route : route, error);
   }
 
   const guarded =

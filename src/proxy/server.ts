@@ -6,11 +6,9 @@ import { ActivityReporter } from './activity.js';
 import { acceptConnection } from './fast-path.js';
 import { Forwarder } from './forward.js';
 import { createProxyHandler } from './handler.js';
-import { logTail } from './log-tail.js';
-import { unavailablePage } from './pages.js';
 import { RouteSource } from './route-source.js';
 import { ConnectionStats } from './stats.js';
-import { UpstreamDialer, connectionFailure } from './upstream.js';
+import { UpstreamDialer } from './upstream.js';
 
 export interface ProxyServerOptions {
   home: string;
@@ -73,34 +71,21 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     socket.resume();
   };
   const fastPath = options.fastPath !== false;
-  const sockets = new Set<net.Socket>();
   const onConnection = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
     stats.trackClient(socket);
-    if (!fastPath) {
-      general.emit('connection', socket);
-      return;
-    }
-    acceptConnection(socket, {
-      routes,
-      dialer,
-      lan,
-      activity,
-      stats,
-      handOver,
-      failurePage: (route, error) =>
-        unavailablePage(route, { reason: connectionFailure(error, route.port), logLines: route.kind === 'service' ? logTail(route.logFile) : [] }),
-    });
+    if (fastPath) acceptConnection(socket, { routes, dialer, lan, activity, stats, handOver });
+    else general.emit('connection', socket);
   };
 
   const listeners: net.Server[] = [];
   const close = async () => {
     routes.close();
-    await Promise.all(listeners.map((server) => new Promise((resolve) => server.close(resolve))));
-    for (const socket of sockets) socket.destroy();
-    general.closeAllConnections();
+    const closed = Promise.all(listeners.map((server) => new Promise((resolve) => server.close(resolve))));
+    // A listener reports closed only once its connections are gone: end them (spliced ones take their
+    // upstream sockets with them).
+    for (const socket of stats.clientSockets) socket.destroy();
     forwarder.close();
+    await closed;
   };
   try {
     for (const host of lan ? ['::'] : ['127.0.0.1', '::1']) {

@@ -1,16 +1,21 @@
 import type net from 'node:net';
 
-/** Open sockets on both sides of the proxy, for `proxy status`, the dashboard and leak tests. */
+/** Open sockets on both sides of the proxy, for `proxy status`, the dashboard, leak tests and shutdown. */
 export class ConnectionStats {
-  clients = 0;
+  /** Client connections, whichever path serves them. */
+  readonly clientSockets = new Set<net.Socket>();
   upstreams = 0;
   /** Connections the fast path spliced, and those it handed to the general path. */
   spliced = 0;
   handedOver = 0;
 
+  get clients(): number {
+    return this.clientSockets.size;
+  }
+
   trackClient(socket: net.Socket): void {
-    this.clients++;
-    socket.once('close', () => this.clients--);
+    this.clientSockets.add(socket);
+    socket.once('close', () => this.clientSockets.delete(socket));
   }
 
   trackUpstream(socket: net.Socket): void {

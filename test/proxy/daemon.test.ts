@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +64,23 @@ describe('proxy start|stop|status', () => {
     expect(after.code).toBe(1);
     expect(JSON.parse(after.stdout)).toMatchObject({ running: false, pid: null });
     expect((await fx.run(['proxy', 'stop'])).stdout).toContain('no proxy was running');
+  });
+
+  it('stops cleanly while clients hold connections open', async () => {
+    const fx = await fixture();
+    await startProxy(fx);
+    const upstream = await startUpstream((_req, res) => res.end('ok'));
+    await registerService(fx.home, { service: 'web', port: upstream.port });
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      await get(fx.proxyPort, 'web.acme.localhost', { agent }); // spliced, kept open
+      await get(fx.proxyPort, 'nope.localhost', { agent: new http.Agent({ keepAlive: true }) }); // general path, kept open
+      expect((await fx.run(['proxy', 'stop'])).code).toBe(0);
+      // It shut down by itself (the log's last line), not by the SIGKILL that follows the grace period.
+      expect(readFileSync(path.join(fx.home, 'proxy.log'), 'utf8').trim().split('\n').at(-1)).toMatch(/ stopped$/);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('names the process that holds the port, and exits 1', async () => {
