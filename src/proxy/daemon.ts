@@ -39,6 +39,11 @@ export async function ensureProxy(options: EnsureProxyOptions): Promise<ProxySta
       details: [`use --proxy-port ${running.port}, or stop it first: portbroker proxy stop`],
     });
   }
+  if (running && options.lan && !running.addresses.includes('::')) {
+    throw new PortbrokerError(`the proxy of ${home} runs on loopback only (pid ${running.pid}); it cannot take --lan while it runs`, {
+      details: ['stop it first: portbroker proxy stop, then start it again with --lan'],
+    });
+  }
   if (running && listensOn(running.pid, port)) return running;
   const holders = findListeners(port);
   if (holders.length > 0) throw portHeld(port, describeListeners(holders));

@@ -35,7 +35,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   async function request(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const exchange = newExchange(req, res);
     const page = await runSteps(exchange, options);
-    if (res.destroyed) return;
+    if (exchange.signal.aborted || res.destroyed) return; // the client left while it waited
     if (page) return sendPage(req, res, page);
     if (exchange.dashboard) return dashboard(req, res);
     const route = exchange.route!;
@@ -47,7 +47,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     socket.on('error', () => socket.destroy());
     const exchange = newExchange(req, socket);
     let page = await runSteps(exchange, options);
-    if (socket.destroyed) return;
+    if (exchange.signal.aborted || socket.destroyed) return;
     if (!page && exchange.dashboard) page = { status: 404, title: 'Not found', message: 'the dashboard has no WebSocket endpoint', facts: { error: 'not-found' }, sections: [] };
     if (page) return writePageToSocket(socket, page, req.headers.accept);
     const route = exchange.route!;
