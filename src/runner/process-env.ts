@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { serviceEnvironment } from '../project/environment.js';
 import type { Project } from '../project/open.js';
 
@@ -7,7 +8,7 @@ import type { Project } from '../project/open.js';
  * The whole environment a service process starts with: the inherited one, then exactly what `portbroker env
  * <service>` prints (SPEC.md, "Environment each service gets"), then what only a supervised process needs:
  *
- * - `NODE_OPTIONS` gains `--import=<localhost-dns preload>`, so Node services resolve `*.localhost` (the URLs
+ * - `NODE_OPTIONS` gains `--require=<localhost-dns preload>`, so Node services resolve `*.localhost` (the URLs
  *   in `S_URL`) to loopback even where the system resolver does not; an existing NODE_OPTIONS is kept.
  * - `PORTBROKER_SUPERVISOR=<pid of up/run>` marks every process of the service, children included, so the
  *   processes a service left behind (a daemon that forked away, orphans of a killed `up`) can be found.
@@ -18,8 +19,8 @@ import type { Project } from '../project/open.js';
 
 export const SUPERVISOR_VARIABLE = 'PORTBROKER_SUPERVISOR';
 
-/** The preload, next to this file in the build (`dist/platform/localhost-dns.js`). */
-export const LOCALHOST_DNS_PRELOAD = new URL('../platform/localhost-dns.js', import.meta.url).href;
+/** The preload (CommonJS, see `localhost-dns.cts`), next to this file in the build. */
+export const LOCALHOST_DNS_PRELOAD = fileURLToPath(new URL('../platform/localhost-dns.cjs', import.meta.url));
 
 export interface ProcessEnvOptions {
   supervisorPid: number;
@@ -44,7 +45,8 @@ export function processEnvironment(project: Project, service: string, options: P
 }
 
 function withPreload(existing: string | undefined): string {
-  const flag = `--import=${LOCALHOST_DNS_PRELOAD}`;
+  // NODE_OPTIONS splits on spaces; a path with spaces goes in double quotes.
+  const flag = /[\s"\\]/.test(LOCALHOST_DNS_PRELOAD) ? `--require "${LOCALHOST_DNS_PRELOAD.replace(/["\\]/g, '\\$&')}"` : `--require=${LOCALHOST_DNS_PRELOAD}`;
   if (!existing?.trim()) return flag;
   return existing.includes(LOCALHOST_DNS_PRELOAD) ? existing : `${existing.trim()} ${flag}`;
 }

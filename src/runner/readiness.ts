@@ -50,9 +50,11 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<Readine
   }
   let interval = FIRST_INTERVAL;
   let last = 'nothing accepted connections';
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     if (signal.aborted) return { ready: false, reason: 'aborted' };
-    const probe = ready.http ? await httpProbe(port, ready.http) : await tcpProbe(port);
+    // Services are told HOST=127.0.0.1; one that listens on ::1 alone is found on every other attempt.
+    const hosts = attempt % 2 === 0 ? LOOPBACK : LOOPBACK.slice(0, 1);
+    const probe = ready.http ? await httpProbe(port, ready.http, hosts) : await tcpProbe(port, hosts);
     if (probe.ok) return { ready: true, how: probe.how };
     last = probe.reason;
     const left = deadline - Date.now();
@@ -62,10 +64,16 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<Readine
   }
 }
 
+/** Whether something accepts connections on the port now, on 127.0.0.1 or ::1. */
+export async function acceptsConnections(port: number): Promise<boolean> {
+  const results = await Promise.all(LOOPBACK.map((host) => connects(host, port)));
+  return results.includes(true);
+}
+
 type Probe = { ok: true; how: string } | { ok: false; reason: string };
 
-async function tcpProbe(port: number): Promise<Probe> {
-  for (const host of LOOPBACK) {
+async function tcpProbe(port: number, hosts: readonly string[]): Promise<Probe> {
+  for (const host of hosts) {
     if (await connects(host, port)) return { ok: true, how: `port ${port} accepts connections` };
   }
   return { ok: false, reason: `nothing accepted connections on port ${port}` };
@@ -75,7 +83,10 @@ function connects(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
-      socket.destroy();
+      // A reset, not a FIN: the probe leaves no TIME_WAIT socket behind (hundreds would slow every later
+      // look at /proc/net/tcp, and they use up ephemeral ports).
+      if (ok) socket.resetAndDestroy();
+      else socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(1_000, () => done(false));
@@ -84,9 +95,9 @@ function connects(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function httpProbe(port: number, path: string): Promise<Probe> {
+async function httpProbe(port: number, path: string, hosts: readonly string[]): Promise<Probe> {
   let reason = `nothing accepted connections on port ${port}`;
-  for (const host of LOOPBACK) {
+  for (const host of hosts) {
     const result = await get(host, port, path);
     if (result.status === undefined) continue;
     if (result.status >= 200 && result.status < 400) return { ok: true, how: `GET ${path} answered ${result.status}` };

@@ -11,6 +11,7 @@ import type { EventSink, RunnerEvent, ServiceStatus } from './events.js';
 import { LogFile } from './log-file.js';
 import { claimCheckout, endOrphans, releaseCheckout, supervisorAlive } from './ownership.js';
 import { processEnvironment, SUPERVISOR_VARIABLE } from './process-env.js';
+import { acceptsConnections } from './readiness.js';
 import { RegistryPublisher } from './registry-publisher.js';
 import { seconds, ServiceSupervisor } from './supervisor.js';
 
@@ -64,6 +65,8 @@ export class Session {
   private readonly publisher: RegistryPublisher;
   private control: ControlServer | undefined;
   private stopping: Promise<void> | undefined;
+  /** Open while the first burst of services is being spawned (see `SpawnOptions.gate`). */
+  private burst: Promise<void> | undefined;
   private exitCode = 0;
   private readonly onProcessExit = () => this.killAll();
 
@@ -167,15 +170,33 @@ export class Session {
         crashPolicy: new CrashPolicy(this.options.crashPolicy ?? DEFAULT_CRASH_POLICY),
         emit: (event) => this.onSupervisorEvent(event),
         publish: (state, pid) => this.publisher.set(name, state, pid),
+        gate: () => this.burst,
       });
       this.supervisors.set(name, sup);
       this.setStatus(name, spec.start === 'on-demand' && !this.options.startNow.includes(name) ? 'on-demand' : 'stopped');
     }
 
+    await this.checkPorts();
+    // Everything that can start now is spawned in this tick behind one gate, opened once all are spawned.
+    this.burst = new Promise<void>((open) => setImmediate(() => {
+      this.burst = undefined;
+      open();
+    }));
     // Ready means recorded too: the proxy routes from the registry, and `ls` reads it.
     this.ready = Promise.all(this.options.startNow.map((name) => this.ensureStarted(name)))
       .then(() => this.publisher.flush())
       .then(() => this.checkFinished());
+  }
+
+  /**
+   * Checks the ports of every service about to start, all at once, so that the spawns that follow come in one
+   * burst: checked one by one, each would wait for CPU behind the services already booting.
+   */
+  private async checkPorts(): Promise<void> {
+    const sups = [...this.supervisors.values()];
+    const busy = await Promise.all(sups.map((sup) => acceptsConnections(sup.port)));
+    const now = Date.now();
+    sups.forEach((sup, i) => (sup.portCheckedFreeAt = busy[i] ? 0 : now));
   }
 
   /** Starts a service once what it depends on is ready; resolves whether it became ready. Joins a start under way. */

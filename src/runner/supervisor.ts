@@ -11,7 +11,7 @@ import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
 import { LineSplitter, RecentLines, stripAnsi } from './log-lines.js';
 import { SUPERVISOR_VARIABLE } from './process-env.js';
-import { describeProbe, waitUntilReady } from './readiness.js';
+import { acceptsConnections, describeProbe, waitUntilReady } from './readiness.js';
 import { NOT_EXECUTABLE, NOT_FOUND, spawnService, type ExitStatus, type ServiceProcess } from './spawn.js';
 
 /**
@@ -32,6 +32,8 @@ export interface SupervisorOptions {
   emit: EventSink;
   /** Writes the state to the registry (coalesced by the session). */
   publish: (state: ServiceState, pid?: number) => void;
+  /** While the session spawns a burst of services: what to wait for before running the command. */
+  gate?: () => Promise<void> | undefined;
 }
 
 export type StartOutcome = 'ready' | 'failed';
@@ -66,6 +68,8 @@ export class ServiceSupervisor {
   private waiters: Array<(outcome: StartOutcome) => void> = [];
   private logMatched: (() => void) | undefined;
   private paused = false;
+  /** When the session last found the port free: a start right after that skips its own check. */
+  portCheckedFreeAt = 0;
 
   constructor(private readonly options: SupervisorOptions) {
     this.name = options.name;
@@ -209,9 +213,13 @@ export class ServiceSupervisor {
       this.fail(`${name}: its folder ${spec.cwd} does not exist`, [`fix services.${name}.cwd in the config`]);
       return { kind: 'failed' };
     }
-    const holders = findListeners(port);
-    if (holders.length > 0) {
-      this.fail(`${name}: port ${port} is already in use by ${describeListeners(holders)}, so ${name} was not started`, [
+    // A connection attempt is cheap; reading /proc/net/tcp (to name the holder) costs milliseconds: only then.
+    // The session checks the ports of everything it starts at once, in one batch, before the first spawn.
+    const checked = Date.now() - this.portCheckedFreeAt < 1_000;
+    this.portCheckedFreeAt = 0;
+    if (!checked && (await acceptsConnections(port))) {
+      const holders = findListeners(port);
+      this.fail(`${name}: port ${port} is already in use by ${holders.length > 0 ? describeListeners(holders) : 'another process'}, so ${name} was not started`, [
         `stop that process (\`portbroker who ${port}\` shows it), or give ${name} another port: \`portbroker release ${name}\` then \`portbroker up\``,
       ]);
       return { kind: 'failed' };
@@ -221,7 +229,7 @@ export class ServiceSupervisor {
     if (spec.ready.log) matched = new Promise((resolve) => (this.logMatched = resolve));
     let proc: ServiceProcess;
     try {
-      proc = await spawnService({ command: command.command, cwd: spec.cwd, env: this.options.env });
+      proc = await spawnService({ command: command.command, cwd: spec.cwd, env: this.options.env, gate: this.options.gate?.() });
     } catch (error) {
       this.fail(`${name}: cannot start \`${command.command}\` in ${spec.cwd}: ${(error as Error).message}`);
       return { kind: 'failed' };

@@ -56,7 +56,7 @@ describe('portbroker up: environment', () => {
     expect(apiEnv.PWD ?? '').toMatch(/api$/);
 
     // The runner's additions: the *.localhost preload after the NODE_OPTIONS already set, and the supervisor's mark.
-    expect(env.NODE_OPTIONS).toMatch(/^--max-old-space-size=200 --import=file:\/\/.*\/platform\/localhost-dns\.js$/);
+    expect(env.NODE_OPTIONS).toMatch(/^--max-old-space-size=200 --require=\/.*\/platform\/localhost-dns\.cjs$/);
     expect(env.PORTBROKER_SUPERVISOR).toBe(String(up.child.pid));
     expect(expected.NODE_OPTIONS).toBeUndefined();
 
