@@ -77,7 +77,7 @@ async function startDaemon({ home, port, lan }: EnsureProxyOptions): Promise<Pro
     detached: true,
     stdio: ['ignore', log, log],
     cwd: '/', // never hold a project folder (or a test's temp folder) open
-    env: process.env,
+    env: daemonEnvironment(process.env),
   });
   closeSync(log);
   child.unref();
@@ -107,6 +107,21 @@ async function startDaemon({ home, port, lan }: EnsureProxyOptions): Promise<Pro
     details: [`its log: ${paths.proxyLog}`],
   });
 }
+
+/**
+ * The daemon serves every project on the machine, so it does not carry the environment of whichever terminal
+ * happened to start it (a project's secrets, NODE_OPTIONS hooks): only what a process needs to run, and the
+ * proxy's own switches.
+ */
+function daemonEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (KEPT_VARIABLES.has(name) || name.startsWith('LC_') || name.startsWith('PORTBROKER_PROXY_')) kept[name] = value;
+  }
+  return kept;
+}
+
+const KEPT_VARIABLES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TZ', 'TMPDIR', 'NO_COLOR']);
 
 function listensOn(pid: number, port: number): boolean {
   const listeners = findListeners(port);

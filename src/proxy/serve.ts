@@ -1,8 +1,10 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
 import { statePaths } from '../platform/paths.js';
 import { PROXY_TITLE, readProxyState, type ProxyState } from './state.js';
 import { startProxyServer, type ProxyServer, type ProxyServerOptions } from './server.js';
+
+const STATE_FOLDER_CHECK_MS = 2_000;
 
 export interface ServingProxy {
   server: ProxyServer;
@@ -46,5 +48,14 @@ export async function serveProxy(options: ProxyServerOptions): Promise<ServingPr
   const onSignal = () => void stop();
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A state folder that was deleted takes the registry and the pid file with it: nothing is left to serve,
+  // and nobody could find this process to stop it.
+  const orphaned = setInterval(() => {
+    if (existsSync(options.home)) return;
+    options.log?.(`the state folder ${options.home} is gone; stopping`);
+    void stop();
+  }, STATE_FOLDER_CHECK_MS);
+  orphaned.unref();
+  void stopped.then(() => clearInterval(orphaned));
   return { server, state, stopped, stop };
 }
