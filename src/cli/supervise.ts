@@ -8,6 +8,12 @@ import type { SessionView } from './session-view.js';
  * started instead of killing portbroker and orphaning it.
  */
 
+/**
+ * A Ctrl-C reaches portbroker from the terminal and, when it was started through npx, pnpm, yarn or turbo,
+ * again from that wrapper a moment later: a second signal this soon is the same keypress, not a demand to kill.
+ */
+const SAME_KEYPRESS_MS = 300;
+
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export interface SignalCatcher {
@@ -28,7 +34,11 @@ export function catchSignals(): SignalCatcher {
       void target.session.forceStop();
     }
   };
+  let last = 0;
   const onSignal = () => {
+    const now = Date.now();
+    if (count > 0 && now - last < SAME_KEYPRESS_MS) return;
+    last = now;
     count++;
     if (target) act();
   };

@@ -74,11 +74,26 @@ describe('portbroker up: shutdown', () => {
     await up.waitFor(/SERVICE\s+PORT/);
     up.child.kill('SIGINT');
     await up.waitFor(/stubborn ignores SIGTERM/);
+    // A second signal within 300 ms counts as the same keypress (npx/pnpm forward the terminal's Ctrl-C):
+    // this one comes later, as a person's second Ctrl-C does.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     up.child.kill('SIGINT');
     const result = await up.exited;
     expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/killing everything \(SIGKILL\)/);
     expect(fixtureProcesses(fx)).toEqual([]);
+  });
+
+  it('a Ctrl-C delivered twice at once (terminal and npx) stops gracefully', async () => {
+    const fx = await fixture({ 'serve.mjs': POLITE, 'portbroker.config.json': config({ services: { api: { command: 'node serve.mjs' } } }) });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    up.child.kill('SIGINT');
+    up.child.kill('SIGINT');
+    const result = await up.exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('api got SIGTERM');
+    expect(result.stderr).not.toContain('killing everything');
   });
 
   it('SIGHUP (the terminal closed) stops everything too', async () => {
