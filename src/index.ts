@@ -22,3 +22,5 @@ export { alias, type AliasResult } from './commands/alias.js';
 export { ensureProxy, stopProxy, type EnsureProxyOptions } from './proxy/daemon.js';
 export { startProxyServer, type ProxyServer, type ProxyServerOptions } from './proxy/server.js';
 export { runningProxy, type ProxyState } from './proxy/state.js';
+export { up, type UpOptions, type Session, type ServiceView, type RunnerEvent, type ServiceStatus } from './commands/up.js';
+export { run, type RunOptions } from './commands/run.js';
