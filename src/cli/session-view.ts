@@ -135,8 +135,11 @@ export class SessionView {
     switch (s.status) {
       case 'running':
         return o.green('running');
-      case 'elsewhere':
-        return o.green('running (another portbroker)');
+      case 'elsewhere': {
+        const state = s.ownerState ?? 'running';
+        const text = `${state === 'on-demand' ? 'on demand' : state} (portbroker pid ${s.owner})`;
+        return state === 'running' ? o.green(text) : state === 'on-demand' ? o.cyan(text) : o.yellow(text);
+      }
       case 'on-demand':
         return o.cyan('on demand');
       case 'failed':

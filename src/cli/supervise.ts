@@ -59,8 +59,9 @@ export async function superviseInTerminal(session: Session, view: SessionView, s
   void session.ready.then(() => {
     view.close();
     if (options.table) {
-      view.table(session.services());
-      view.hint('Ctrl-C stops them all');
+      const services = session.services();
+      view.table(services);
+      if (services.some((s) => ['running', 'starting', 'restarting', 'on-demand'].includes(s.status))) view.hint('Ctrl-C stops them all');
     }
   });
   const status = await session.done;

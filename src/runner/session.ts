@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { liveState } from '../ports/live-state.js';
 import { readRegistry, type RegistryOptions } from '../ports/registry.js';
 import { controlSocket, serviceLogFile } from '../platform/paths.js';
 import { kill, taggedProcesses, terminate } from '../platform/process-groups.js';
@@ -46,6 +47,9 @@ export interface ServiceView {
   url: string;
   status: ServiceStatus;
   pid?: number;
+  /** `elsewhere`: the portbroker process that runs it, and what the registry says of it. */
+  owner?: number;
+  ownerState?: 'running' | 'starting' | 'on-demand' | 'stopped' | 'crashed';
 }
 
 export class Session {
@@ -89,13 +93,25 @@ export class Session {
 
   /** Every service of the session with its port, URL and status, in dependency order. */
   services(): ServiceView[] {
-    return this.options.services.map((name) => ({
-      name,
-      port: servicePort(this.project, name),
-      url: serviceUrl(this.project, name),
-      status: this.statuses.get(name) ?? 'stopped',
-      pid: this.supervisors.get(name)?.pid,
-    }));
+    const records = this.elsewhere.size > 0 ? readRegistry(this.home).checkouts[this.root]?.services : undefined;
+    return this.options.services.map((name) => {
+      const view: ServiceView = {
+        name,
+        port: servicePort(this.project, name),
+        url: serviceUrl(this.project, name),
+        status: this.statuses.get(name) ?? 'stopped',
+        pid: this.supervisors.get(name)?.pid,
+      };
+      const owner = this.elsewhere.get(name);
+      const rec = records?.[name];
+      if (owner !== undefined && rec) {
+        const state = liveState(rec);
+        view.owner = owner;
+        view.pid = rec.pid;
+        view.ownerState = state === 'running' || state === 'starting' || state === 'crashed' ? state : rec.onDemand ? 'on-demand' : 'stopped';
+      }
+      return view;
+    });
   }
 
   /** Stops every service (reverse dependency order, SIGTERM then SIGKILL after each grace period). */
@@ -363,10 +379,13 @@ export class Session {
     if (this.stopping || this.starts.size > 0) return;
     if ([...this.supervisors.values()].some((s) => s.active)) return;
     if (this.options.services.some((name) => serviceSpec(this.project, name).start === 'on-demand' && this.supervisors.has(name))) return;
-    if (this.elsewhere.size > 0 && this.supervisors.size === 0) return;
     const failed = [...this.statuses.values()].includes('failed');
     this.exitCode = failed ? 1 : 0;
     if (this.supervisors.size > 0) this.notice('info', 'no service is running any more');
+    else if (this.elsewhere.size > 0) {
+      const owners = [...new Set(this.elsewhere.values())].join(', ');
+      this.notice('info', `nothing to start here: ${[...this.elsewhere.keys()].join(', ')} already run${this.elsewhere.size === 1 ? 's' : ''} under portbroker pid ${owners}\nstop ${this.elsewhere.size === 1 ? 'it' : 'them'} there (Ctrl-C in its terminal, or kill -INT ${owners}) to start ${this.elsewhere.size === 1 ? 'it' : 'them'} here`);
+    }
     void this.stop();
   }
 

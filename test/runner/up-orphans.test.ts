@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/cli.js';
 import { alive, config, fixtureProcesses, get, SERVE, serviceRecord } from './helpers.js';
 
-describe('portbroker up: orphans of a killed up', () => {
+describe('portbroker up: orphans and other supervisors of one checkout', () => {
   it('the next up ends what a SIGKILLed up left running, then starts cleanly', async () => {
     const fx = await fixture({
       'serve.mjs': SERVE,
@@ -32,6 +32,34 @@ describe('portbroker up: orphans of a killed up', () => {
     expect((await get(port, '/')).body).toBe('this is web');
     expect(serviceRecord(fx, 'web')!.owner).toBe(second.child.pid);
     expect((await second.stop()).code).toBe(0);
+    expect(fixtureProcesses(fx)).toEqual([]);
+  });
+
+  it('a second up of a running checkout starts nothing twice, and `up web` there uses the api already running', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'portbroker.config.json': config({
+        services: { api: { command: 'node serve.mjs' }, web: { command: 'node serve.mjs', dependsOn: ['api'] } },
+      }),
+    });
+    const first = fx.start(['up', 'api']);
+    await first.waitFor(/SERVICE\s+PORT/);
+    const again = await fx.run(['up', 'api'], { timeoutMs: 30_000 });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(new RegExp(`nothing to start here: api already runs under portbroker pid ${first.child.pid}`));
+    expect(again.stdout).toMatch(new RegExp(`api\\s+\\d+\\s+\\S+\\s+running \\(portbroker pid ${first.child.pid}\\)`));
+
+    const second = fx.start(['up', 'web']);
+    const out = await second.waitFor(/SERVICE\s+PORT/);
+    expect(out).toMatch(/api already runs under another portbroker/);
+    expect(out).toMatch(/web\s+\d+\s+\S+\s+running$/m);
+    expect(serviceRecord(fx, 'web')!.owner).toBe(second.child.pid);
+    expect(serviceRecord(fx, 'api')!.owner).toBe(first.child.pid);
+    expect((await second.stop()).code).toBe(0);
+    // The first up's service is untouched.
+    expect(serviceRecord(fx, 'api')).toMatchObject({ state: 'running', owner: first.child.pid });
+    expect((await get(serviceRecord(fx, 'api')!.port, '/')).body).toBe('this is api');
+    expect((await first.stop()).code).toBe(0);
     expect(fixtureProcesses(fx)).toEqual([]);
   });
 });
