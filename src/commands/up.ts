@@ -55,14 +55,13 @@ export function selectServices(config: ProjectConfig, names: string[]): { servic
   return { services, startNow: startNow.filter((n) => config.services[n]!.command) };
 }
 
-/** Shared by `up` and `run`: the proxy (in parallel) and the session. */
+/** Shared by `up` and `run`: the session, and the proxy beside it. */
 export async function superviseProject(
   project: Project,
   services: string[],
   startNow: string[],
   options: UpOptions & { exitWith?: string },
 ): Promise<Session> {
-  const proxy = services.some((n) => project.config.services[n]!.proxy) ? startProxy(project, options) : Promise.resolve();
   const session = await startSession({
     project,
     services,
@@ -75,7 +74,9 @@ export async function superviseProject(
     onWarning: options.onWarning,
     env: options.env,
   });
-  // The table is printed when `ready` settles: its URLs must answer by then.
+  // Checked once the services are spawned, while they boot: its check reads /proc (milliseconds of CPU) and
+  // would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
+  const proxy = services.some((n) => project.config.services[n]!.proxy) ? startProxy(project, options) : Promise.resolve();
   session.ready = Promise.all([session.ready, proxy]).then(() => undefined);
   return session;
 }

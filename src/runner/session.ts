@@ -135,22 +135,24 @@ export class Session {
   /** Claims the checkout, ends orphans, opens the control socket and begins starting services. */
   async open(): Promise<void> {
     const { project, services } = this.options;
-    try {
-      this.control = await startControlServer(controlSocket(this.home, process.pid), {
-        start: (name) => this.requestStart(name),
-        touch: (name) => this.touch(name),
-      });
-    } catch (error) {
-      this.notice('warn', `on-demand starts will not work: cannot listen on ${controlSocket(this.home, process.pid)}: ${(error as Error).message}`);
-    }
+    const control = startControlServer(controlSocket(this.home, process.pid), {
+      start: (name) => this.requestStart(name),
+      touch: (name) => this.touch(name),
+    }).then(
+      (server) => (this.control = server),
+      (error: Error) => this.notice('warn', `on-demand starts will not work: cannot listen on ${controlSocket(this.home, process.pid)}: ${error.message}`),
+    );
     const supervised = services.filter((name) => serviceSpec(project, name).command);
-    const claim = await claimCheckout({
-      home: this.home,
-      root: this.root,
-      services: supervised,
-      takeControl: supervised.some((name) => serviceSpec(project, name).start === 'on-demand'),
-      onWarning: this.options.onWarning,
-    });
+    const [claim] = await Promise.all([
+      claimCheckout({
+        home: this.home,
+        root: this.root,
+        services: supervised,
+        takeControl: supervised.some((name) => serviceSpec(project, name).start === 'on-demand'),
+        onWarning: this.options.onWarning,
+      }),
+      control,
+    ]);
     const ended = await endOrphans(claim, project.checkout.project);
     if (ended.pids.length > 0) {
       this.notice(
