@@ -10,7 +10,7 @@ export interface Page {
   status: number;
   title: string;
   message: string;
-  /** The facts of the page: its JSON body (with `error` and `message` added) and the source of its HTML. */
+  /** The facts of the page: its JSON body (to which `status` and `message` are added). */
   facts: Record<string, unknown>;
   /** Extra HTML sections, built only from escaped text. */
   sections: string[];
@@ -129,7 +129,7 @@ ${p.sections.join('\n')}
   return { contentType: 'text/html; charset=utf-8', body };
 }
 
-export function prefersJson(accept: string | undefined): boolean {
+function prefersJson(accept: string | undefined): boolean {
   if (!accept) return false;
   let html = 0;
   let json = 0;

@@ -60,10 +60,6 @@ export class RouteTable {
     private readonly byHost: ReadonlyMap<string, Lookup>,
   ) {}
 
-  static empty(): RouteTable {
-    return new RouteTable([], new Map([[DASHBOARD_HOST, DASHBOARD]]));
-  }
-
   static fromRegistry(data: RegistryData, home: string): RouteTable {
     const services: ServiceRoute[] = [];
     const extraNames = new Map<ServiceRoute, string[]>();

@@ -1,7 +1,6 @@
 import net from 'node:net';
 
-const LOOPBACKS = ['127.0.0.1', '::1'] as const;
-export type LoopbackAddress = (typeof LOOPBACKS)[number];
+export type LoopbackAddress = '127.0.0.1' | '::1';
 
 /** Errors that mean "nothing listens at this address", so the other loopback address is worth a try. */
 const TRY_OTHER = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL', 'ENETUNREACH', 'EAFNOSUPPORT', 'EHOSTUNREACH']);
