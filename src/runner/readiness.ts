@@ -12,7 +12,7 @@ const LOOPBACK = ['127.0.0.1', '::1'] as const;
 
 /** Poll quickly at first (a tiny server is up within tens of milliseconds), then settle at `MAX_INTERVAL`. */
 const FIRST_INTERVAL = 10;
-const MAX_INTERVAL = 100;
+const MAX_INTERVAL = 50;
 
 export interface ReadinessOptions {
   port: number;
