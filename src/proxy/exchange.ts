@@ -20,6 +20,8 @@ export interface Exchange {
   readonly req: http.IncomingMessage;
   /** Aborts when the client goes away (a waiting request stops waiting). */
   readonly signal: AbortSignal;
+  /** The client went away. */
+  readonly clientGone: boolean;
   /** The normalised name asked for (`web.acme.localhost`). */
   host?: string;
   /** How many times the request already went through the proxy. */

@@ -35,7 +35,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   async function request(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const exchange = newExchange(req, res);
     const page = await runSteps(exchange, options);
-    if (exchange.signal.aborted || res.destroyed) return; // the client left while it waited
+    if (exchange.clientGone || res.destroyed) return; // the client left while it waited
     if (page) return sendPage(req, res, page);
     if (exchange.dashboard) return dashboard(req, res);
     const route = exchange.route!;
@@ -47,7 +47,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     socket.on('error', () => socket.destroy());
     const exchange = newExchange(req, socket);
     let page = await runSteps(exchange, options);
-    if (exchange.signal.aborted || socket.destroyed) return;
+    if (exchange.clientGone || socket.destroyed) return;
     if (!page && exchange.dashboard) page = { status: 404, title: 'Not found', message: 'the dashboard has no WebSocket endpoint', facts: { error: 'not-found' }, sections: [] };
     if (page) return writePageToSocket(socket, page, req.headers.accept);
     const route = exchange.route!;
@@ -88,8 +88,30 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   };
 }
 
-function newExchange(req: http.IncomingMessage, closing: { once(event: 'close', listener: () => void): unknown }): Exchange {
-  const controller = new AbortController();
-  closing.once('close', () => controller.abort());
-  return { req, signal: controller.signal, hops: 0 };
+/**
+ * A new exchange. Its abort signal is made only when a step asks for it (waiting for a start): an
+ * AbortController per request, aborted when every response closes, costs the general path ~7% of its CPU.
+ */
+function newExchange(req: http.IncomingMessage, closing: http.ServerResponse | net.Socket): Exchange {
+  let controller: AbortController | undefined;
+  let gone = false;
+  // A response closes when it is done too; only a close before that means the client left.
+  closing.once('close', () => {
+    gone = !closing.writableFinished;
+    if (gone) controller?.abort();
+  });
+  return {
+    req,
+    hops: 0,
+    get clientGone() {
+      return gone;
+    },
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (gone) controller.abort();
+      }
+      return controller.signal;
+    },
+  };
 }
