@@ -9,13 +9,17 @@ import type { ServiceRoute } from '../route-table.js';
  * A request for a service that is starting waits until it runs (bounded); an on-demand service that is not
  * running is asked to start first. A service that is down, and will not come up by itself, gets the 502 page.
  */
-export const waitUntilReady: Step = async (exchange, context) => {
+export const waitUntilReady: Step = (exchange, context) => {
   const route = exchange.route;
   if (!route || route.kind === 'alias' || route.state === 'running') return undefined;
   const startable = route.onDemand && route.control !== undefined;
   if (route.state !== 'starting' && !startable) {
     return unavailablePage(route, { reason: 'it is not running; start it with the command below', logLines: logTail(route.logFile) });
   }
+  return startThenWait(exchange, context, route, startable);
+};
+
+async function startThenWait(exchange: Exchange, context: ProxyContext, route: ServiceRoute, startable: boolean): Promise<Page | undefined> {
   if (route.state !== 'starting') {
     try {
       await requestStart(route.control!, route.service);
@@ -24,7 +28,7 @@ export const waitUntilReady: Step = async (exchange, context) => {
     }
   }
   return waitForRunning(exchange, context, route, startable);
-};
+}
 
 async function waitForRunning(exchange: Exchange, context: ProxyContext, route: ServiceRoute, startRequested: boolean): Promise<Page | undefined> {
   const outcome = await untilSettled(context.routes, exchange.host!, context.startTimeoutMs, exchange.signal, startRequested);
