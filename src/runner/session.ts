@@ -143,7 +143,8 @@ export class Session {
       (error: Error) => this.notice('warn', `on-demand starts will not work: cannot listen on ${controlSocket(this.home, process.pid)}: ${error.message}`),
     );
     const supervised = services.filter((name) => serviceSpec(project, name).command);
-    const [claim] = await Promise.all([
+    // Settled both ways before going on: a failed claim must not leave the control socket opening behind it.
+    const [claimed] = await Promise.allSettled([
       claimCheckout({
         home: this.home,
         root: this.root,
@@ -153,6 +154,8 @@ export class Session {
       }),
       control,
     ]);
+    if (claimed.status === 'rejected') throw claimed.reason;
+    const claim = claimed.value;
     const ended = await endOrphans(claim, project.checkout.project);
     if (ended.pids.length > 0) {
       this.notice(
@@ -468,7 +471,13 @@ export class Session {
 /** Starts a session: resolves once it is open (orphans ended, starts under way); `ready` and `done` follow. */
 export async function startSession(options: SessionOptions): Promise<Session> {
   const session = new Session(options);
-  await session.open();
+  try {
+    await session.open();
+  } catch (error) {
+    // The registry could not be claimed (its lock, a full disk): nothing was spawned; close what was opened.
+    await session.stop();
+    throw error;
+  }
   return session;
 }
 

@@ -103,7 +103,9 @@ export class ServiceSupervisor {
    * never becomes ready, or is given up on.
    */
   start(): Promise<StartOutcome> {
-    if (this.current === 'running' && this.loop && !this.stopping) return Promise.resolve('ready');
+    // Asked again while stopping (a request arrives as an idle service stops): start anew once it is down.
+    if (this.stopping && this.loop) return this.loop.then(() => this.start());
+    if (this.current === 'running' && this.loop) return Promise.resolve('ready');
     const outcome = new Promise<StartOutcome>((resolve) => this.waiters.push(resolve));
     if (!this.loop) {
       this.stopping = false;
@@ -171,7 +173,8 @@ export class ServiceSupervisor {
       this.lastExit = status;
       const how = describeExit(status);
       this.options.logFile.note(how);
-      if (status.code === NOT_FOUND || status.code === NOT_EXECUTABLE) {
+      // The shell's "not found"/"not executable", unless the service ran first and chose that status itself.
+      if (!ready && (status.code === NOT_FOUND || status.code === NOT_EXECUTABLE)) {
         this.fail(`${name}: ${status.code === NOT_FOUND ? 'command not found' : 'command not executable'} (${how}): ${this.options.command.command}`, [
           `check services.${name}.command, and that the tool is installed in ${spec.cwd}`,
         ]);
