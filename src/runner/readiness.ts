@@ -83,10 +83,9 @@ function connects(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
-      // A reset, not a FIN: the probe leaves no TIME_WAIT socket behind (hundreds would slow every later
-      // look at /proc/net/tcp, and they use up ephemeral ports).
-      if (ok) socket.resetAndDestroy();
-      else socket.destroy();
+      // An orderly close, not a reset: servers that log resets (Python's http.server prints a traceback)
+      // would greet every start with an error. Only the one successful probe per start leaves a TIME_WAIT.
+      socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(1_000, () => done(false));
