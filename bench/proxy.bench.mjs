@@ -187,8 +187,14 @@ http {
   const child = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
   cleanups.push(() => child.kill('SIGKILL'));
   await waitForPort(port, 10_000, path.join(dir, 'logs', 'error.log'));
-  // The master forks the worker that does the work: measure both.
-  const pids = [child.pid, ...childPids(child.pid)];
+  // The master listens, then forks the worker that does the work: measure both.
+  let workers = childPids(child.pid);
+  for (let i = 0; i < 100 && workers.length === 0; i++) {
+    await sleep(20);
+    workers = childPids(child.pid);
+  }
+  if (workers.length === 0) throw new Error('nginx started no worker process');
+  const pids = [child.pid, ...workers];
   cleanups.push(() => pids.forEach((p) => process.kill(p, 'SIGKILL')));
   return { name: 'nginx', port, host: `web.bench.localhost:${port}`, pids };
 }
