@@ -143,18 +143,24 @@ class Splice {
   }
 
   start(buffered: Buffer, headEnd: number): void {
-    const { client, upstream } = this;
-    client.on('data', this.onClientData);
-    client.on('end', this.onClientEnd);
-    client.on('error', this.onClientError);
-    client.on('close', this.onClientClose);
-    upstream.on('data', this.onUpstreamData);
-    upstream.on('end', this.onUpstreamEnd);
-    upstream.on('error', this.onUpstreamError);
-    upstream.on('close', this.onUpstreamClose);
+    for (const [socket, event, listener] of this.wiring()) socket.on(event, listener);
     this.sendHead(buffered.subarray(0, headEnd), this.lastRequest!, true);
     if (headEnd < buffered.length) this.onClientData(buffered.subarray(headEnd));
-    if (!this.upstreamFull && !this.finished) client.resume();
+    if (!this.upstreamFull && !this.finished) this.client.resume();
+  }
+
+  /** The listeners that relay between the two sockets ('drain' ones come and go with back-pressure). */
+  private wiring(): Array<[net.Socket, string, (...args: any[]) => void]> {
+    return [
+      [this.client, 'data', this.onClientData],
+      [this.client, 'end', this.onClientEnd],
+      [this.client, 'error', this.onClientError],
+      [this.client, 'close', this.onClientClose],
+      [this.upstream, 'data', this.onUpstreamData],
+      [this.upstream, 'end', this.onUpstreamEnd],
+      [this.upstream, 'error', this.onUpstreamError],
+      [this.upstream, 'close', this.onUpstreamClose],
+    ];
   }
 
   private readonly onClientData = (chunk: Buffer): void => {
@@ -346,19 +352,11 @@ class Splice {
   }
 
   private detach(): void {
-    const { client, upstream } = this;
-    client.removeListener('data', this.onClientData);
-    client.removeListener('end', this.onClientEnd);
-    client.removeListener('error', this.onClientError);
-    client.removeListener('close', this.onClientClose);
-    client.removeListener('drain', this.onClientDrain);
-    upstream.removeListener('data', this.onUpstreamData);
-    upstream.removeListener('end', this.onUpstreamEnd);
-    upstream.removeListener('close', this.onUpstreamClose);
-    upstream.removeListener('drain', this.onUpstreamDrain);
+    for (const [socket, event, listener] of this.wiring()) socket.removeListener(event, listener);
+    this.client.removeListener('drain', this.onClientDrain);
+    this.upstream.removeListener('drain', this.onUpstreamDrain);
     // Keep a listener: errors of a socket being torn down must not become uncaught exceptions.
-    upstream.removeListener('error', this.onUpstreamError);
-    upstream.on('error', () => undefined);
+    this.upstream.on('error', () => undefined);
     this.upstreamFull = false;
   }
 }
