@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { joinArguments } from '../runner/command-line.js';
+import { preloadRegistryWriter } from '../runner/registry-publisher.js';
 import { openAdHocProject } from '../project/adhoc.js';
 import type { Session } from '../runner/session.js';
 import { superviseProject, type UpOptions } from './up.js';
@@ -16,6 +17,7 @@ export interface RunOptions extends UpOptions {
  */
 export async function run(name: string, args: string[], options: RunOptions = {}): Promise<Session> {
   const port = parsePort(options.port);
+  preloadRegistryWriter();
   const project = await openAdHocProject({ name, command: args.length > 0 ? joinArguments(args) : undefined, port }, options);
   return superviseProject(project, [name], [name], { ...options, exitWith: name });
 }

@@ -4,6 +4,7 @@ import { ensureProxy } from '../proxy/daemon.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
 import type { EventSink } from '../runner/events.js';
+import { preloadRegistryWriter } from '../runner/registry-publisher.js';
 import { startSession, type Session } from '../runner/session.js';
 
 export interface UpOptions extends CommonOptions {
@@ -29,6 +30,7 @@ export { stripAnsi } from '../runner/log-lines.js';
  * `session.done` gives the exit status.
  */
 export async function up(names: string[] = [], options: UpOptions = {}): Promise<Session> {
+  preloadRegistryWriter();
   const project = await openProject(options);
   const { services, startNow } = selectServices(project.config, names);
   return superviseProject(project, services, startNow, options);

@@ -65,3 +65,12 @@ export class RegistryPublisher {
     );
   }
 }
+
+/**
+ * The registry loads its lock and atomic-write modules on its first write. `up` starts loading them while it
+ * reads the config, which takes their import off the path to the first service's start.
+ */
+export function preloadRegistryWriter(): void {
+  void import('proper-lockfile').catch(() => undefined);
+  void import('write-file-atomic').catch(() => undefined);
+}

@@ -143,6 +143,8 @@ export class Session {
       (error: Error) => this.notice('warn', `on-demand starts will not work: cannot listen on ${controlSocket(this.home, process.pid)}: ${error.message}`),
     );
     const supervised = services.filter((name) => serviceSpec(project, name).command);
+    // The ports are checked while the checkout is claimed (see `checkPorts`).
+    const portsChecked = this.checkPorts(supervised);
     // Settled both ways before going on: a failed claim must not leave the control socket opening behind it.
     const [claimed] = await Promise.allSettled([
       claimCheckout({
@@ -153,15 +155,19 @@ export class Session {
         onWarning: this.options.onWarning,
       }),
       control,
+      portsChecked,
     ]);
     if (claimed.status === 'rejected') throw claimed.reason;
     const claim = claimed.value;
+    let free = await portsChecked;
     const ended = await endOrphans(claim, project.checkout.project);
     if (ended.pids.length > 0) {
       this.notice(
         'warn',
         `ended ${ended.pids.length} process${ended.pids.length === 1 ? '' : 'es'} of ${ended.services.join(', ') || 'this project'} left running by a portbroker that was killed (pid ${[...claim.deadOwners].join(', ')})`,
       );
+      // The orphans held ports: what they held is free now.
+      free = await this.checkPorts(supervised);
     }
     process.on('exit', this.onProcessExit);
 
@@ -193,11 +199,11 @@ export class Session {
         publish: (state, pid) => this.publisher.set(name, state, pid),
         gate: () => this.burst,
       });
+      sup.portCheckedFreeAt = free.get(name) ?? 0;
       this.supervisors.set(name, sup);
       this.setStatus(name, spec.start === 'on-demand' && !this.options.startNow.includes(name) ? 'on-demand' : 'stopped');
     }
 
-    await this.checkPorts();
     // Everything that can start now is spawned in this tick behind one gate, opened once all are spawned.
     this.burst = new Promise<void>((open) => setImmediate(() => {
       this.burst = undefined;
@@ -211,13 +217,13 @@ export class Session {
 
   /**
    * Checks the ports of every service about to start, all at once, so that the spawns that follow come in one
-   * burst: checked one by one, each would wait for CPU behind the services already booting.
+   * burst: checked one by one, each would wait for CPU behind the services already booting. Resolves with
+   * when each free port was found free (a service whose port is busy is absent: its own start names the holder).
    */
-  private async checkPorts(): Promise<void> {
-    const sups = [...this.supervisors.values()];
-    const busy = await Promise.all(sups.map((sup) => acceptsConnections(sup.port)));
+  private async checkPorts(names: string[]): Promise<Map<string, number>> {
+    const busy = await Promise.all(names.map((name) => acceptsConnections(servicePort(this.project, name))));
     const now = Date.now();
-    sups.forEach((sup, i) => (sup.portCheckedFreeAt = busy[i] ? 0 : now));
+    return new Map(names.filter((_name, i) => !busy[i]).map((name) => [name, now]));
   }
 
   /** Starts a service once what it depends on is ready; resolves whether it became ready. Joins a start under way. */

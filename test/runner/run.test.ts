@@ -12,17 +12,17 @@ process.on('SIGTERM', () => process.exit(0));
 
 describe('portbroker run', () => {
   it('runs one command without a config: {port} becomes the port, the folder is the project, the proxy routes it', async () => {
-    const fx = await fixture({ 'package.json': '{"name": "@me/scratch"}', 'files.mjs': ARG_SERVER });
+    const fx = await fixture({ 'package.json': '{"name": "@me/rt-scratch"}', 'files.mjs': ARG_SERVER });
     const run = fx.start(['run', 'files', '--', 'node', 'files.mjs', '{port}']);
-    const out = await run.waitFor(/files → http:\/\/files\.scratch\.localhost:\d+ \(port \d+\)/);
+    const out = await run.waitFor(/files → http:\/\/files\.rt-scratch\.localhost:\d+ \(port \d+\)/);
     const port = Number(/serving on (\d+)/.exec(out)![1]);
     // Unprefixed: the command's own output, as if run by hand.
     expect(run.stdout).toMatch(/^serving on \d+$/m);
     expect(serviceRecord(fx, 'files')).toMatchObject({ port, state: 'running', owner: run.child.pid });
     const checkout = Object.values(readRegistry(fx).checkouts)[0]!;
-    expect(checkout).toMatchObject({ project: 'scratch', root: fx.root });
+    expect(checkout).toMatchObject({ project: 'rt-scratch', root: fx.root });
     expect(checkout.configFile).toBeUndefined();
-    expect(await viaProxy(fx, 'files.scratch.localhost')).toEqual({ status: 200, body: `files on ${port} PORT=${port}` });
+    expect(await viaProxy(fx, 'files.rt-scratch.localhost')).toEqual({ status: 200, body: `files on ${port} PORT=${port}` });
     // The same port next time.
     expect((await run.stop()).code).toBe(0);
     expect(serviceRecord(fx, 'files')?.state).toBe('stopped');
@@ -52,7 +52,7 @@ describe('portbroker run', () => {
   it('inside a configured project: joins it (its variables) and runs beside `up`', async () => {
     const fx = await fixture({
       'serve.mjs': SERVE,
-      'portbroker.config.json': config({ name: 'shop', services: { api: { command: 'node serve.mjs' } } }),
+      'portbroker.config.json': config({ name: 'rt-shop', services: { api: { command: 'node serve.mjs' } } }),
     });
     const up = fx.start(['up']);
     await up.waitFor(/SERVICE\s+PORT/);
@@ -60,7 +60,7 @@ describe('portbroker run', () => {
     await run.waitFor(/extra → /);
     const extraPort = serviceRecord(fx, 'extra')!.port;
     const env = JSON.parse((await get(extraPort, '/env')).body) as Record<string, string>;
-    expect(env).toMatchObject({ PORTBROKER_PROJECT: 'shop', PORTBROKER_SERVICE: 'extra', API_PORT: String(serviceRecord(fx, 'api')!.port) });
+    expect(env).toMatchObject({ PORTBROKER_PROJECT: 'rt-shop', PORTBROKER_SERVICE: 'extra', API_PORT: String(serviceRecord(fx, 'api')!.port) });
     const checkout = Object.values(readRegistry(fx).checkouts)[0]!;
     expect(checkout.ownerPid).toBe(up.child.pid);
     expect(serviceRecord(fx, 'extra')!.owner).toBe(run.child.pid);

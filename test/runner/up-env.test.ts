@@ -6,7 +6,7 @@ import { config, get, SERVE, viaProxy } from './helpers.js';
 describe('portbroker up: environment', () => {
   it('gives each service every SPEC variable, resolves ${…} in env, and its URL works through the proxy', async () => {
     const fx = await fixture({
-      'package.json': '{"name": "@acme/shop"}',
+      'package.json': '{"name": "@acme/rt-env"}',
       'serve.mjs': SERVE,
       'portbroker.config.json': config({
         services: {
@@ -36,17 +36,17 @@ describe('portbroker up: environment', () => {
     expect(env).toMatchObject({
       PORT: String(ports['web-app']),
       HOST: '127.0.0.1',
-      PORTBROKER_PROJECT: 'shop',
+      PORTBROKER_PROJECT: 'rt-env',
       PORTBROKER_SERVICE: 'web-app',
-      PORTBROKER_URL: `http://web-app.shop.localhost:${proxy}`,
+      PORTBROKER_URL: `http://web-app.rt-env.localhost:${proxy}`,
       API_PORT: String(ports.api),
-      API_URL: `http://api.shop.localhost:${proxy}`,
+      API_URL: `http://api.rt-env.localhost:${proxy}`,
       WEB_APP_PORT: String(ports['web-app']),
-      WEB_APP_URL: `http://web-app.shop.localhost:${proxy}`,
+      WEB_APP_URL: `http://web-app.rt-env.localhost:${proxy}`,
       DB_PORT: String(ports.db),
       DB_URL: `http://127.0.0.1:${ports.db}`,
-      TARGET_URL: `http://api.shop.localhost:${proxy}`,
-      OWN: `http://web-app.shop.localhost:${proxy}|${ports['web-app']}`,
+      TARGET_URL: `http://api.rt-env.localhost:${proxy}`,
+      OWN: `http://web-app.rt-env.localhost:${proxy}|${ports['web-app']}`,
       LITERAL: `x${ports.api}y`,
       FLAG: 'true',
     });
@@ -61,7 +61,7 @@ describe('portbroker up: environment', () => {
     expect(expected.NODE_OPTIONS).toBeUndefined();
 
     // The URL works through the proxy, and a Node service reaches another through its *_URL variable.
-    const page = await viaProxy(fx, 'web-app.shop.localhost', '/health');
+    const page = await viaProxy(fx, 'web-app.rt-env.localhost', '/health');
     expect(page).toEqual({ status: 200, body: 'ok' });
     expect(JSON.parse((await get(ports['web-app']!, '/fetch')).body)).toEqual({ ok: true, service: 'api' });
 

@@ -23,7 +23,7 @@ PATH="$PWD/node_modules/.bin:$PATH" exec "$@"
 describe('portbroker up: port flags for dev servers that ignore PORT', () => {
   it('adds --port (and --strictPort/--host) to vite, npx vite and pnpm exec astro dev; leaves a command with --port alone', async () => {
     const fx = await fixture({
-      'package.json': '{"name": "flags", "private": true}',
+      'package.json': '{"name": "rt-flags", "private": true}',
       'portbroker.config.json': config({
         services: {
           plain: { command: 'vite' },

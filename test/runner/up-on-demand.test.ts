@@ -19,7 +19,7 @@ describe('portbroker up: on-demand services', () => {
     const fx = await fixture({
       'serve.mjs': SERVE,
       'portbroker.config.json': config({
-        name: 'site',
+        name: 'rt-site',
         services: {
           web: { command: 'node serve.mjs' },
           docs: { command: 'node serve.mjs --delay 300', start: 'on-demand', idleStopMs: 1_000 },
@@ -34,14 +34,14 @@ describe('portbroker up: on-demand services', () => {
     expect(serviceRecord(fx, 'docs')?.pid).toBeUndefined();
 
     // The request waits while docs starts, then gets its answer.
-    expect(await viaProxy(fx, 'docs.site.localhost')).toEqual({ status: 200, body: 'this is docs' });
+    expect(await viaProxy(fx, 'docs.rt-site.localhost')).toEqual({ status: 200, body: 'this is docs' });
     expect(serviceRecord(fx, 'docs')).toMatchObject({ state: 'running', owner: up.child.pid });
 
     await up.waitFor(/docs stopped after 1 s without requests; the next request starts it again/);
     await until(() => serviceRecord(fx, 'docs')?.state === 'stopped', 'docs recorded as stopped');
     expect(serviceRecord(fx, 'docs')?.pid).toBeUndefined();
 
-    expect(await viaProxy(fx, 'docs.site.localhost')).toEqual({ status: 200, body: 'this is docs' });
+    expect(await viaProxy(fx, 'docs.rt-site.localhost')).toEqual({ status: 200, body: 'this is docs' });
     expect(up.stdout.match(/docs\s+│ docs listening/g)).toHaveLength(2);
     expect((await up.stop()).code).toBe(0);
   });

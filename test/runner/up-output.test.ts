@@ -19,7 +19,7 @@ const ESC = '\u001b';
 async function colourFixture() {
   return fixture({
     'app.mjs': COLOURFUL,
-    'portbroker.config.json': config({ name: 'paint', services: { app: { command: 'node app.mjs' }, other: { command: 'node app.mjs' } } }),
+    'portbroker.config.json': config({ name: 'rt-paint', services: { app: { command: 'node app.mjs' }, other: { command: 'node app.mjs' } } }),
   });
 }
 
@@ -91,7 +91,7 @@ describe('portbroker up: output', () => {
     await up.waitFor(/other\s+│ colour env/);
     const { stdout } = await up.stop();
     expect(stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} app\s+│ red plain$/m);
-    const log = readFileSync(path.join(fx.home, 'logs', 'paint', 'app.log'), 'utf8');
+    const log = readFileSync(path.join(fx.home, 'logs', 'rt-paint', 'app.log'), 'utf8');
     expect(log).toMatch(/^\[portbroker\] \S+ started \(pid \d+\): node app\.mjs$/m);
     expect(log).toMatch(/^red plain$/m);
     expect(log).toMatch(/^\[portbroker\] \S+ stopped$/m);
