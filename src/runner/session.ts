@@ -198,6 +198,7 @@ export class Session {
         emit: (event) => this.onSupervisorEvent(event),
         publish: (state, pid) => this.publisher.set(name, state, pid),
         gate: () => this.burst,
+        keepUnready: this.options.exitWith === name,
       });
       sup.portCheckedFreeAt = free.get(name) ?? 0;
       this.supervisors.set(name, sup);

@@ -34,6 +34,8 @@ export interface SupervisorOptions {
   publish: (state: ServiceState, pid?: number) => void;
   /** While the session spawns a burst of services: what to wait for before running the command. */
   gate?: () => Promise<void> | undefined;
+  /** Never ready in time: warn and keep it running (`portbroker run`) instead of stopping it as failed. */
+  keepUnready?: boolean;
 }
 
 export type StartOutcome = 'ready' | 'failed';
@@ -272,6 +274,16 @@ export class ServiceSupervisor {
             this.setStatus('running', unit.pid);
             this.options.publish('running', unit.pid);
             this.notice('info', `${name} is ready after ${seconds(Date.now() - startedAt)} (${first.r.how})`);
+            this.settle('ready');
+            continue;
+          }
+          if (this.options.keepUnready) {
+            // `portbroker run`: the command is the point; one that serves no port (a test runner wanting the
+            // variables) keeps running, and ends the run when it ends.
+            ready = true;
+            this.setStatus('running', unit.pid);
+            this.options.publish('running', unit.pid);
+            this.notice('warn', `${name} has not listened on port ${port} within ${seconds(spec.ready.timeoutMs)} (${first.r.reason}); it keeps running`);
             this.settle('ready');
             continue;
           }

@@ -39,6 +39,15 @@ describe('portbroker run', () => {
     expect(result.stderr).toMatch(/job exited with code 3 before it was ready/);
   });
 
+  it('keeps a command that never listens running, and ends with it', async () => {
+    // The config lends `job` a short readiness timeout.
+    const fx = await fixture({ 'portbroker.config.json': config({ name: 'rt-job', services: { job: { ready: { timeoutMs: 300 } } } }) });
+    const result = await fx.run(['run', 'job', '--', 'sleep 1; echo "tests passed on $PORT"'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/job has not listened on port \d+ within 0\.3 s \(nothing accepted connections on port \d+\); it keeps running/);
+    expect(result.stdout).toMatch(/^tests passed on \d+$/m);
+  });
+
   it('--port pins the port', async () => {
     const fx = await fixture({ 'files.mjs': ARG_SERVER });
     const port = await freePort();
