@@ -55,7 +55,8 @@ export class SessionView {
     options.services.forEach((name, i) => this.paint.set(name, this.out[PALETTE[i % PALETTE.length]!]));
     // A closed terminal or pipe must not crash the supervisor: it still has services to stop.
     for (const stream of [this.stdout, this.stderr]) stream.on('error', () => (this.closed = true));
-    this.spinnerOn = Boolean(this.stderr.isTTY) && this.err.isColorSupported && !options.plain;
+    // Redrawing lines is safe only when both streams go straight to the terminal (`up | tee log` would interleave).
+    this.spinnerOn = Boolean(this.stderr.isTTY && this.stdout.isTTY) && this.err.isColorSupported && !options.plain;
   }
 
   /** Whether children may colour their output: it is shown in colour. */
