@@ -58,7 +58,8 @@ export async function superviseInTerminal(session: Session, view: SessionView, s
   signals.attach(session, view);
   void session.ready.then(() => {
     view.close();
-    if (options.table) {
+    // Stopped while starting (Ctrl-C, --abort-on-fail): a table of stopped services tells nothing.
+    if (options.table && session.endReason !== 'requested' && session.endReason !== 'aborted') {
       const services = session.services();
       view.table(services);
       if (services.some((s) => ['running', 'starting', 'restarting', 'on-demand'].includes(s.status))) view.hint('Ctrl-C stops them all');

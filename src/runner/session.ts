@@ -72,6 +72,7 @@ export class Session {
   /** Open while the first burst of services is being spawned (see `SpawnOptions.gate`). */
   private burst: Promise<void> | undefined;
   private exitCode = 0;
+  private reason: 'requested' | 'aborted' | 'finished' | undefined;
   private readonly onProcessExit = () => this.killAll();
 
   constructor(private readonly options: SessionOptions) {
@@ -114,8 +115,21 @@ export class Session {
     });
   }
 
+  /**
+   * Why the session is ending, once it is: `requested` (stop() from outside: Ctrl-C), `aborted`
+   * (--abort-on-fail), `finished` (nothing left to run, or `run`'s command ended).
+   */
+  get endReason(): 'requested' | 'aborted' | 'finished' | undefined {
+    return this.reason;
+  }
+
   /** Stops every service (reverse dependency order, SIGTERM then SIGKILL after each grace period). */
   stop(): Promise<void> {
+    return this.end('requested');
+  }
+
+  private end(reason: 'requested' | 'aborted' | 'finished'): Promise<void> {
+    this.reason ??= reason;
     this.stopping ??= this.stopAll();
     return this.stopping;
   }
@@ -372,7 +386,7 @@ export class Session {
       const exit = this.supervisors.get(name)?.lastExit;
       const status = this.statuses.get(name) === 'failed' && !exit ? 1 : exitStatus(exit);
       this.exitCode = status;
-      void this.stop();
+      void this.end('finished');
       return;
     }
     // Let a start under way (a dependent giving up) settle first.
@@ -383,7 +397,7 @@ export class Session {
     if (!this.options.abortOnFail || this.stopping) return;
     this.exitCode = 1;
     this.notice('error', 'stopping everything because a service failed to start (--abort-on-fail)');
-    void this.stop();
+    void this.end('aborted');
   }
 
   /** With nothing left running, nothing to restart and nothing to start on demand, the session is over. */
@@ -398,7 +412,7 @@ export class Session {
       const owners = [...new Set(this.elsewhere.values())].join(', ');
       this.notice('info', `nothing to start here: ${[...this.elsewhere.keys()].join(', ')} already run${this.elsewhere.size === 1 ? 's' : ''} under portbroker pid ${owners}\nstop ${this.elsewhere.size === 1 ? 'it' : 'them'} there (Ctrl-C in its terminal, or kill -INT ${owners}) to start ${this.elsewhere.size === 1 ? 'it' : 'them'} here`);
     }
-    void this.stop();
+    void this.end('finished');
   }
 
   private async stopAll(): Promise<void> {
