@@ -96,6 +96,23 @@ describe('portbroker up: shutdown', () => {
     expect(result.stderr).not.toContain('killing everything');
   });
 
+  it('Ctrl-C while services are still starting stops what was started, and prints no table', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'portbroker.config.json': config({
+        services: { slow: { command: 'node serve.mjs --child --delay 30000' }, after: { command: 'node serve.mjs', dependsOn: ['slow'] } },
+      }),
+    });
+    const up = fx.start(['up']);
+    await up.waitFor(/slow grandchild \d+/);
+    up.child.kill('SIGINT');
+    const result = await up.exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toMatch(/SERVICE\s+PORT/);
+    expect(result.stderr).not.toContain('after starting');
+    expect(fixtureProcesses(fx)).toEqual([]);
+  });
+
   it('SIGHUP (the terminal closed) stops everything too', async () => {
     const fx = await fixture({ 'serve.mjs': SERVE, 'portbroker.config.json': config({ services: { api: { command: 'node serve.mjs --child' } } }) });
     const up = fx.start(['up']);
