@@ -1,6 +1,5 @@
 import type { ProjectConfig } from '../config/project-config.js';
 import { PortbrokerError, UsageError } from '../errors.js';
-import { ensureProxy } from '../proxy/daemon.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
 import type { EventSink } from '../runner/events.js';
@@ -87,6 +86,8 @@ export async function superviseProject(
 async function startProxy(project: Project, options: UpOptions): Promise<void> {
   const { settings } = project;
   try {
+    // Loaded here, not at the top: its modules are not needed before the services are spawned.
+    const { ensureProxy } = await import('../proxy/daemon.js');
     await ensureProxy({ home: settings.home, port: settings.proxyPort, https: settings.https, lan: options.lan });
   } catch (error) {
     const details = error instanceof PortbrokerError ? error.details : [];
