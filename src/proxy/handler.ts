@@ -33,7 +33,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   const onError = options.onError ?? ((error: unknown) => process.stderr.write(`portbroker proxy: ${(error as Error)?.stack ?? error}\n`));
 
   async function request(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const exchange = newExchange(req, res);
+    const exchange = new HttpExchange(req, res);
     const page = await runSteps(exchange, options);
     if (exchange.clientGone || res.destroyed) return; // the client left while it waited
     if (page) return sendPage(req, res, page);
@@ -45,7 +45,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
 
   async function upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
-    const exchange = newExchange(req, socket);
+    const exchange = new HttpExchange(req, socket);
     let page = await runSteps(exchange, options);
     if (exchange.clientGone || socket.destroyed) return;
     if (!page && exchange.dashboard) page = { status: 404, title: 'Not found', message: 'the dashboard has no WebSocket endpoint', facts: { error: 'not-found' }, sections: [] };
@@ -89,29 +89,37 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
 }
 
 /**
- * A new exchange. Its abort signal is made only when a step asks for it (waiting for a start): an
- * AbortController per request, aborted when every response closes, costs the general path ~7% of its CPU.
+ * One request's exchange. Its abort signal is made only when a step asks for it (waiting for a start): an
+ * AbortController per request, aborted when every response closes, cost the general path ~7% of its CPU.
  */
-function newExchange(req: http.IncomingMessage, closing: http.ServerResponse | net.Socket): Exchange {
-  let controller: AbortController | undefined;
-  let gone = false;
-  // A response closes when it is done too; only a close before that means the client left.
-  closing.once('close', () => {
-    gone = !closing.writableFinished;
-    if (gone) controller?.abort();
-  });
-  return {
-    req,
-    hops: 0,
-    get clientGone() {
-      return gone;
-    },
-    get signal() {
-      if (!controller) {
-        controller = new AbortController();
-        if (gone) controller.abort();
-      }
-      return controller.signal;
-    },
-  };
+class HttpExchange implements Exchange {
+  host?: string;
+  hops = 0;
+  route?: Route;
+  dashboard?: boolean;
+  private controller: AbortController | undefined;
+  private gone = false;
+
+  constructor(
+    readonly req: http.IncomingMessage,
+    closing: http.ServerResponse | net.Socket,
+  ) {
+    closing.once('close', () => {
+      // A response closes when it is done too; only a close before that means the client left.
+      this.gone = !closing.writableFinished;
+      if (this.gone) this.controller?.abort();
+    });
+  }
+
+  get clientGone(): boolean {
+    return this.gone;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.gone) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
 }

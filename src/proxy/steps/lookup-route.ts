@@ -6,7 +6,8 @@ import { ambiguousPage, notFoundPage } from '../pages.js';
 export const lookupRoute: Step = (exchange, context) => {
   const table = context.routes.current;
   const found = table.lookup(exchange.host!);
-  const port = hostPort(exchange.req.headers.host) ?? context.port;
+  // Links on the pages use the port the client came in on.
+  const port = () => hostPort(exchange.req.headers.host) ?? context.port;
   switch (found.kind) {
     case 'route':
       exchange.route = found.route;
@@ -15,8 +16,8 @@ export const lookupRoute: Step = (exchange, context) => {
       exchange.dashboard = true;
       return undefined;
     case 'ambiguous':
-      return ambiguousPage(found.host, found.candidates, port);
+      return ambiguousPage(found.host, found.candidates, port());
     case 'unknown':
-      return notFoundPage(exchange.host!, table.running(), table.routes.filter((r) => r.kind === 'alias'), port);
+      return notFoundPage(exchange.host!, table.running(), table.routes.filter((r) => r.kind === 'alias'), port());
   }
 };
