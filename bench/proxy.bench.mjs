@@ -184,8 +184,9 @@ http {
 }
 `,
   );
-  const child = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  cleanups.push(() => child.kill('SIGKILL'));
+  // Its own process group: the cleanup ends the master and every worker it forked, whatever happens.
+  const child = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore', detached: true });
+  cleanups.push(() => process.kill(-child.pid, 'SIGKILL'));
   await waitForPort(port, 10_000, path.join(dir, 'logs', 'error.log'));
   // The master listens, then forks the worker that does the work: measure both.
   let workers = childPids(child.pid);
@@ -195,7 +196,6 @@ http {
   }
   if (workers.length === 0) throw new Error('nginx started no worker process');
   const pids = [child.pid, ...workers];
-  cleanups.push(() => pids.forEach((p) => process.kill(p, 'SIGKILL')));
   return { name: 'nginx', port, host: `web.bench.localhost:${port}`, pids };
 }
 
