@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { PortRange } from '../platform/ephemeral.js';
 import { stateHome } from '../platform/paths.js';
+import { warn, type WarningSink } from '../platform/warnings.js';
 import { DEFAULTS, type ProjectConfig } from './project-config.js';
 
 /** Machine-level settings for one command: flags beat environment, environment beats config, config beats defaults. */
@@ -8,7 +9,10 @@ export interface Settings {
   home: string;
   proxyPort: number;
   range: PortRange;
+  /** Whether URLs are https://. Always false until the proxy serves TLS (see `httpsRequested`). */
   https: boolean;
+  /** --https, PORTBROKER_HTTPS=1 or proxy.https asked for TLS, which this version does not serve yet. */
+  httpsRequested: boolean;
 }
 
 export interface SettingsInput {
@@ -27,9 +31,17 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     DEFAULTS.proxyPort;
   // SPEC order for the range: the config wins over the environment.
   const range = input.config?.range ?? parseRange(env.PORTBROKER_RANGE) ?? DEFAULTS.range;
-  const https = input.https ?? (envFlag(env.PORTBROKER_HTTPS) || input.config?.proxy.https === true);
-  return { home: stateHome(env), proxyPort, range, https };
+  const httpsRequested = input.https ?? (envFlag(env.PORTBROKER_HTTPS) || input.config?.proxy.https === true);
+  return { home: stateHome(env), proxyPort, range, https: false, httpsRequested };
 }
+
+/** Said once per command that serves or names URLs, so nobody is handed an https:// URL nothing answers. */
+export function warnIfHttpsRequested(settings: Settings, onWarning?: WarningSink): void {
+  if (settings.httpsRequested) warn(onWarning, HTTPS_NOT_BUILT);
+}
+
+export const HTTPS_NOT_BUILT =
+  'HTTPS (--https, PORTBROKER_HTTPS=1, proxy.https) is not available in this version: the proxy serves plain HTTP and URLs stay http://';
 
 function parsePort(value: number | string | undefined, source: string): number | undefined {
   if (value === undefined || value === '') return undefined;

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:f
 import path from 'node:path';
 import { statePaths } from '../platform/paths.js';
 import { PortbrokerError } from '../errors.js';
+import { warn, type WarningSink } from '../platform/warnings.js';
 
 /**
  * The machine-wide record of reservations, one JSON file in the state folder. Readers never lock: every write
@@ -58,7 +59,7 @@ export interface RegistryData {
 
 export interface RegistryOptions {
   /** Where warnings go (a corrupt registry set aside); default: stderr. */
-  onWarning?: (message: string) => void;
+  onWarning?: WarningSink;
 }
 
 export function emptyRegistry(): RegistryData {
@@ -70,7 +71,7 @@ export function readRegistry(home: string, options: RegistryOptions = {}): Regis
   const file = statePaths(home).registry;
   const parsed = parseRegistryFile(file);
   if (parsed.ok) return parsed.data;
-  warn(options, `the registry ${file} is unreadable (${parsed.reason}); it will be set aside and rebuilt on the next change`);
+  warn(options.onWarning, `the registry ${file} is unreadable (${parsed.reason}); it will be set aside and rebuilt on the next change`);
   return emptyRegistry();
 }
 
@@ -94,7 +95,7 @@ export async function updateRegistry<T>(
     } else {
       const aside = `${paths.registry}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       renameSync(paths.registry, aside);
-      warn(options, `the registry was unreadable (${parsed.reason}); moved it to ${aside} and started a new one`);
+      warn(options.onWarning, `the registry was unreadable (${parsed.reason}); moved it to ${aside} and started a new one`);
       data = emptyRegistry();
     }
     removeTempFiles(paths.home);
@@ -164,6 +165,3 @@ async function acquireLock(file: string): Promise<() => Promise<void>> {
   }
 }
 
-function warn(options: RegistryOptions, message: string): void {
-  (options.onWarning ?? ((m: string) => process.stderr.write(`portbroker: warning: ${m}\n`)))(message);
-}

@@ -73,6 +73,14 @@ describe('stable ports', () => {
     expect(result.stderr).toMatch(/declared services: web, api/);
   });
 
+  it('warns that HTTPS is not available and keeps http:// URLs', async () => {
+    const fx = await fixture(config('acme'));
+    const result = await fx.run(['url', 'web'], { env: { PORTBROKER_HTTPS: '1' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(`http://web.acme.localhost:${fx.proxyPort}`);
+    expect(result.stderr).toMatch(/^portbroker: warning: HTTPS .* is not available in this version/);
+  });
+
   it('url and port --json give the ls row', async () => {
     const fx = await fixture(config('acme', { web: { hostnames: ['app'] }, debug: { proxy: false } }));
     const port = JSON.parse((await fx.run(['port', 'web', '--json'])).stdout) as Record<string, unknown>;
