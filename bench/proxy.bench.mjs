@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, median } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -305,10 +306,6 @@ async function routeChangeDelay(target, upstreamPort) {
 }
 
 function printTable(targets, results, hasWrk) {
-  const median = (values) => {
-    const sorted = values.filter((v) => v !== null && !Number.isNaN(v)).sort((a, b) => a - b);
-    return sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
-  };
   const rows = targets.map((t) => {
     const r = results.get(t.name);
     return {
@@ -400,17 +397,6 @@ function fetchVia(target) {
 
 function commandExists(name) {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port, timeoutMs, log) {

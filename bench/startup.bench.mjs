@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'main.js');
@@ -39,7 +40,6 @@ function time(args) {
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
   return ms;
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
   time([cli, 'port', 'web']); // reserve, compile and cache the config once

@@ -5,10 +5,10 @@
 // 20 services print 1,000 lines/s in total (target <= 80 MB RSS).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, median } from './lib.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'main.js');
@@ -94,7 +94,6 @@ kill $pids; wait
   });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function rssMb(pid) {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -147,16 +146,5 @@ try {
   spawn(process.execPath, [cli, 'proxy', 'stop'], { env, stdio: 'ignore' }).once('exit', () => {
     for (const root of roots) rmSync(root, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
   });
 }

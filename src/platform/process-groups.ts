@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { isAlive, readStat } from './proc.js';
+import { sleep } from './sleep.js';
 
 /**
  * Process groups and the processes a supervisor started. Every service runs in its own process group, so one
@@ -146,8 +147,4 @@ function procPids(): number[] {
   } catch {
     return [];
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

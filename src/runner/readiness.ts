@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { ReadySpec } from '../config/project-config.js';
+import { sleep } from '../platform/sleep.js';
 
 /**
  * Whether a started service is ready: its `ready.http` path answers 2xx/3xx, its port accepts a connection
@@ -43,7 +44,7 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<Readine
     const matched = options.logMatched ?? new Promise<void>(() => undefined);
     const outcome = await Promise.race([
       matched.then(() => 'matched' as const),
-      delay(ready.timeoutMs, signal).then(() => 'timeout' as const),
+      sleep(ready.timeoutMs, signal).then(() => 'timeout' as const),
     ]);
     if (signal.aborted) return { ready: false, reason: 'aborted' };
     return outcome === 'matched' ? { ready: true, how: `log matched ${ready.log}` } : { ready: false, reason: `no line of its output matched ${ready.log}` };
@@ -59,7 +60,7 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<Readine
     last = probe.reason;
     const left = deadline - Date.now();
     if (left <= 0) return { ready: false, reason: last };
-    await delay(Math.min(interval, left), signal);
+    await sleep(Math.min(interval, left), signal);
     interval = Math.min(MAX_INTERVAL, interval * 2);
   }
 }
@@ -115,18 +116,5 @@ function get(host: string, port: number, path: string): Promise<{ status?: numbe
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve({}));
-  });
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -13,6 +13,7 @@ import { LineSplitter, RecentLines, stripAnsi } from './log-lines.js';
 import { SUPERVISOR_VARIABLE } from './process-env.js';
 import { acceptsConnections, describeProbe, waitUntilReady } from './readiness.js';
 import { NOT_EXECUTABLE, NOT_FOUND, spawnService, type ExitStatus, type ServiceProcess } from './spawn.js';
+import { sleep } from '../platform/sleep.js';
 
 /**
  * One service's life: check its port is free, spawn it, wait for readiness, publish its state, restart it by
@@ -431,18 +432,5 @@ function outputSettled(proc: ServiceProcess): Promise<void> {
         }
       });
     }
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
   });
 }
