@@ -46,6 +46,29 @@ describe('portbroker up: on-demand services', () => {
     expect((await up.stop()).code).toBe(0);
   });
 
+  it('a request for an on-demand service that crashed starts it again', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      // Crashes on its first start (leaving a marker), serves on the next.
+      'flaky.mjs': `import { existsSync, writeFileSync } from 'node:fs';
+if (!existsSync('crashed-once')) { writeFileSync('crashed-once', ''); console.log('boom'); process.exit(1); }
+await import('./serve.mjs');
+`,
+      'portbroker.config.json': config({
+        name: 'rt-flaky',
+        services: { docs: { command: 'node flaky.mjs', start: 'on-demand', restart: 'no' } },
+      }),
+    });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    const first = await viaProxy(fx, 'docs.rt-flaky.localhost');
+    expect(first.status).toBe(502);
+    await until(() => serviceRecord(fx, 'docs')?.state === 'crashed', 'docs recorded as crashed');
+    // The route table still says crashed when this request arrives; the start it asks for must count.
+    expect(await viaProxy(fx, 'docs.rt-flaky.localhost')).toEqual({ status: 200, body: 'this is docs' });
+    expect((await up.stop()).code).toBe(0);
+  });
+
   it('serves the control socket: start and touch, 404 for a service it does not run', async () => {
     const fx = await fixture({
       'serve.mjs': SERVE,

@@ -23,6 +23,9 @@ async function startThenWait(exchange: Exchange, context: ProxyContext, route: S
   if (route.state !== 'starting') {
     try {
       await requestStart(route.control!, route.service);
+      // The supervisor records `starting` before it answers; read that now rather than judge by a table that
+      // may still say `crashed` from the last run.
+      context.routes.reload();
     } catch (error) {
       return unavailablePage(route, { reason: `its supervisor could not start it (${(error as Error).message})`, logLines: logTail(route.logFile) });
     }
