@@ -14,7 +14,8 @@ console.log('daemon pid ' + child.pid);
 
 function listen(port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
+    // Readiness probes may connect and reset: accepted sockets must not throw.
+    const server = net.createServer((socket) => socket.on('error', () => undefined).end());
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
