@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { PortbrokerError } from '../errors.js';
 import { statePaths } from '../platform/paths.js';
@@ -44,9 +45,13 @@ export async function ensureProxy(options: EnsureProxyOptions): Promise<ProxySta
       details: ['stop it first: portbroker proxy stop, then start it again with --lan'],
     });
   }
-  if (running && listensOn(running.pid, port)) return running;
-  const holders = findListeners(port);
-  if (holders.length > 0) throw portHeld(port, describeListeners(holders));
+  // A connection is the cheap test (runningProxy already told our daemon from a recycled pid); who holds the
+  // port is looked up in /proc only when something answers that is not our proxy — that scan costs tens of
+  // milliseconds on a busy machine, on the path of every `up`.
+  if (await answers(port)) {
+    if (running) return running;
+    throw portHeld(port, describeListeners(findListeners(port)) || 'another process');
+  }
   return startDaemon(options);
 }
 
@@ -123,10 +128,20 @@ function daemonEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 const KEPT_VARIABLES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TZ', 'TMPDIR', 'NO_COLOR']);
 
-function listensOn(pid: number, port: number): boolean {
-  const listeners = findListeners(port);
-  // Where sockets cannot be mapped to pids (another user's, no /proc), a listener on the port is enough.
-  return listeners.some((l) => l.pid === pid || l.pid === undefined);
+/** Whether something accepts connections on the port, on 127.0.0.1 or ::1. */
+function answers(port: number): Promise<boolean> {
+  const attempt = (host: string) =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port });
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(1_000, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+  return Promise.all([attempt('127.0.0.1'), attempt('::1')]).then(([v4, v6]) => v4 || v6);
 }
 
 function portHeld(port: number, holders: string): PortbrokerError {
