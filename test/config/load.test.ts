@@ -3,7 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/cli.js';
 
-const SERVICES = `{ services: { web: { command: 'node web.js' }, api: { command: 'node api.js', port: 54329 } } }`;
+// Pinned ports in tests sit below the OS ephemeral range (32768-60999 on Linux) and the allocation range, where
+// neither outgoing connections nor other tests' services can hold them.
+const SERVICES = `{ services: { web: { command: 'node web.js' }, api: { command: 'node api.js', port: 24329 } } }`;
 
 describe('config search places', () => {
   const places: Array<[string, string]> = [
@@ -12,10 +14,10 @@ describe('config search places', () => {
     ['portbroker.config.js', `export default ${SERVICES};\n`],
     ['portbroker.config.mjs', `export default ${SERVICES};\n`],
     ['portbroker.config.cjs', `module.exports = ${SERVICES};\n`],
-    ['portbroker.config.json', JSON.stringify({ services: { web: { command: 'node web.js' }, api: { command: 'node api.js', port: 54329 } } })],
-    ['.portbrokerrc', `services:\n  web:\n    command: node web.js\n  api:\n    command: node api.js\n    port: 54329\n`],
-    ['.portbrokerrc.json', JSON.stringify({ services: { web: { command: 'node web.js' }, api: { command: 'node api.js', port: 54329 } } })],
-    ['package.json', JSON.stringify({ name: 'x', portbroker: { services: { web: { command: 'node web.js' }, api: { command: 'node api.js', port: 54329 } } } })],
+    ['portbroker.config.json', JSON.stringify({ services: { web: { command: 'node web.js' }, api: { command: 'node api.js', port: 24329 } } })],
+    ['.portbrokerrc', `services:\n  web:\n    command: node web.js\n  api:\n    command: node api.js\n    port: 24329\n`],
+    ['.portbrokerrc.json', JSON.stringify({ services: { web: { command: 'node web.js' }, api: { command: 'node api.js', port: 24329 } } })],
+    ['package.json', JSON.stringify({ name: 'x', portbroker: { services: { web: { command: 'node web.js' }, api: { command: 'node api.js', port: 24329 } } } })],
   ];
 
   for (const [file, content] of places) {
@@ -26,7 +28,7 @@ describe('config search places', () => {
       expect(result.code).toBe(0);
       const rows = JSON.parse(result.stdout) as Array<{ service: string; port: number }>;
       expect(rows.map((r) => r.service).sort()).toEqual(['api', 'web']);
-      expect(rows.find((r) => r.service === 'api')?.port).toBe(54329);
+      expect(rows.find((r) => r.service === 'api')?.port).toBe(24329);
     });
   }
 });
@@ -58,10 +60,10 @@ describe('config loading', () => {
   it('loads a .ts config without writing next to it, and caches the compiled module in the state folder', async () => {
     const fx = await fixture({
       'portbroker.config.ts': `import { defineConfig } from 'portbroker';\nimport { ports } from './ports.ts';\nexport default defineConfig({ services: { web: { command: 'x', port: ports.web } } });\n`,
-      'ports.ts': `export const ports: { web: number } = { web: 54321 };\n`,
+      'ports.ts': `export const ports: { web: number } = { web: 24321 };\n`,
     });
     const before = readdirSync(fx.root).sort();
-    expect((await fx.run(['port', 'web'])).stdout.trim()).toBe('54321');
+    expect((await fx.run(['port', 'web'])).stdout.trim()).toBe('24321');
     expect(readdirSync(fx.root).sort()).toEqual(before);
     const cacheDir = path.join(fx.home, 'cache', 'config');
     const cached = readdirSync(cacheDir).filter((f) => f.endsWith('.mjs'));
@@ -69,13 +71,13 @@ describe('config loading', () => {
     const mtime = statSync(path.join(cacheDir, cached[0]!)).mtimeMs;
 
     // A warm run reuses the compiled file…
-    expect((await fx.run(['port', 'web'])).stdout.trim()).toBe('54321');
+    expect((await fx.run(['port', 'web'])).stdout.trim()).toBe('24321');
     expect(statSync(path.join(cacheDir, cached[0]!)).mtimeMs).toBe(mtime);
 
     // …and a change in an imported file is seen.
-    fx.write('ports.ts', `export const ports: { web: number } = { web: 54322 };\n`);
-    expect((await fx.run(['port', 'web'])).stdout.trim()).toBe('54322');
-    expect(readFileSync(path.join(cacheDir, cached[0]!), 'utf8')).toContain('54322');
+    fx.write('ports.ts', `export const ports: { web: number } = { web: 24322 };\n`);
+    expect((await fx.run(['port', 'web'])).stdout.trim()).toBe('24322');
+    expect(readFileSync(path.join(cacheDir, cached[0]!), 'utf8')).toContain('24322');
   });
 
   it('reports a syntax error with file, line and column', async () => {
@@ -102,18 +104,18 @@ describe('config loading', () => {
   it('lets a config import packages from its own node_modules', async () => {
     const fx = await fixture({
       'node_modules/acme-ports/package.json': JSON.stringify({ name: 'acme-ports', type: 'module', exports: './index.js' }),
-      'node_modules/acme-ports/index.js': `export const web = 54323;\n`,
+      'node_modules/acme-ports/index.js': `export const web = 24323;\n`,
       'portbroker.config.ts': `import { web } from 'acme-ports';\nexport default { services: { web: { command: 'x', port: web } } };\n`,
     });
     const result = await fx.run(['port', 'web']);
     expect(result.stderr).toBe('');
-    expect(result.stdout.trim()).toBe('54323');
+    expect(result.stdout.trim()).toBe('24323');
   });
 
   it('uses --config and --cwd', async () => {
-    const fx = await fixture({ 'deploy/pb.json': JSON.stringify({ name: 'deploy', services: { web: { port: 54324 } } }) });
+    const fx = await fixture({ 'deploy/pb.json': JSON.stringify({ name: 'deploy', services: { web: { port: 24324 } } }) });
     const result = await fx.run(['port', 'web', '--config', 'deploy/pb.json']);
-    expect(result.stdout.trim()).toBe('54324');
+    expect(result.stdout.trim()).toBe('24324');
     const other = await fixture({});
     const viaCwd = await other.run(['url', 'web', '--cwd', fx.root, '--config', 'deploy/pb.json']);
     expect(viaCwd.stdout.trim()).toBe(`http://web.deploy.localhost:${other.proxyPort}`);

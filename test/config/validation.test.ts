@@ -15,7 +15,7 @@ const BAD: Array<[string, string, RegExp]> = [
   ['a pinned port above 65535', `{ services: { db: { port: 70000 } } }`, /services\.db\.port: port must be between 1 and 65535/],
   ['a pinned port of 0', `{ services: { db: { port: 0 } } }`, /services\.db\.port: port must be between 1 and 65535/],
   ['a fractional port', `{ services: { db: { port: 5432.5 } } }`, /services\.db\.port: port must be a whole number/],
-  ['two services pinning one port', `{ services: { a: { port: 54400 }, b: { port: 54400 } } }`, /services\.b\.port: port 54400 is already pinned by service "a"/],
+  ['two services pinning one port', `{ services: { a: { port: 24400 }, b: { port: 24400 } } }`, /services\.b\.port: port 24400 is already pinned by service "a"/],
   ['an env reference to an unknown service', `{ services: { web: { env: { API: '\${apx.url}' } } } }`, /services\.web\.env\.API: "\$\{apx\.url\}" names unknown service "apx"/],
   ['a missing cwd folder', `{ services: { web: { command: 'x', cwd: 'apps/nope' } } }`, /services\.web\.cwd: folder "apps\/nope" does not exist/],
   ['no services', `{ services: {} }`, /services: declares no service/],
@@ -76,11 +76,11 @@ describe('pinned ports', () => {
   });
 
   it('refuses a pinned port another project holds, naming it', async () => {
-    const a = await fixture({ 'portbroker.config.json': JSON.stringify({ name: 'alpha', services: { db: { port: 54410 } } }) });
+    const a = await fixture({ 'portbroker.config.json': JSON.stringify({ name: 'alpha', services: { db: { port: 24410 } } }) });
     expect((await a.run(['port', 'db'])).code).toBe(0);
-    const b = await fixture({ 'portbroker.config.json': JSON.stringify({ name: 'beta', services: { db: { port: 54410 } } }) });
+    const b = await fixture({ 'portbroker.config.json': JSON.stringify({ name: 'beta', services: { db: { port: 24410 } } }) });
     const result = await b.run(['port', 'db'], { env: { PORTBROKER_HOME: a.home } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/port 54410 pinned by services\.db\.port is reserved by alpha\/db in /);
+    expect(result.stderr).toMatch(/port 24410 pinned by services\.db\.port is reserved by alpha\/db in /);
   });
 });
