@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { PortbrokerError } from '../errors.js';
+import { acceptsConnections } from '../platform/loopback.js';
 import { statePaths } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
@@ -48,7 +48,7 @@ export async function ensureProxy(options: EnsureProxyOptions): Promise<ProxySta
   // A connection is the cheap test (runningProxy already told our daemon from a recycled pid); who holds the
   // port is looked up in /proc only when something answers that is not our proxy — that scan costs tens of
   // milliseconds on a busy machine, on the path of every `up`.
-  if (await answers(port)) {
+  if (await acceptsConnections(port)) {
     if (running) return running;
     throw portHeld(port, describeListeners(findListeners(port)) || 'another process');
   }
@@ -127,22 +127,6 @@ function daemonEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 const KEPT_VARIABLES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TZ', 'TMPDIR', 'NO_COLOR']);
-
-/** Whether something accepts connections on the port, on 127.0.0.1 or ::1. */
-function answers(port: number): Promise<boolean> {
-  const attempt = (host: string) =>
-    new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host, port });
-      const done = (ok: boolean) => {
-        socket.destroy();
-        resolve(ok);
-      };
-      socket.setTimeout(1_000, () => done(false));
-      socket.once('connect', () => done(true));
-      socket.once('error', () => done(false));
-    });
-  return Promise.all([attempt('127.0.0.1'), attempt('::1')]).then(([v4, v6]) => v4 || v6);
-}
 
 function portHeld(port: number, holders: string): PortbrokerError {
   return new PortbrokerError(`the proxy port ${port} is held by ${holders}`, {

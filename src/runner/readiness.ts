@@ -1,6 +1,6 @@
 import http from 'node:http';
-import net from 'node:net';
 import type { ReadySpec } from '../config/project-config.js';
+import { connects, LOOPBACK } from '../platform/loopback.js';
 import { sleep } from '../platform/sleep.js';
 
 /**
@@ -8,8 +8,6 @@ import { sleep } from '../platform/sleep.js';
  * (`ready.tcp`, and the default), or a line of its output matches `ready.log`. A service may listen on
  * 127.0.0.1, ::1 or both, so the port is tried on both.
  */
-
-const LOOPBACK = ['127.0.0.1', '::1'] as const;
 
 /** Poll quickly at first (a tiny server is up within tens of milliseconds), then settle at `MAX_INTERVAL`. */
 const FIRST_INTERVAL = 10;
@@ -65,12 +63,6 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<Readine
   }
 }
 
-/** Whether something accepts connections on the port now, on 127.0.0.1 or ::1. */
-export async function acceptsConnections(port: number): Promise<boolean> {
-  const results = await Promise.all(LOOPBACK.map((host) => connects(host, port)));
-  return results.includes(true);
-}
-
 type Probe = { ok: true; how: string } | { ok: false; reason: string };
 
 async function tcpProbe(port: number, hosts: readonly string[]): Promise<Probe> {
@@ -78,21 +70,6 @@ async function tcpProbe(port: number, hosts: readonly string[]): Promise<Probe> 
     if (await connects(host, port)) return { ok: true, how: `port ${port} accepts connections` };
   }
   return { ok: false, reason: `nothing accepted connections on port ${port}` };
-}
-
-function connects(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      // An orderly close, not a reset: servers that log resets (Python's http.server prints a traceback)
-      // would greet every start with an error. Only the one successful probe per start leaves a TIME_WAIT.
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 async function httpProbe(port: number, path: string, hosts: readonly string[]): Promise<Probe> {

@@ -12,7 +12,7 @@ import type { EventSink, RunnerEvent, ServiceStatus } from './events.js';
 import { LogFile } from './log-file.js';
 import { claimCheckout, endOrphans, releaseCheckout, supervisorAlive } from './ownership.js';
 import { processEnvironment, SUPERVISOR_VARIABLE } from './process-env.js';
-import { acceptsConnections } from './readiness.js';
+import { acceptsConnections } from '../platform/loopback.js';
 import { RegistryPublisher } from './registry-publisher.js';
 import { seconds, ServiceSupervisor } from './supervisor.js';
 

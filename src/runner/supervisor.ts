@@ -11,7 +11,8 @@ import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
 import { LineSplitter, RecentLines, stripAnsi } from './log-lines.js';
 import { SUPERVISOR_VARIABLE } from './process-env.js';
-import { acceptsConnections, describeProbe, waitUntilReady } from './readiness.js';
+import { acceptsConnections } from '../platform/loopback.js';
+import { describeProbe, waitUntilReady } from './readiness.js';
 import { NOT_EXECUTABLE, NOT_FOUND, spawnService, type ExitStatus, type ServiceProcess } from './spawn.js';
 import { sleep } from '../platform/sleep.js';
 

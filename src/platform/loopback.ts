@@ -1,0 +1,26 @@
+import net from 'node:net';
+
+/** Both loopback addresses: a local server may listen on either or both. */
+export const LOOPBACK = ['127.0.0.1', '::1'] as const;
+
+/** Whether something accepts a TCP connection on `host:port` now (1 s at most). */
+export function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      // destroy() right after connect closes with a FIN, not a reset: servers that log resets (Python's
+      // http.server prints a traceback) would greet every probe with an error.
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Whether something accepts connections on the port now, on 127.0.0.1 or ::1. */
+export async function acceptsConnections(port: number): Promise<boolean> {
+  const results = await Promise.all(LOOPBACK.map((host) => connects(host, port)));
+  return results.includes(true);
+}
