@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { launchBrowser, skipBrowser } from '../helpers/browser.js';
 import { WebSocketServer } from 'ws';
 import { fixture } from '../helpers/cli.js';
 import { registerService, startProxy, startUpstream } from './helpers.js';
@@ -10,17 +9,6 @@ import { registerService, startProxy, startUpstream } from './helpers.js';
  * itself, loads a service's page by name, and opens a WebSocket back to it the way Vite's HMR client does.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-
-async function launch(): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  onTestFinished(() => browser.close());
-  return browser;
-}
-
 const PAGE = `<!doctype html><html><head><title>acme web</title></head><body>
 <h1>Hello from web</h1><p id="ws">connecting</p>
 <script>
@@ -29,12 +17,7 @@ const PAGE = `<!doctype html><html><head><title>acme web</title></head><body>
   socket.onmessage = (event) => { document.getElementById('ws').textContent = event.data; };
 </script></body></html>`;
 
-// On a developer machine without Debian's Chromium the test is skipped, saying so; in CI (CI set, as .ci/run
-// does) a missing browser is a failure, never a silent skip.
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
-if (skip) console.warn(`skipping the browser test: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-
-describe.skipIf(skip)('in Chromium', () => {
+describe.skipIf(skipBrowser)('in Chromium', () => {
   it('loads http://web.<project>.localhost:<port>/ through the proxy, WebSocket included', async () => {
     const fx = await fixture();
     await startProxy(fx);
@@ -47,7 +30,7 @@ describe.skipIf(skip)('in Chromium', () => {
     onTestFinished(() => void wss.close());
     await registerService(fx.home, { project: 'acme', service: 'web', port: upstream.port });
 
-    const browser = await launch();
+    const browser = await launchBrowser();
     const page = await browser.newPage();
     const response = await page.goto(`http://web.acme.localhost:${fx.proxyPort}/`);
     expect(response?.status()).toBe(200);
