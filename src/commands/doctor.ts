@@ -173,8 +173,10 @@ function staleReservations(data: RegistryData, config: ProjectConfig | undefined
 function orphans(data: RegistryData): Check {
   const found: string[] = [];
   for (const checkout of Object.values(data.checkouts)) {
-    if (checkout.ownerPid !== undefined && isAlive(checkout.ownerPid)) continue;
     for (const [name, rec] of Object.entries(checkout.services)) {
+      // A service belongs to the supervisor that started it (`up`, or a `run` beside it), else to the checkout's.
+      const supervisor = rec.owner ?? checkout.ownerPid;
+      if (supervisor !== undefined && isAlive(supervisor)) continue;
       if ((rec.state === 'running' || rec.state === 'starting') && isAlive(rec.pid)) found.push(`${checkout.project}/${name} (process group ${rec.pid})`);
     }
   }

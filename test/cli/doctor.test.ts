@@ -72,6 +72,15 @@ describe('doctor', () => {
       const check = checks.find((c) => c.id === 'orphans')!;
       expect(check.status).toBe('warn');
       expect(check.message).toContain(`acme/web (process group ${orphan.pid})`);
+
+      // The service's own supervisor (a `run` beside an `up`) counts, not the checkout's.
+      await updateRegistry(fx.home, (data) => {
+        const checkout = data.checkouts[fx.root]!;
+        checkout.ownerPid = process.pid;
+        checkout.services.web!.owner = deadOwner.pid;
+      });
+      const again = (JSON.parse((await fx.run(['doctor', '--json'])).stdout) as Check[]).find((c) => c.id === 'orphans')!;
+      expect(again.status).toBe('warn');
     } finally {
       orphan.kill('SIGKILL');
     }
