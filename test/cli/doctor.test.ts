@@ -60,6 +60,7 @@ describe('doctor', () => {
     const fx = await fixture(CONFIG);
     await fx.run(['port', 'web']);
     const orphan = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const liveOwner = spawn('sleep', ['60'], { stdio: 'ignore' });
     const deadOwner = spawn('true');
     await new Promise((resolve) => deadOwner.once('exit', resolve));
     try {
@@ -76,13 +77,14 @@ describe('doctor', () => {
       // The service's own supervisor (a `run` beside an `up`) counts, not the checkout's.
       await updateRegistry(fx.home, (data) => {
         const checkout = data.checkouts[fx.root]!;
-        checkout.ownerPid = process.pid;
+        checkout.ownerPid = liveOwner.pid;
         checkout.services.web!.owner = deadOwner.pid;
       });
       const again = (JSON.parse((await fx.run(['doctor', '--json'])).stdout) as Check[]).find((c) => c.id === 'orphans')!;
       expect(again.status).toBe('warn');
     } finally {
       orphan.kill('SIGKILL');
+      liveOwner.kill('SIGKILL');
     }
   });
 
