@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { stripAnsi } from '../platform/ansi.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -28,8 +29,7 @@ export function warn(message: string): void {
   process.stderr.write(`${err.yellow('portbroker: warning:')} ${message}\n`);
 }
 
-const ANSI = /\u001b\[[0-9;]*m/g;
-const visibleLength = (text: string) => text.replace(ANSI, '').length;
+const visibleLength = (text: string) => stripAnsi(text).length;
 
 /** A plain aligned table; cells may carry colour codes. */
 export function table(header: string[], rows: string[][]): string {

@@ -1,5 +1,6 @@
 import { openProject, serviceSpec, type CommonOptions } from '../project/open.js';
 import { projectEnvironment, serviceEnvironment } from '../project/environment.js';
+import { shellQuote } from '../platform/shell.js';
 
 /** The variables a service would get (without a service: every service's S_PORT and S_URL). */
 export async function env(service: string | undefined, options: CommonOptions = {}): Promise<Record<string, string>> {
@@ -21,8 +22,4 @@ export function formatEnv(vars: Record<string, string>, format: EnvFormat): stri
     case 'dotenv':
       return entries.map(([k, v]) => `${k}=${/^[\w@%+=:,./-]*$/.test(v) ? v : JSON.stringify(v)}`).join('\n');
   }
-}
-
-function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

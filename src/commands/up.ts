@@ -20,7 +20,7 @@ export interface UpOptions extends CommonOptions {
 
 export type { Session, ServiceView } from '../runner/session.js';
 export type { RunnerEvent, ServiceStatus } from '../runner/events.js';
-export { stripAnsi } from '../runner/log-lines.js';
+export { stripAnsi } from '../platform/ansi.js';
 
 /**
  * `portbroker up [service…]`: reserves ports, makes sure the shared proxy runs, and starts the named services

@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]/g;
+import { stripAnsi } from '../platform/ansi.js';
 
 /**
  * The last `lines` lines of a service's log file (what the runner appended), without colour codes; empty when
@@ -18,7 +17,7 @@ export function logTail(file: string, lines = 15, maxBytes = 16 * 1024): string[
     const start = Math.max(0, size - maxBytes);
     const buffer = Buffer.alloc(size - start);
     readSync(fd, buffer, 0, buffer.length, start);
-    const all = buffer.toString('utf8').replace(ANSI, '').split(/\r?\n/);
+    const all = stripAnsi(buffer.toString('utf8')).split(/\r?\n/);
     if (start > 0) all.shift(); // cut mid-line
     while (all.length > 0 && all[all.length - 1]!.trim() === '') all.pop();
     return all.slice(-lines);

@@ -1,5 +1,6 @@
 import { urlFor } from '../config/names.js';
 import type { Route, ServiceRoute } from './route-table.js';
+import { shellQuote } from '../platform/shell.js';
 
 /**
  * Every answer the proxy writes itself (refusals, 404, 502, 508 …) is a Page: one status, a title, a one-line
@@ -168,8 +169,4 @@ function describeRoute(route: Route): string {
 
 function describeProject(route: ServiceRoute): string {
   return route.label ? `${route.project} (${route.label})` : route.project;
-}
-
-function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,4 +1,5 @@
 import { addPortFlags } from './framework-flags.js';
+import { shellQuote } from '../platform/shell.js';
 
 export interface PreparedCommand {
   /** What the shell runs. */
@@ -28,9 +29,4 @@ export function prepareCommand(command: string, port: number, cwd: string): Prep
 export function joinArguments(args: string[]): string {
   if (args.length === 1) return args[0]!;
   return args.map(shellQuote).join(' ');
-}
-
-function shellQuote(arg: string): string {
-  if (arg === '') return "''";
-  return /^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

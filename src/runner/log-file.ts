@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { stripAnsi } from './log-lines.js';
+import { stripAnsi } from '../platform/ansi.js';
 
 /**
  * A service's log file in the state folder (`serviceLogFile`): every line it prints, without colour codes,

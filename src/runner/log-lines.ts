@@ -5,13 +5,6 @@ import { StringDecoder } from 'node:string_decoder';
 /** A line longer than this is cut into pieces: a service printing megabytes without a newline must not grow memory. */
 const MAX_LINE = 64 * 1024;
 
-/** CSI sequences (colours, cursor moves), OSC sequences (titles, links) and two-byte escapes. */
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
-
-export function stripAnsi(text: string): string {
-  return text.includes('\u001b') ? text.replace(ANSI, '') : text;
-}
-
 export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private partial = '';

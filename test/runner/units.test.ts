@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CrashPolicy } from '../../src/runner/crash-policy.js';
 import { LogFile } from '../../src/runner/log-file.js';
-import { LineSplitter, RecentLines, stripAnsi } from '../../src/runner/log-lines.js';
+import { stripAnsi } from '../../src/platform/ansi.js';
+import { LineSplitter, RecentLines } from '../../src/runner/log-lines.js';
 import { waitUntilReady } from '../../src/runner/readiness.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pb-runner-units-'));

@@ -1,0 +1,7 @@
+/** CSI sequences (colours, cursor moves), OSC sequences (titles, links) and two-byte escapes. */
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+
+/** Text without terminal escape codes. */
+export function stripAnsi(text: string): string {
+  return text.includes('\u001b') ? text.replace(ANSI, '') : text;
+}
