@@ -6,6 +6,7 @@ import { DASHBOARD_HOST } from '../proxy/route-table.js';
 import { runningProxy } from '../proxy/state.js';
 import type { CommonOptions } from '../project/open.js';
 import { machineSettings } from './machine-settings.js';
+import { requirePort } from '../config/settings.js';
 
 export interface AliasOptions extends CommonOptions {
   remove?: boolean;
@@ -46,8 +47,7 @@ export async function alias(name: string, port: number | string | undefined, opt
   }
 
   if (port === undefined) throw new UsageError(`alias ${name}: give the port to route to, e.g. portbroker alias ${name} 8081 (or --remove)`);
-  const n = Number(port);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`"${port}" is not a port number (1-65535)`);
+  const n = requirePort(port, `alias ${name}`);
   if (n === proxyPort) throw new UsageError(`port ${n} is the proxy's own port: the alias would loop; give the port the server listens on`);
   const owner = serviceNamed(host, settings.home, options);
   if (owner) throw new UsageError(`${host} is the name of service ${owner}; choose another alias name`);

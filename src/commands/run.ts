@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { parsePort } from '../config/settings.js';
 import { joinArguments } from '../runner/command-line.js';
 import { preloadRegistryWriter } from '../runner/registry-publisher.js';
 import { openAdHocProject } from '../project/adhoc.js';
@@ -16,15 +16,8 @@ export interface RunOptions extends UpOptions {
  * session ends when the command ends, with its exit status.
  */
 export async function run(name: string, args: string[], options: RunOptions = {}): Promise<Session> {
-  const port = parsePort(options.port);
+  const port = parsePort(options.port, '--port');
   preloadRegistryWriter();
   const project = await openAdHocProject({ name, command: args.length > 0 ? joinArguments(args) : undefined, port }, options);
   return superviseProject(project, [name], [name], { ...options, exitWith: name });
-}
-
-function parsePort(value: number | string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port: "${value}" is not a port number (1-65535)`);
-  return port;
 }

@@ -1,5 +1,4 @@
-import { resolveSettings } from '../config/settings.js';
-import { UsageError } from '../errors.js';
+import { requirePort, resolveSettings } from '../config/settings.js';
 import { findListeners, type Listener } from '../platform/sockets.js';
 import { readRegistry } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
@@ -23,8 +22,7 @@ export interface WhoResult {
 
 /** Which process listens on `port` (any address) and which reservation the port belongs to. */
 export function who(port: number | string, options: CommonOptions = {}): WhoResult {
-  const n = Number(port);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`"${port}" is not a port number (1-65535)`);
+  const n = requirePort(port, 'who');
   const settings = resolveSettings({ env: options.env, proxyPort: options.proxyPort });
   return { port: n, listeners: findListeners(n), reservation: findReservation(n, settings.home, options) };
 }

@@ -43,12 +43,20 @@ export function warnIfHttpsRequested(settings: Settings, onWarning?: WarningSink
 export const HTTPS_NOT_BUILT =
   'HTTPS (--https, PORTBROKER_HTTPS=1, proxy.https) is not available in this version: the proxy serves plain HTTP and URLs stay http://';
 
-function parsePort(value: number | string | undefined, source: string): number | undefined {
+/** A port from the command line or the environment; undefined when not given. `source` names it in the error. */
+export function parsePort(value: number | string | undefined, source: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`${source}: "${value}" is not a port number (1-65535)`);
   }
+  return port;
+}
+
+/** A port that must be given (a command's argument). */
+export function requirePort(value: number | string | undefined, source: string): number {
+  const port = parsePort(value, source);
+  if (port === undefined) throw new UsageError(`${source}: "${value ?? ''}" is not a port number (1-65535)`);
   return port;
 }
 
