@@ -1,5 +1,5 @@
-import type { Session } from '../commands/up.js';
-import type { SessionView } from './session-view.js';
+import type { RunnerEvent, Session } from '../commands/up.js';
+import { SessionView, type ViewOptions } from './session-view.js';
 
 /**
  * What `up` and `run` do in a terminal once their session exists: stop it on SIGINT/SIGTERM/SIGHUP (a second
@@ -54,7 +54,31 @@ export function catchSignals(): SignalCatcher {
   };
 }
 
-export async function superviseInTerminal(session: Session, view: SessionView, signals: SignalCatcher, options: { table: boolean }): Promise<number> {
+/**
+ * `up` and `run` in a terminal: signals caught from the start, the session's events shown (those that come
+ * before the view exists are kept until it does), and the exit status once it ends.
+ */
+export async function sessionInTerminal(
+  start: (onEvent: (event: RunnerEvent) => void) => Promise<Session>,
+  view: Omit<ViewOptions, 'services' | 'onBackpressure'>,
+  options: { table: boolean; onReady?: (session: Session, view: SessionView) => void },
+): Promise<number> {
+  const signals = catchSignals();
+  let shown: SessionView | undefined;
+  const pending: RunnerEvent[] = [];
+  try {
+    const session = await start((event) => (shown ? shown.handle(event) : pending.push(event)));
+    shown = new SessionView({ ...view, services: session.services().map((s) => s.name), onBackpressure: (paused) => session.setOutputPaused(paused) });
+    for (const event of pending.splice(0)) shown.handle(event);
+    if (options.onReady) void session.ready.then(() => options.onReady!(session, shown!));
+    return await superviseInTerminal(session, shown, signals, options);
+  } catch (error) {
+    signals.release();
+    throw error;
+  }
+}
+
+async function superviseInTerminal(session: Session, view: SessionView, signals: SignalCatcher, options: { table: boolean }): Promise<number> {
   signals.attach(session, view);
   void session.ready.then(() => {
     view.close();
