@@ -1,5 +1,5 @@
 import { PortbrokerError } from '../errors.js';
-import { err } from './output.js';
+import { err, warn } from './output.js';
 
 /** Options as cac hands them over: global flags plus the command's own, camel-cased. */
 export interface CliOptions {
@@ -37,5 +37,5 @@ export function report(error: unknown): number {
 
 /** The options every command passes on to the library. */
 export function common(options: CliOptions) {
-  return { cwd: options.cwd, config: options.config, proxyPort: options.proxyPort };
+  return { cwd: options.cwd, config: options.config, proxyPort: options.proxyPort, onWarning: warn };
 }
