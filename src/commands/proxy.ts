@@ -30,7 +30,7 @@ export interface ProxyStartResult extends ProxyState {
 export async function proxyStart(options: ProxyOptions = {}): Promise<ProxyStartResult> {
   const settings = await machineSettings(options);
   const before = runningProxy(settings.home);
-  const state = await ensureProxy({ home: settings.home, port: settings.proxyPort, https: settings.https, lan: options.lan });
+  const state = await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan });
   return { ...state, reused: before?.pid === state.pid, dashboard: dashboardUrl(state.port) };
 }
 
@@ -82,7 +82,6 @@ export async function proxyStatus(options: ProxyOptions = {}): Promise<ProxyStat
  */
 export async function proxyForeground(options: ProxyOptions & { onListening?: (state: ProxyState) => void } = {}): Promise<ProxyState> {
   const settings = await machineSettings(options);
-  if (settings.https) throw new PortbrokerError('the proxy cannot serve HTTPS yet', { details: ['run it without --https (and without PORTBROKER_HTTPS=1 or proxy.https in the config)'] });
   const running = runningProxy(settings.home);
   if (running) {
     throw new PortbrokerError(`the proxy of ${settings.home} already runs (pid ${running.pid}, port ${running.port})`, { details: ['stop it first: portbroker proxy stop'] });

@@ -24,6 +24,11 @@ export function qualifiedHost(service: string, project: string, label = ''): str
   return [service, label, project, 'localhost'].filter(Boolean).join('.');
 }
 
+/** A checkout as messages name it: `acme`, or `acme (fix-login)` for a labelled one. */
+export function checkoutName(project: string, label = ''): string {
+  return label ? `${project} (${label})` : project;
+}
+
 /** Extra `hostnames` may be a bare label (`app` → `app.localhost`) or a full `*.localhost` name. */
 export function expandHostname(name: string): string {
   const lower = name.toLowerCase().replace(/\.$/, '');

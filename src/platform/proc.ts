@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Whether a process is alive. A zombie still answers kill(pid, 0) (PID 1 in containers often does not reap
@@ -55,5 +55,16 @@ export function commandLine(pid: number): string | undefined {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() || undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Every pid in /proc (empty where there is no /proc). */
+export function procPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((name) => name.charCodeAt(0) >= 48 && name.charCodeAt(0) <= 57)
+      .map(Number);
+  } catch {
+    return [];
   }
 }

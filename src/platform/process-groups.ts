@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { isAlive, readStat } from './proc.js';
+import { readFileSync } from 'node:fs';
+import { isAlive, procPids, readStat } from './proc.js';
 import { sleep } from './sleep.js';
 
 /**
@@ -137,14 +137,4 @@ export async function terminate(targets: { groups?: number[]; pids?: number[] },
 export function kill(groups: number[], pids: number[] = []): void {
   for (const g of groups) if (g !== process.pid) signalGroup(g, 'SIGKILL');
   for (const p of pids) if (p !== process.pid) signalProcess(p, 'SIGKILL');
-}
-
-function procPids(): number[] {
-  try {
-    return readdirSync('/proc')
-      .filter((name) => name.charCodeAt(0) >= 48 && name.charCodeAt(0) <= 57)
-      .map(Number);
-  } catch {
-    return [];
-  }
 }

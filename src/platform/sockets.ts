@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { commandLine } from './proc.js';
+import { commandLine, procPids } from './proc.js';
 
 export interface Listener {
   port: number;
@@ -90,13 +90,7 @@ function compressIPv6(groups: string[]): string {
 
 function socketOwners(inodes: Set<string>): Map<string, number> {
   const owners = new Map<string, number>();
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return owners;
-  }
-  for (const pid of pids) {
+  for (const pid of procPids()) {
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
@@ -143,6 +137,11 @@ function lsofListeners(port: number): Listener[] {
     }
   }
   return listeners;
+}
+
+/** An address as it goes before `:port`: IPv6 in brackets (`[::1]`), IPv4 as it is. */
+export function formatAddress(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 /** A one-line description such as `pid 4242 (node server.js) on 127.0.0.1`, for error messages. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ProjectConfig, ServiceSpec } from '../config/project-config.js';
-import { toDnsLabel } from '../config/names.js';
+import { checkoutName, toDnsLabel } from '../config/names.js';
 import type { Settings } from '../config/settings.js';
 import { PortbrokerError } from '../errors.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
@@ -126,7 +126,7 @@ async function verifyPinned(data: RegistryData, config: ProjectConfig, spec: Ser
     for (const [name, rec] of Object.entries(checkout.services)) {
       if (rec.port !== port || (checkout.root === config.root && name === spec.name)) continue;
       throw new PortbrokerError(
-        `port ${port} pinned by services.${spec.name}.port is reserved by ${checkout.project}${checkout.label ? ` (${checkout.label})` : ''}/${name} in ${checkout.root}`,
+        `port ${port} pinned by services.${spec.name}.port is reserved by ${checkoutName(checkout.project, checkout.label)}/${name} in ${checkout.root}`,
         { details: [`release it there with \`portbroker release ${name}\`, or pin another port`] },
       );
     }

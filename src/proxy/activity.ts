@@ -1,5 +1,5 @@
 import { touchService } from '../runner/control-client.js';
-import type { Route } from './route-table.js';
+import type { Route, ServiceRoute } from './route-table.js';
 
 /** How often, at most, one service's traffic is reported to its supervisor. */
 const REPORT_EVERY_MS = 1_000;
@@ -12,12 +12,12 @@ export class ActivityReporter {
   private readonly lastReport = new Map<string, number>();
 
   /** Whether the route's traffic is reported at all (only on-demand services with a live supervisor). */
-  static wants(route: Route): boolean {
+  static wants(route: Route): route is ServiceRoute & { control: string } {
     return route.kind === 'service' && route.onDemand && route.control !== undefined;
   }
 
   report(route: Route): void {
-    if (route.kind !== 'service' || !route.onDemand || !route.control) return;
+    if (!ActivityReporter.wants(route)) return;
     const now = Date.now();
     if (now - (this.lastReport.get(route.host) ?? 0) < REPORT_EVERY_MS) return;
     this.lastReport.set(route.host, now);

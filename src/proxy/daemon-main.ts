@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { PortbrokerError } from '../errors.js';
+import { formatAddress } from '../platform/sockets.js';
 import { serveProxy } from './serve.js';
 
 /**
@@ -21,7 +22,7 @@ try {
   // A daemon serves every project on the machine: one bad connection must not take it down. Log and go on.
   process.on('uncaughtException', (error) => log(`uncaught: ${error.stack ?? error}`));
   process.on('SIGHUP', () => undefined);
-  log(`listening on ${proxy.state.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${port} (pid ${process.pid}, fast path ${fastPath ? 'on' : 'off'})`);
+  log(`listening on ${proxy.state.addresses.map(formatAddress).join(', ')} port ${port} (pid ${process.pid}, fast path ${fastPath ? 'on' : 'off'})`);
   await proxy.stopped;
   log('stopped');
   process.exit(0);

@@ -6,7 +6,7 @@ import { PortbrokerError } from '../errors.js';
 import { acceptsConnections } from '../platform/loopback.js';
 import { statePaths } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
-import { describeListeners, findListeners } from '../platform/sockets.js';
+import { proxyPortHeld } from './port-held.js';
 import { readProxyState, runningProxy, type ProxyState } from './state.js';
 
 /**
@@ -20,7 +20,6 @@ import { readProxyState, runningProxy, type ProxyState } from './state.js';
 export interface EnsureProxyOptions {
   home: string;
   port: number;
-  https?: boolean;
   lan?: boolean;
 }
 
@@ -31,9 +30,6 @@ const LOG_ROTATE_BYTES = 1024 * 1024;
 
 export async function ensureProxy(options: EnsureProxyOptions): Promise<ProxyState> {
   const { home, port } = options;
-  if (options.https) {
-    throw new PortbrokerError('the proxy cannot serve HTTPS yet', { details: ['run without --https (and without PORTBROKER_HTTPS=1 or proxy.https in the config)'] });
-  }
   const running = runningProxy(home);
   if (running && running.port !== port) {
     throw new PortbrokerError(`the proxy of ${home} already runs on port ${running.port} (pid ${running.pid}), not on ${port}`, {
@@ -50,7 +46,7 @@ export async function ensureProxy(options: EnsureProxyOptions): Promise<ProxySta
   // milliseconds on a busy machine, on the path of every `up`.
   if (await acceptsConnections(port)) {
     if (running) return running;
-    throw portHeld(port, describeListeners(findListeners(port)) || 'another process');
+    throw proxyPortHeld(port);
   }
   return startDaemon(options);
 }
@@ -128,11 +124,6 @@ function daemonEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 const KEPT_VARIABLES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TZ', 'TMPDIR', 'NO_COLOR']);
 
-function portHeld(port: number, holders: string): PortbrokerError {
-  return new PortbrokerError(`the proxy port ${port} is held by ${holders}`, {
-    details: ['stop that process, or give portbroker another port: --proxy-port <port> or PORTBROKER_PROXY_PORT'],
-  });
-}
 
 async function exited(pid: number, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;

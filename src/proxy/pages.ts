@@ -1,4 +1,4 @@
-import { urlFor } from '../config/names.js';
+import { checkoutName, urlFor } from '../config/names.js';
 import type { Route, ServiceRoute } from './route-table.js';
 import { shellQuote } from '../platform/shell.js';
 
@@ -80,7 +80,7 @@ export function unavailablePage(route: Route, facts: UnavailableFacts): Page {
   return page(
     status,
     'Service unavailable',
-    `${route.service} of ${describeProject(route)} (port ${route.port}) is ${route.state}: ${facts.reason}`,
+    `${route.service} of ${checkoutName(route.project, route.label)} (port ${route.port}) is ${route.state}: ${facts.reason}`,
     {
       error: 'unavailable',
       host: route.host,
@@ -97,7 +97,7 @@ export function unavailablePage(route: Route, facts: UnavailableFacts): Page {
     [
       definitionList([
         ['Service', route.service],
-        ['Project', describeProject(route)],
+        ['Project', checkoutName(route.project, route.label)],
         ['Port', String(route.port)],
         ['State', route.state],
         ['Command', route.command ?? '(none recorded)'],
@@ -164,9 +164,5 @@ function definitionList(rows: Array<[string, string]>): string {
 }
 
 function describeRoute(route: Route): string {
-  return route.kind === 'alias' ? `alias of port ${route.port}` : `${route.service} of ${describeProject(route)}`;
-}
-
-function describeProject(route: ServiceRoute): string {
-  return route.label ? `${route.project} (${route.label})` : route.project;
+  return route.kind === 'alias' ? `alias of port ${route.port}` : `${route.service} of ${checkoutName(route.project, route.label)}`;
 }

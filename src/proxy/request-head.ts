@@ -1,3 +1,5 @@
+import { HOP_HEADER } from './hops.js';
+
 /**
  * Just enough HTTP/1.x request parsing for the fast path: where a request head ends, which host it names, and
  * how its body is delimited, so a spliced connection can check each request without building request objects.
@@ -83,7 +85,7 @@ export function parseRequestHead(buffer: Buffer, end: number): RequestHead | und
         if (isName(text, start, colon, 'transfer-encoding')) {
           transferEncoding = true;
           chunked = /(?:^|,)\s*chunked\s*$/i.test(text.slice(colon + 1, stop));
-        } else if (isName(text, start, colon, 'x-portbroker-hops')) forwarded = true;
+        } else if (isName(text, start, colon, HOP_HEADER)) forwarded = true; // same length as transfer-encoding
         break;
     }
     if (nameLength > 12 && isName(text, start, start + 12, 'x-forwarded-')) forwarded = true;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { PortbrokerError } from '../errors.js';
-import { describeListeners, findListeners } from '../platform/sockets.js';
+import { proxyPortHeld } from './port-held.js';
 import { ActivityReporter } from './activity.js';
 import { acceptConnection } from './fast-path.js';
 import { Forwarder } from './forward.js';
@@ -111,12 +111,7 @@ function listen(server: net.Server, host: string, port: number, log: (message: s
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        const holders = describeListeners(findListeners(port)) || 'another process';
-        reject(
-          new PortbrokerError(`the proxy port ${port} is held by ${holders}`, {
-            details: [`stop that process, or give portbroker another port: --proxy-port <port> or PORTBROKER_PROXY_PORT`],
-          }),
-        );
+        reject(proxyPortHeld(port));
       } else if (host !== '127.0.0.1' && (error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT')) {
         log(`portbroker proxy: not listening on ${host} (${error.code}); IPv6 loopback is unavailable on this machine`);
         resolve(false);

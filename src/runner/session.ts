@@ -2,7 +2,9 @@ import os from 'node:os';
 import { liveState } from '../ports/live-state.js';
 import { readRegistry, type RegistryOptions } from '../ports/registry.js';
 import { controlSocket, serviceLogFile } from '../platform/paths.js';
+import { acceptsConnections } from '../platform/loopback.js';
 import { kill, taggedProcesses, terminate } from '../platform/process-groups.js';
+import { sleep } from '../platform/sleep.js';
 import { serviceSpec, serviceUrl, servicePort, type Project } from '../project/open.js';
 import { prepareCommand } from './command-line.js';
 import { requestStart, touchService } from './control-client.js';
@@ -12,7 +14,6 @@ import type { EventSink, RunnerEvent, ServiceStatus } from './events.js';
 import { LogFile } from './log-file.js';
 import { claimCheckout, endOrphans, releaseCheckout, supervisorAlive } from './ownership.js';
 import { processEnvironment, SUPERVISOR_VARIABLE } from './process-env.js';
-import { acceptsConnections } from '../platform/loopback.js';
 import { RegistryPublisher } from './registry-publisher.js';
 import { seconds, ServiceSupervisor } from './supervisor.js';
 
@@ -309,7 +310,7 @@ export class Session {
         asked = true;
         await requestStart(controlSocket(this.home, owner), name).catch(() => undefined);
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     return false;
   }

@@ -1,21 +1,21 @@
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ServiceSpec } from '../config/project-config.js';
+import { stripAnsi } from '../platform/ansi.js';
+import { acceptsConnections } from '../platform/loopback.js';
 import { isAlive } from '../platform/proc.js';
 import { kill, liveGroups, taggedProcesses, terminate } from '../platform/process-groups.js';
+import { sleep } from '../platform/sleep.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import type { ServiceState } from '../ports/registry.js';
 import type { PreparedCommand } from './command-line.js';
 import type { CrashPolicy } from './crash-policy.js';
 import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
-import { stripAnsi } from '../platform/ansi.js';
 import { LineSplitter, RecentLines } from './log-lines.js';
 import { SUPERVISOR_VARIABLE } from './process-env.js';
-import { acceptsConnections } from '../platform/loopback.js';
 import { describeProbe, waitUntilReady } from './readiness.js';
 import { NOT_EXECUTABLE, NOT_FOUND, spawnService, type ExitStatus, type ServiceProcess } from './spawn.js';
-import { sleep } from '../platform/sleep.js';
 
 /**
  * One service's life: check its port is free, spawn it, wait for readiness, publish its state, restart it by

@@ -1,6 +1,7 @@
 import { assertLsFormat, ls } from '../../commands/ls.js';
 import { markdownTable, out, printJson, printLine, stateColor, table } from '../output.js';
 import { common, type CliOptions } from '../run.js';
+import { checkoutName } from '../../config/names.js';
 
 export default async function main(_args: unknown[], options: CliOptions) {
   const format = assertLsFormat(options.format as string | undefined);
@@ -21,7 +22,7 @@ export default async function main(_args: unknown[], options: CliOptions) {
     table(
       header,
       rows.map((r) => [
-        ...(all ? [r.kind === 'alias' ? out.dim('alias') : r.label ? `${r.project} (${r.label})` : r.project] : []),
+        ...(all ? [r.kind === 'alias' ? out.dim('alias') : checkoutName(r.project, r.label)] : []),
         name(r),
         String(r.port),
         out.cyan(r.url),

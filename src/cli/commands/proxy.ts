@@ -1,6 +1,8 @@
 import { assertProxyAction, proxyForeground, proxyStart, proxyStatus, proxyStop, type ProxyOptions } from '../../commands/proxy.js';
+import { formatAddress } from '../../platform/sockets.js';
 import { out, printJson, printLine, stateColor, table } from '../output.js';
 import { common, type CliOptions } from '../run.js';
+import { checkoutName } from '../../config/names.js';
 
 /** `proxy start|stop|status`; status exits 1 when no proxy runs. */
 export default async function main([action]: unknown[], options: CliOptions) {
@@ -56,14 +58,14 @@ export default async function main([action]: unknown[], options: CliOptions) {
         out.cyan(r.url),
         String(r.port),
         r.kind === 'alias' ? out.dim('alias') : stateColor(r.state),
-        r.project ? `${r.project}${r.label ? ` (${r.label})` : ''}` : '',
+        r.project ? checkoutName(r.project, r.label ?? '') : '',
       ]),
     ),
   );
 }
 
 function addresses(list: string[], port: number): string {
-  return list.map((a) => `${a.includes(':') ? `[${a}]` : a}:${port}`).join(' and ');
+  return list.map((a) => `${formatAddress(a)}:${port}`).join(' and ');
 }
 
 function formatUptime(seconds: number): string {

@@ -1,6 +1,8 @@
 import { who } from '../../commands/who.js';
+import { formatAddress } from '../../platform/sockets.js';
 import { out, printJson, printLine } from '../output.js';
 import { common, type CliOptions } from '../run.js';
+import { checkoutName } from '../../config/names.js';
 
 /** Exit 1 when nothing listens on the port. */
 export default async function main([port]: unknown[], options: CliOptions) {
@@ -13,7 +15,7 @@ export default async function main([port]: unknown[], options: CliOptions) {
   const r = result.reservation;
   const reservation =
     r?.kind === 'service'
-      ? `reserved for ${r.service} of ${r.project}${r.label ? ` (${r.label})` : ''} in ${r.root}`
+      ? `reserved for ${r.service} of ${checkoutName(r.project!, r.label)} in ${r.root}`
       : r?.kind === 'alias'
         ? `alias ${r.host}`
         : r?.kind === 'proxy'
@@ -28,8 +30,4 @@ export default async function main([port]: unknown[], options: CliOptions) {
   }
   printLine(out.dim(reservation));
   return status;
-}
-
-function formatAddress(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
 }
