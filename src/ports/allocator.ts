@@ -112,8 +112,9 @@ async function inBatches<T>(items: T[], size: number, task: (item: T) => Promise
 /**
  * A probe that says whether nothing listens on a port, on any local address. get-port's default checks the
  * default host, 0.0.0.0 and every interface address (::1 included): seven binds per port here. On Linux with
- * dual-stack sockets, one bind on `::` conflicts with a listener on any address of either family (verified
- * in test/ports/allocator.test.ts), so get-port is asked for just that host: same answer, a seventh of the cost.
+ * dual-stack sockets, one bind on `::` conflicts with a listener on any address of either family (measured
+ * here for 127.0.0.1, ::1, 0.0.0.0, :: and the interface addresses; the loopback cases are in
+ * test/ports/allocator.test.ts), so get-port is asked for just that host: same answer, a seventh of the cost.
  */
 export async function defaultProbe(): Promise<(port: number) => Promise<boolean>> {
   const { default: getPort, clearLockedPorts } = await import('get-port');

@@ -133,9 +133,14 @@ async function verifyPinned(data: RegistryData, config: ProjectConfig, spec: Ser
   }
   const isFree = await defaultProbe();
   if (await isFree(port)) return;
+  throw pinnedPortBusy(config, spec.name, port);
+}
+
+/** A pinned port something else listens on: who holds it, and the fix. `up` also says this before starting anything. */
+export function pinnedPortBusy(config: Pick<ProjectConfig, 'file'>, service: string, port: number): PortbrokerError {
   const holders = findListeners(port);
-  throw new PortbrokerError(
-    `port ${port} pinned by services.${spec.name}.port is in use by ${holders.length ? describeListeners(holders) : 'another process'}`,
+  return new PortbrokerError(
+    `port ${port} pinned by services.${service}.port is in use by ${holders.length ? describeListeners(holders) : 'another process'}`,
     { details: [`stop that process, or pin another port${config.file ? ` in ${path.basename(config.file)}` : ' (--port)'}`] },
   );
 }

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { liveState } from '../ports/live-state.js';
 import { readRegistry, type RegistryOptions } from '../ports/registry.js';
+import { pinnedPortBusy } from '../ports/reservations.js';
 import { controlSocket, serviceLogFile } from '../platform/paths.js';
 import { acceptsConnections } from '../platform/loopback.js';
 import { kill, taggedProcesses, terminate } from '../platform/process-groups.js';
@@ -184,6 +185,9 @@ export class Session {
       // The orphans held ports: what they held is free now.
       free = await this.checkPorts(supervised);
     }
+    // A pinned port cannot move: when something else holds one, nothing is started (SPEC, "The allocator").
+    const pinnedBusy = supervised.find((name) => serviceSpec(project, name).port !== undefined && !free.has(name) && !claim.elsewhere.has(name));
+    if (pinnedBusy) throw pinnedPortBusy(project.config, pinnedBusy, servicePort(project, pinnedBusy));
     process.on('exit', this.onProcessExit);
 
     for (const name of services) {

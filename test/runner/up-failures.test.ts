@@ -80,6 +80,27 @@ describe('portbroker up: failures', () => {
     }
   });
 
+  it('a pinned port taken after it was reserved: nothing starts at all either', async () => {
+    const squatter = await listen(0);
+    const port = (squatter.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'portbroker.config.json': config({ services: { db: { command: 'node serve.mjs', port }, web: { command: 'node serve.mjs' } } }),
+    });
+    expect((await fx.run(['port', 'db'])).stdout.trim()).toBe(String(port));
+    const again = await listen(port);
+    try {
+      const result = await fx.run(['up'], { timeoutMs: 30_000 });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`port ${port} pinned by services\\.db\\.port is in use by pid ${process.pid}`));
+      expect(result.stdout).not.toContain('web listening');
+      expect(fixtureProcesses(fx)).toEqual([]);
+    } finally {
+      again.close();
+    }
+  });
+
   it('a pinned port held by another process: nothing starts at all', async () => {
     const squatter = await listen(0);
     const port = (squatter.address() as net.AddressInfo).port;
