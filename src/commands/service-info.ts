@@ -1,4 +1,4 @@
-import { qualifiedHost, urlFor } from '../config/names.js';
+import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import { liveState } from '../ports/live-state.js';
 import type { CheckoutRecord, ServiceRecord, ServiceState } from '../ports/registry.js';
 import { serviceUrl, type Project } from '../project/open.js';
@@ -10,7 +10,8 @@ export interface ServiceInfo {
   label: string;
   service: string;
   port: number;
-  url: string;
+  /** null for a `proxy: false` service without a `url` template. */
+  url: string | null;
   state: ServiceState;
   pid: number | null;
   root: string;
@@ -21,17 +22,17 @@ export interface ServiceInfo {
 
 export function infoFromProject(project: Project, name: string): ServiceInfo {
   const rec = project.checkout.services[name]!;
-  return toInfo(project.checkout, name, rec, serviceUrl(project, name));
+  return toInfo(project.checkout, name, rec, serviceUrl(project, name) ?? null);
 }
 
 /** For checkouts whose config is not loaded (`ls --all`), the URL is rebuilt from the record. */
 export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort: number, https: boolean): ServiceInfo {
   const rec = checkout.services[name]!;
-  const url = rec.proxy ? urlFor(qualifiedHost(name, checkout.project, checkout.label), proxyPort, https) : `http://127.0.0.1:${rec.port}`;
+  const url = rec.proxy ? urlFor(qualifiedHost(name, checkout.project, checkout.label), proxyPort, https) : rec.url ? expandUrlTemplate(rec.url, rec.port) : null;
   return toInfo(checkout, name, rec, url);
 }
 
-function toInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string): ServiceInfo {
+function toInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string | null): ServiceInfo {
   const state = liveState(rec);
   return {
     project: checkout.project,

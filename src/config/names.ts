@@ -41,6 +41,11 @@ export function urlFor(host: string, proxyPort: number, https = false): string {
   return `${scheme}://${host}${proxyPort === defaultPort ? '' : `:${proxyPort}`}`;
 }
 
+/** A `proxy: false` service's `url`: `postgres://127.0.0.1:${port}/app` with its port. */
+export function expandUrlTemplate(template: string, port: number): string {
+  return template.replaceAll('${port}', String(port));
+}
+
 /** `my-api` → `MY_API`, the prefix of the `S_PORT` / `S_URL` variables. */
 export function envPrefix(service: string): string {
   return service.toUpperCase().replace(/-/g, '_');

@@ -20,6 +20,8 @@ export interface ServiceSpec {
   /** Extra hosts, already expanded to `*.localhost`. */
   hostnames: string[];
   proxy: boolean;
+  /** A `proxy: false` service's URL template (`${port}` inside); HTTP services' URLs go through the proxy. */
+  url?: string;
   dependsOn: string[];
   ready: ReadySpec;
   restart: 'no' | 'on-failure' | 'always';

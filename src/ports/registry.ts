@@ -18,6 +18,8 @@ export interface ServiceRecord {
   pinned?: boolean;
   /** false: not HTTP, never routed. */
   proxy: boolean;
+  /** A `proxy: false` service's URL template (`${port}` inside), so readers without its config can show it. */
+  url?: string;
   /** Extra `*.localhost` names routed to it. */
   hostnames: string[];
   state: ServiceState;

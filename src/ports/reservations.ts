@@ -79,10 +79,11 @@ async function reserveInto(data: RegistryData, config: ProjectConfig, settings: 
 }
 
 /** The parts of a service record that follow the config. */
-function describe(spec: ServiceSpec): Pick<ServiceRecord, 'pinned' | 'proxy' | 'hostnames' | 'command' | 'onDemand'> {
+function describe(spec: ServiceSpec): Pick<ServiceRecord, 'pinned' | 'proxy' | 'url' | 'hostnames' | 'command' | 'onDemand'> {
   return {
     pinned: spec.port !== undefined ? true : undefined,
     proxy: spec.proxy,
+    url: spec.url,
     hostnames: spec.hostnames,
     command: spec.command,
     onDemand: spec.start === 'on-demand' ? true : undefined,
@@ -99,6 +100,7 @@ function isUpToDate(record: CheckoutRecord, config: ProjectConfig): boolean {
     return (
       rec.pinned === want.pinned &&
       rec.proxy === want.proxy &&
+      rec.url === want.url &&
       rec.command === want.command &&
       rec.onDemand === want.onDemand &&
       rec.hostnames.join() === want.hostnames.join()

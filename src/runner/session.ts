@@ -46,7 +46,8 @@ export interface SessionOptions extends RegistryOptions {
 export interface ServiceView {
   name: string;
   port: number;
-  url: string;
+  /** null for a `proxy: false` service without a `url`. */
+  url: string | null;
   status: ServiceStatus;
   pid?: number;
   /** `elsewhere`: the portbroker process that runs it, and what the registry says of it. */
@@ -101,7 +102,7 @@ export class Session {
       const view: ServiceView = {
         name,
         port: servicePort(this.project, name),
-        url: serviceUrl(this.project, name),
+        url: serviceUrl(this.project, name) ?? null,
         status: this.statuses.get(name) ?? 'stopped',
         pid: this.supervisors.get(name)?.pid,
       };
