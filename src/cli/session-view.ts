@@ -143,8 +143,8 @@ export class SessionView {
       }
       case 'on-demand':
         return o.cyan('on demand');
-      case 'failed':
-        return o.red('failed');
+      case 'crashed':
+        return o.red('crashed');
       case 'restarting':
         return o.yellow('restarting');
       case 'starting':

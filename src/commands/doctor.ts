@@ -9,6 +9,7 @@ import { isAlive } from '../platform/proc.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import { readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
+import { withAdHocServices } from '../project/adhoc.js';
 import { resolveContext, type CommonOptions } from '../project/context.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -26,13 +27,15 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   const { settings, config, configError } = await resolveContext(options, 'diagnose');
   const checks: Check[] = [configCheck(config, configError)];
   const data = readRegistry(settings.home, options);
+  // Services `run` added beside the config are not stale.
+  const project = config && withAdHocServices(config, data.checkouts[config.root]);
   if (settings.httpsRequested) checks.push({ id: 'https', status: 'warn', message: HTTPS_NOT_BUILT, fix: 'drop --https, PORTBROKER_HTTPS and proxy.https' });
   checks.push(stateFolder(settings));
   checks.push(proxyPort(settings));
   checks.push(await localhostResolves());
   checks.push(await loopback('127.0.0.1'), await loopback('::1'));
   checks.push(rangeOverlap(settings));
-  checks.push(staleReservations(data, config));
+  checks.push(staleReservations(data, project));
   checks.push(orphans(data));
   if (config) checks.push(exposedServices(data, config));
   return checks;

@@ -16,8 +16,11 @@ export interface ServiceInfo {
   pid: number | null;
   root: string;
   pinned: boolean;
-  /** `alias`: a static route made with `portbroker alias`, not a service of any config. */
-  kind: 'service' | 'alias';
+  /**
+   * `alias`: a static route made with `portbroker alias`, not a service of any config; `ad-hoc`: added by
+   * `portbroker run`, not declared in the config.
+   */
+  kind: 'service' | 'ad-hoc' | 'alias';
 }
 
 export function infoFromProject(project: Project, name: string): ServiceInfo {
@@ -44,6 +47,6 @@ function toInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url:
     pid: state === 'running' || state === 'starting' ? (rec.pid ?? null) : null,
     root: checkout.root,
     pinned: rec.pinned === true,
-    kind: 'service',
+    kind: rec.adHoc ? 'ad-hoc' : 'service',
   };
 }

@@ -37,7 +37,8 @@ export async function up(names: string[] = [], options: UpOptions = {}): Promise
 
 /** What `up` runs and what it starts now, the rest being on-demand or reserved-only. */
 export function selectServices(config: ProjectConfig, names: string[]): { services: string[]; startNow: string[] } {
-  const unknown = names.filter((n) => !(n in config.services));
+  // Services `run` added beside the config (ad hoc) are `run`'s to start, not up's.
+  const unknown = names.filter((n) => !config.order.includes(n));
   if (unknown.length > 0) {
     throw new UsageError(`unknown service${unknown.length === 1 ? '' : 's'} ${unknown.map((n) => `"${n}"`).join(', ')} in ${config.file ?? config.root}`, [
       `declared services: ${config.order.join(', ')}`,

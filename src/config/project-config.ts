@@ -28,6 +28,8 @@ export interface ServiceSpec {
   start: 'always' | 'on-demand';
   idleStopMs?: number;
   shutdownGraceMs: number;
+  /** Added by `portbroker run` beside a config that does not declare it (never set by a config). */
+  adHoc?: true;
 }
 
 /** The validated, resolved config of one checkout. Every stage after `loadConfig` trusts it. */

@@ -29,6 +29,8 @@ export interface ServiceRecord {
   owner?: number;
   command?: string;
   onDemand?: boolean;
+  /** Added by `portbroker run` to a project whose config does not declare it; a config that does takes it over. */
+  adHoc?: true;
   reservedAt: string;
   updatedAt?: string;
 }

@@ -79,7 +79,7 @@ async function reserveInto(data: RegistryData, config: ProjectConfig, settings: 
 }
 
 /** The parts of a service record that follow the config. */
-function describe(spec: ServiceSpec): Pick<ServiceRecord, 'pinned' | 'proxy' | 'url' | 'hostnames' | 'command' | 'onDemand'> {
+function describe(spec: ServiceSpec): Pick<ServiceRecord, 'pinned' | 'proxy' | 'url' | 'hostnames' | 'command' | 'onDemand' | 'adHoc'> {
   return {
     pinned: spec.port !== undefined ? true : undefined,
     proxy: spec.proxy,
@@ -87,6 +87,7 @@ function describe(spec: ServiceSpec): Pick<ServiceRecord, 'pinned' | 'proxy' | '
     hostnames: spec.hostnames,
     command: spec.command,
     onDemand: spec.start === 'on-demand' ? true : undefined,
+    adHoc: spec.adHoc,
   };
 }
 
@@ -103,6 +104,7 @@ function isUpToDate(record: CheckoutRecord, config: ProjectConfig): boolean {
       rec.url === want.url &&
       rec.command === want.command &&
       rec.onDemand === want.onDemand &&
+      rec.adHoc === want.adHoc &&
       rec.hostnames.join() === want.hostnames.join()
     );
   });

@@ -2,8 +2,9 @@ import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import type { ProjectConfig, ServiceSpec } from '../config/project-config.js';
 import type { Settings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
-import type { CheckoutRecord } from '../ports/registry.js';
+import { readRegistry, type CheckoutRecord } from '../ports/registry.js';
 import { reserveCheckout } from '../ports/reservations.js';
+import { withAdHocServices } from './adhoc.js';
 import { resolveContext, type CommonOptions } from './context.js';
 
 export type { CommonOptions } from './context.js';
@@ -15,9 +16,11 @@ export interface Project {
   checkout: CheckoutRecord;
 }
 
-/** Loads the config, resolves settings and makes sure every service holds a port. */
+/** Loads the config (and the services `run` added beside it), resolves settings and makes sure every service holds a port. */
 export async function openProject(options: CommonOptions = {}): Promise<Project> {
-  const { config, settings } = await resolveContext(options, 'required');
+  const context = await resolveContext(options, 'required');
+  const { settings } = context;
+  const config = withAdHocServices(context.config, readRegistry(settings.home, options).checkouts[context.config.root]);
   const checkout = await reserveCheckout(config, settings, options);
   return { config, settings, checkout };
 }

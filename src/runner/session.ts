@@ -275,7 +275,7 @@ export class Session {
       const missing = spec.dependsOn.filter((_dep, i) => !results[i]);
       if (this.stopping) return false;
       if (missing.length > 0) {
-        this.setStatus(name, 'failed');
+        this.setStatus(name, 'crashed');
         this.notice('error', `${name} was not started: it depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not running`, name);
         this.onFailure();
         return false;
@@ -379,7 +379,7 @@ export class Session {
     if (event.type === 'status') {
       this.setStatus(event.service, event.status, event.pid);
       if (event.status === 'running') this.armIdleTimer(event.service);
-      if (event.status === 'exited' || event.status === 'failed') this.onServiceEnded(event.service);
+      if (event.status === 'exited' || event.status === 'crashed') this.onServiceEnded(event.service);
       return;
     }
     this.emit(event);
@@ -390,7 +390,7 @@ export class Session {
     if (this.stopping) return;
     if (this.options.exitWith === name) {
       const exit = this.supervisors.get(name)?.lastExit;
-      const status = this.statuses.get(name) === 'failed' && !exit ? 1 : exitStatus(exit);
+      const status = this.statuses.get(name) === 'crashed' && !exit ? 1 : exitStatus(exit);
       this.exitCode = status;
       void this.end('finished');
       return;
@@ -411,7 +411,7 @@ export class Session {
     if (this.stopping || this.starts.size > 0) return;
     if ([...this.supervisors.values()].some((s) => s.active)) return;
     if (this.options.services.some((name) => serviceSpec(this.project, name).start === 'on-demand' && this.supervisors.has(name))) return;
-    const failed = [...this.statuses.values()].includes('failed');
+    const failed = [...this.statuses.values()].includes('crashed');
     this.exitCode = failed ? 1 : 0;
     if (this.supervisors.size > 0) this.notice('info', 'no service is running any more');
     else if (this.elsewhere.size > 0) {
@@ -443,7 +443,7 @@ export class Session {
     };
     await Promise.all([...this.supervisors.keys()].map(stopOne));
     await this.endLeftovers();
-    for (const name of this.supervisors.keys()) if (this.statuses.get(name) !== 'failed') this.setStatus(name, 'stopped');
+    for (const name of this.supervisors.keys()) if (this.statuses.get(name) !== 'crashed') this.setStatus(name, 'stopped');
     try {
       await this.publisher.flush();
       await releaseCheckout(this.home, this.root, [...this.supervisors.keys()], { onWarning: this.options.onWarning });
