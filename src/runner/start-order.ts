@@ -5,6 +5,7 @@ import { controlSocket } from '../platform/paths.js';
 import { sleep } from '../platform/sleep.js';
 import { readRegistry } from '../ports/registry.js';
 import { serviceSpec } from '../project/open.js';
+import { describeAdded } from './framework-flags.js';
 import { supervisorAlive } from './ownership.js';
 import type { SessionContext } from './session-context.js';
 import type { ServiceSupervisor } from './supervisor.js';
@@ -95,12 +96,13 @@ export class StartOrder {
   private announce(name: string, sup: ServiceSupervisor): void {
     if (this.announced.has(name)) return;
     this.announced.add(name);
-    const { added, server, conflict } = sup.command;
-    if (added) this.ctx.notice('info', `${name}: ${server} ignores PORT, so portbroker added ${added}`, name);
+    const { conflict } = sup.command;
+    const added = describeAdded(sup.command);
+    if (added) this.ctx.notice('info', `${name}: ${added}`, name);
     if (conflict) {
       this.ctx.notice(
         'warn',
-        `${name}: its command sets port ${conflict}, but portbroker reserved ${sup.port} for it; the proxy and the *_URL variables point at ${sup.port}\nwrite --port $PORT (or {port}) instead of ${conflict}`,
+        `${name}: its command sets port ${conflict}, but portbroker reserved ${sup.port} for it; the proxy and the *_URL variables point at ${sup.port}\nwrite $PORT (or {port}) instead of ${conflict} in its command`,
         name,
       );
     }
