@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
