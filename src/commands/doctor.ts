@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { findConfig } from '../config/load.js';
-import { HTTPS_NOT_BUILT, resolveSettings, type Settings } from '../config/settings.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
 import type { ProjectConfig } from '../config/project-config.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
 import { statePaths } from '../platform/paths.js';
@@ -40,7 +40,6 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
     checks.push({ id: 'config', status: 'fail', message: (error as Error).message, fix: 'fix the config file as the message says' });
   }
   const data = readRegistry(settings.home, options);
-  if (settings.httpsRequested) checks.push({ id: 'https', status: 'warn', message: HTTPS_NOT_BUILT, fix: 'drop --https, PORTBROKER_HTTPS and proxy.https' });
   checks.push(stateFolder(settings));
   checks.push(proxyPort(settings));
   checks.push(await localhostResolves());

@@ -1,5 +1,5 @@
 import { findConfig } from '../config/load.js';
-import { resolveSettings, warnIfHttpsRequested, type Settings } from '../config/settings.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
 import { statePaths } from '../platform/paths.js';
 import type { CommonOptions } from '../project/open.js';
 
@@ -12,7 +12,5 @@ export async function machineSettings(options: CommonOptions): Promise<Settings>
   const early = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
   const find = findConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(early.home).configCache });
   const config = options.config ? await find : await find.catch(() => undefined);
-  const settings = config ? resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config }) : early;
-  warnIfHttpsRequested(settings, options.onWarning);
-  return settings;
+  return config ? resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config }) : early;
 }

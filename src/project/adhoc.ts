@@ -3,7 +3,7 @@ import { findConfig } from '../config/load.js';
 import { isDnsLabel, RESERVED_SERVICE_NAMES } from '../config/names.js';
 import { DEFAULTS, type ProjectConfig, type ServiceSpec } from '../config/project-config.js';
 import { defaultProjectName } from '../config/resolve.js';
-import { resolveSettings, warnIfHttpsRequested } from '../config/settings.js';
+import { resolveSettings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
 import { statePaths } from '../platform/paths.js';
 import { reserveCheckout } from '../ports/reservations.js';
@@ -66,7 +66,6 @@ export async function openAdHocProject(service: AdHocService, options: CommonOpt
     order: [...(found?.order ?? []).filter((s) => s !== name), name],
   };
   const settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
-  warnIfHttpsRequested(settings, options.onWarning);
   const checkout = await reserveCheckout(config, settings, options);
   return { config, settings, checkout };
 }

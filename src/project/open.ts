@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { qualifiedHost, urlFor } from '../config/names.js';
 import type { ProjectConfig, ServiceSpec } from '../config/project-config.js';
-import { resolveSettings, type Settings, warnIfHttpsRequested } from '../config/settings.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
 import { statePaths } from '../platform/paths.js';
 import type { CheckoutRecord, RegistryOptions } from '../ports/registry.js';
@@ -31,7 +31,6 @@ export async function openProject(options: CommonOptions = {}): Promise<Project>
   const early = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
   const config = await loadConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(early.home).configCache });
   const settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
-  warnIfHttpsRequested(settings, options.onWarning);
   const checkout = await reserveCheckout(config, settings, options);
   return { config, settings, checkout };
 }
