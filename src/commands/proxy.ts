@@ -1,3 +1,4 @@
+import { dashboardUrl } from '../config/names.js';
 import { PortbrokerError, UsageError } from '../errors.js';
 import { ensureProxy, stopProxy } from '../proxy/daemon.js';
 import { readRegistry } from '../ports/registry.js';
@@ -6,7 +7,6 @@ import { routeViews, type RouteView } from '../proxy/route-views.js';
 import { serveProxy } from '../proxy/serve.js';
 import { runningProxy, type ProxyState } from '../proxy/state.js';
 import type { CommonOptions } from '../project/open.js';
-import { urlFor } from '../config/names.js';
 import { machineSettings } from './machine-settings.js';
 
 export interface ProxyOptions extends CommonOptions {
@@ -91,8 +91,4 @@ export async function proxyForeground(options: ProxyOptions & { onListening?: (s
   options.onListening?.(proxy.state);
   await proxy.stopped;
   return proxy.state;
-}
-
-function dashboardUrl(port: number, https: boolean): string {
-  return `${urlFor('portbroker.localhost', port, https)}/`;
 }

@@ -7,7 +7,7 @@ import * as x509 from '@peculiar/x509';
  * signed in a few). This module is heavy to load (~0.3 s, more on a busy machine): only the code that must
  * create a CA or issue a leaf imports it, and only when HTTPS is on; serving certificates already on disk never does.
  */
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+x509.cryptoProvider.set(webcrypto as never); // Node's WebCrypto; the library types it with the DOM's Crypto
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -73,7 +73,7 @@ export async function issueLeaf(request: LeafRequest): Promise<string> {
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-      new x509.SubjectAlternativeNameExtension(request.names.map((name) => (isIp(name) ? { type: 'ip', value: name } : { type: 'dns', value: name }))),
+      new x509.SubjectAlternativeNameExtension(request.names.map((name) => (isIp(name) ? { type: 'ip' as const, value: name } : { type: 'dns' as const, value: name }))),
       await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
     ],
   });
