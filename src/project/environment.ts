@@ -1,4 +1,5 @@
 import { envPrefix } from '../config/names.js';
+import { certificateFiles } from '../tls/authority.js';
 import { serviceSpec, servicePort, serviceUrl, type Project } from './open.js';
 
 /** `${port}`, `${url}`, `${api.port}`, `${api.url}` inside a service's `env` values. */
@@ -25,8 +26,8 @@ export function projectEnvironment(project: Project): Record<string, string> {
 
 /**
  * Exactly what a service's process gets on top of the inherited environment, in SPEC order: the port
- * variables, HOST, the PORTBROKER_* set, every service's S_* variables, then its own `env` with references
- * resolved (the config refuses `${url}` of a service without one).
+ * variables, HOST, the PORTBROKER_* set (and NODE_EXTRA_CA_CERTS with HTTPS on), every service's S_* variables,
+ * then its own `env` with references resolved (the config refuses `${url}` of a service without one).
  */
 export function serviceEnvironment(project: Project, name: string): Record<string, string> {
   const spec = serviceSpec(project, name);
@@ -38,6 +39,8 @@ export function serviceEnvironment(project: Project, name: string): Record<strin
   env.PORTBROKER_PROJECT = project.checkout.project;
   env.PORTBROKER_SERVICE = name;
   if (url !== undefined) env.PORTBROKER_URL = url;
+  // With HTTPS on, Node clients in the service trust the proxy's CA (its https:// URLs) without a system install.
+  if (project.settings.https) env.NODE_EXTRA_CA_CERTS = certificateFiles(project.settings.home).authority;
   Object.assign(env, projectEnvironment(project));
   for (const [key, value] of Object.entries(spec.env)) {
     env[key] = value.replace(ENV_REFERENCE, (_match, service: string | undefined, what: 'port' | 'url') => {
