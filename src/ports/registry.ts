@@ -31,6 +31,10 @@ export interface ServiceRecord {
   onDemand?: boolean;
   /** Added by `portbroker run` to a project whose config does not declare it; a config that does takes it over. */
   adHoc?: true;
+  /** When its current process was started (ISO time), while it runs: uptime. */
+  startedAt?: string;
+  /** How many times its supervisor started it again (crashes, `restart`, on-demand starts after idle). */
+  restarts?: number;
   reservedAt: string;
   updatedAt?: string;
 }
