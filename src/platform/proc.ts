@@ -27,6 +27,8 @@ interface ProcStat {
   ppid: number;
   pgid: number;
   startTicks: number;
+  /** CPU time used so far (user + system), in clock ticks. */
+  cpuTicks: number;
 }
 
 export function readStat(pid: number): ProcStat | undefined {
@@ -43,6 +45,7 @@ export function readStat(pid: number): ProcStat | undefined {
     ppid: Number(rest[1]),
     pgid: Number(rest[2]),
     startTicks: Number(rest[19]),
+    cpuTicks: Number(rest[11]) + Number(rest[12]),
   };
 }
 
