@@ -219,6 +219,7 @@ export class Session {
         publish: (state, pid) => this.publisher.set(name, state, pid),
         gate: () => this.burst,
         keepUnready: this.options.exitWith === name,
+        siblingPorts: new Set(Object.entries(project.checkout.services).filter(([other]) => other !== name).map(([, rec]) => rec.port)),
       });
       sup.portCheckedFreeAt = free.get(name) ?? 0;
       this.supervisors.set(name, sup);

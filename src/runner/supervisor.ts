@@ -14,6 +14,7 @@ import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
 import { LineSplitter, RecentLines } from './log-lines.js';
 import { SUPERVISOR_VARIABLE } from './process-env.js';
+import { watchForWrongPort, wrongPortMessage } from './port-watch.js';
 import { describeProbe, waitUntilReady } from './readiness.js';
 import { NOT_EXECUTABLE, NOT_FOUND, spawnService, type ExitStatus, type ServiceProcess } from './spawn.js';
 
@@ -39,6 +40,8 @@ export interface SupervisorOptions {
   gate?: () => Promise<void> | undefined;
   /** Never ready in time: warn and keep it running (`portbroker run`) instead of stopping it as failed. */
   keepUnready?: boolean;
+  /** Ports of its project's other services: listening there (a debugger port passed in) is not a wrong port. */
+  siblingPorts?: ReadonlySet<number>;
 }
 
 export type StartOutcome = 'ready' | 'failed';
@@ -264,13 +267,37 @@ export class ServiceSupervisor {
         const probe = new AbortController();
         const onAbort = () => probe.abort();
         this.abort.signal.addEventListener('abort', onAbort, { once: true });
+        const current = unit;
         const first = await Promise.race([
           unit.exited.then((status) => ({ kind: 'exit' as const, status })),
           waitUntilReady({ port, ready: spec.ready, signal: probe.signal, logMatched: matched }).then((r) => ({ kind: 'ready' as const, r })),
+          // A service ready by its log need not serve its port; one that must is watched for serving another.
+          ...(spec.ready.log
+            ? []
+            : [
+                watchForWrongPort({ port, groups: () => current.groups, allowed: this.options.siblingPorts, signal: probe.signal }).then((ports) =>
+                  // Aborted (another outcome won): this one must not.
+                  ports ? { kind: 'elsewhere' as const, ports } : new Promise<never>(() => undefined),
+                ),
+              ]),
         ]);
         probe.abort();
         this.abort.signal.removeEventListener('abort', onAbort);
         if (this.stopping) return { kind: 'stopped' };
+        if (first.kind === 'elsewhere') {
+          const { message, fix } = wrongPortMessage(name, port, first.ports, command);
+          if (this.options.keepUnready) {
+            ready = true;
+            this.setStatus('running', unit.pid);
+            this.options.publish('running', unit.pid);
+            this.notice('warn', `${message.replace(/, so portbroker stopped it$/, '')}; it keeps running`, fix);
+            this.settle('ready');
+            continue;
+          }
+          await this.terminateUnit(unit, Date.now() + spec.shutdownGraceMs);
+          this.fail(message, fix);
+          return { kind: 'failed' };
+        }
         if (first.kind === 'ready') {
           if (first.r.ready) {
             ready = true;
