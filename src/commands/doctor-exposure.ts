@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { isLoopbackAddress } from '../platform/loopback.js';
 import { isAlive } from '../platform/proc.js';
-import { processTree } from '../platform/process-groups.js';
+import { treePids } from '../platform/process-tree.js';
 import { findListeners, formatAddress, listenersOf, type Listener } from '../platform/sockets.js';
 import type { CheckoutRecord, RegistryData } from '../ports/registry.js';
 import { detectDevServer } from '../runner/framework-flags.js';
@@ -18,7 +18,7 @@ export function exposedServices(data: RegistryData, configRoot: string | undefin
   const fixes: string[] = [];
   for (const [name, rec] of Object.entries(checkout?.services ?? {})) {
     const sockets = [...findListeners(rec.port)];
-    if (rec.pid !== undefined && isAlive(rec.pid)) sockets.push(...listenersOf(processTree([rec.pid]).map((p) => p.pid)));
+    if (rec.pid !== undefined && isAlive(rec.pid)) sockets.push(...listenersOf(treePids([rec.pid])));
     const open = unique(sockets.filter((l) => !isLoopbackAddress(l.address)));
     if (open.length === 0) continue;
     exposed.push(...open.map((l) => `${name} on ${formatAddress(l.address)}:${l.port}${l.pid ? ` (pid ${l.pid})` : ''}`));

@@ -22,13 +22,19 @@ export function processState(pid: number): string | undefined {
   return stat?.state;
 }
 
-interface ProcStat {
+/** Linux reports CPU times in /proc in USER_HZ, which is 100 on every architecture. */
+export const TICKS_PER_SECOND = 100;
+
+export interface ProcStat {
   state: string;
   ppid: number;
   pgid: number;
-  startTicks: number;
-  /** CPU time used so far (user + system), in clock ticks. */
+  /** User plus system CPU time, in clock ticks. */
   cpuTicks: number;
+  /** Start time after boot, in clock ticks. */
+  startTicks: number;
+  /** Resident set size, in pages. */
+  rssPages: number;
 }
 
 export function readStat(pid: number): ProcStat | undefined {
@@ -44,8 +50,9 @@ export function readStat(pid: number): ProcStat | undefined {
     state: rest[0] ?? '?',
     ppid: Number(rest[1]),
     pgid: Number(rest[2]),
-    startTicks: Number(rest[19]),
     cpuTicks: Number(rest[11]) + Number(rest[12]),
+    startTicks: Number(rest[19]),
+    rssPages: Number(rest[21]),
   };
 }
 

@@ -55,31 +55,6 @@ export function liveGroups(pgids: Iterable<number>): Set<number> {
   return live;
 }
 
-/**
- * The processes of `groups` and everything they started (also what left the group with setsid, as long as its
- * parent lives), with the CPU time each has used. One pass over /proc; empty where there is none.
- */
-export function processTree(groups: Iterable<number>): Array<{ pid: number; cpuTicks: number }> {
-  const wanted = new Set(groups);
-  if (!hasProc || wanted.size === 0) return [];
-  const all = new Map<number, { ppid: number; pgid: number; cpuTicks: number }>();
-  for (const pid of procPids()) {
-    const stat = readStat(pid);
-    if (stat && stat.state !== 'Z' && stat.state !== 'X') all.set(pid, stat);
-  }
-  const members = new Set([...all].filter(([, s]) => wanted.has(s.pgid)).map(([pid]) => pid));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, s] of all) {
-      if (!members.has(pid) && members.has(s.ppid)) {
-        members.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return [...members].map((pid) => ({ pid, cpuTicks: all.get(pid)!.cpuTicks }));
-}
-
 function signalGroupProbe(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);

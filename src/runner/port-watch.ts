@@ -1,4 +1,5 @@
-import { processTree } from '../platform/process-groups.js';
+import { TICKS_PER_SECOND } from '../platform/proc.js';
+import { processTrees } from '../platform/process-tree.js';
 import { listenersOf } from '../platform/sockets.js';
 import { sleep } from '../platform/sleep.js';
 import type { PreparedCommand } from './command-line.js';
@@ -21,8 +22,6 @@ export interface PortWatchOptions {
   settleMs?: number;
 }
 
-/** Linux's USER_HZ, in which /proc reports CPU time, is 100 on every architecture Node runs on. */
-const TICK_MS = 10;
 /**
  * Below this share of one core over the settle period, the service is done starting. A server that opens a
  * debugger or HMR socket first and still boots towards its own port (a JVM, a bundler) uses far more; a
@@ -45,18 +44,18 @@ export async function watchForWrongPort(options: PortWatchOptions): Promise<numb
   const samples: Array<{ at: number; ticks: number }> = [];
   await sleep(FIRST_LOOK_MS, signal);
   while (!signal.aborted) {
-    const tree = processTree(options.groups());
-    const ports = new Set(listenersOf(tree.map((p) => p.pid)).map((l) => l.port));
+    const tree = [...processTrees(options.groups()).values()].flat();
+    const ports = new Set(listenersOf(tree.map((m) => m.pid)).map((l) => l.port));
     const elsewhere = [...ports].filter((p) => p !== port && !allowed.has(p)).sort((a, b) => a - b);
     const now = Date.now();
     if (ports.has(port) || elsewhere.length === 0) {
       samples.length = 0;
     } else {
-      samples.push({ at: now, ticks: tree.reduce((sum, p) => sum + p.cpuTicks, 0) });
+      samples.push({ at: now, ticks: tree.reduce((sum, m) => sum + m.stat.cpuTicks, 0) });
       while (samples.length > 1 && now - samples[1]!.at >= settleMs) samples.shift();
       const first = samples[0]!;
       const span = now - first.at;
-      if (span >= settleMs && (samples.at(-1)!.ticks - first.ticks) * TICK_MS <= IDLE_SHARE * span) return elsewhere;
+      if (span >= settleMs && ((samples.at(-1)!.ticks - first.ticks) / TICKS_PER_SECOND) * 1000 <= IDLE_SHARE * span) return elsewhere;
     }
     await sleep(INTERVAL_MS, signal);
   }
