@@ -7,7 +7,7 @@ import { config, serviceRecord } from './helpers.js';
 const FIXED = `
 const { spawn } = require('node:child_process');
 if (process.argv[3] === 'child') {
-  require('node:net').createServer((s) => s.end()).listen(Number(process.argv[2]), '127.0.0.1', () => console.log('listening on ' + process.argv[2]));
+  require('node:net').createServer((s) => { s.on('error', () => {}); s.end(); }).listen(Number(process.argv[2]), '127.0.0.1', () => console.log('listening on ' + process.argv[2]));
 } else {
   spawn(process.execPath, [__filename, process.argv[2], 'child'], { stdio: 'inherit' });
 }
@@ -22,7 +22,7 @@ const net = require('node:net');
 net.createServer().listen(0, '127.0.0.1', () => {
   console.log('side socket open');
   const until = Date.now() + Number(process.argv[2]);
-  const boot = () => { const t = Date.now() + 50; while (Date.now() < t); if (Date.now() < until) setImmediate(boot); else net.createServer((s) => s.end()).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('booted')); };
+  const boot = () => { const t = Date.now() + 50; while (Date.now() < t); if (Date.now() < until) setImmediate(boot); else net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('booted')); };
   boot();
 });
 `;
