@@ -28,6 +28,26 @@ cli
   .action((services: string[], options: CliOptions) => run('up', [services], options));
 
 cli
+  .command('restart <...services>', 'Restart services of a running project (from any terminal or folder of it)')
+  .example('  $ portbroker restart api')
+  .action((services: string[], options: CliOptions) => run('restart', [services], options));
+
+cli
+  .command('stop [...services]', 'Stop services of a running project (all without names); they stay reserved and routed')
+  .example('  $ portbroker stop worker')
+  .action((services: string[], options: CliOptions) => run('stop', [services], options));
+
+cli
+  .command('start <...services>', 'Start services of a running project again (after stop, or a crash)')
+  .example('  $ portbroker start worker')
+  .action((services: string[], options: CliOptions) => run('start', [services], options));
+
+cli
+  .command('down', "Stop the project's services and the portbroker running them (foreground or detached up)")
+  .example('  $ portbroker down')
+  .action((options: CliOptions) => run('down', [], options));
+
+cli
   .command('run <name>', 'Run one command with a reserved port and a URL, without a config file')
   .usage('run <name> [--port N] -- <command…>')
   .option('--port <port>', 'Pin the port instead of letting the allocator choose')

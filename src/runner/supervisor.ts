@@ -7,6 +7,7 @@ import { kill, terminate } from '../platform/process-groups.js';
 import { sleep } from '../platform/sleep.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import type { ServiceState } from '../ports/registry.js';
+import type { RunInfo } from './registry-publisher.js';
 import type { PreparedCommand } from './command-line.js';
 import type { CrashPolicy } from './crash-policy.js';
 import type { EventSink, ServiceStatus } from './events.js';
@@ -34,7 +35,7 @@ export interface SupervisorOptions {
   crashPolicy: CrashPolicy;
   emit: EventSink;
   /** Writes the state to the registry (coalesced by the session). */
-  publish: (state: ServiceState, pid?: number) => void;
+  publish: (state: ServiceState, pid: number | undefined, run: RunInfo) => void;
   /** While the session spawns a burst of services: what to wait for before running the command. */
   gate?: SpawnBurst;
   /** When the session found the port free (ms since epoch): a first start right after that skips its own check. */
@@ -66,10 +67,16 @@ export class ServiceSupervisor {
   private logMatched: (() => void) | undefined;
   private paused = false;
   private portCheckedFreeAt: number;
+  private spawns = 0;
+  private startedAt: number | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     this.name = options.name;
     this.portCheckedFreeAt = options.portCheckedFreeAt ?? 0;
+  }
+
+  get logFile(): LogFile {
+    return this.options.logFile;
   }
 
   /** The command as run (ports flags added) and the port it serves on. */
@@ -133,7 +140,7 @@ export class ServiceSupervisor {
     if (this.unit) await this.terminateUnit(this.unit);
     await this.loop;
     this.setStatus('stopped');
-    this.options.publish('stopped');
+    this.publish('stopped');
   }
 
   /** SIGKILL to everything of it, at once (a forced stop). */
@@ -184,7 +191,7 @@ export class ServiceSupervisor {
           this.fail(`${name} ${how}${ready ? '' : ' before it was ready'} (restart: "${spec.restart}", so it stays down)`);
         } else {
           this.setStatus('exited');
-          this.options.publish('stopped');
+          this.publish('stopped');
           this.notice(ready ? 'info' : 'warn', `${name} ${how}${ready ? '' : ' before it was ready'}`);
           this.settle(ready ? 'ready' : 'failed');
         }
@@ -199,7 +206,7 @@ export class ServiceSupervisor {
         return;
       }
       this.setStatus('restarting');
-      this.options.publish('crashed');
+      this.publish('crashed');
       this.notice('warn', `${name} ${how}; restarting in ${seconds(verdict.delayMs)} (${verdict.crashes} of ${crashPolicy.limit} within ${seconds(crashPolicy.windowMs)})`);
       await sleep(verdict.delayMs, this.abort.signal);
       if (this.stopping) return;
@@ -245,6 +252,8 @@ export class ServiceSupervisor {
       return { kind: 'failed' };
     }
     this.proc = proc;
+    this.spawns++;
+    this.startedAt = Date.now();
     this.attach(proc);
     let unit = spawnedUnit(proc);
     this.unit = unit;
@@ -254,7 +263,7 @@ export class ServiceSupervisor {
       return { kind: 'stopped' };
     }
     this.setStatus('starting', unit.pid);
-    this.options.publish('starting', unit.pid);
+    this.publish('starting', unit.pid);
     const startedAt = Date.now();
 
     for (;;) {
@@ -307,7 +316,7 @@ export class ServiceSupervisor {
 
   private becameReady(unit: Unit, level: 'info' | 'warn', message: string): void {
     this.setStatus('running', unit.pid);
-    this.options.publish('running', unit.pid);
+    this.publish('running', unit.pid);
     this.notice(level, message);
     this.settle('ready');
   }
@@ -322,7 +331,7 @@ export class ServiceSupervisor {
     if (unit.kind === 'spawned' && status.code === 0 && left.pids.length > 0) {
       const adopted = adoptedUnit(left);
       this.unit = adopted;
-      this.options.publish(ready ? 'running' : 'starting', adopted.pid);
+      this.publish(ready ? 'running' : 'starting', adopted.pid);
       this.notice(
         'warn',
         `${this.name}: its command exited but left ${left.pids.length === 1 ? `pid ${left.pids[0]}` : `pids ${left.pids.join(', ')}`} running: it daemonized itself (went to the background). portbroker watches and stops it, but cannot show its output or restart it`,
@@ -369,7 +378,7 @@ export class ServiceSupervisor {
 
   private fail(message: string, fix: string[] = []): void {
     this.setStatus('failed');
-    this.options.publish('crashed');
+    this.publish('crashed');
     this.options.logFile.note(message);
     const output = this.recent.last(FAILURE_LINES);
     this.options.emit({ type: 'notice', level: 'error', service: this.name, message: [message, ...fix].join('\n'), output: output.length ? output : undefined });
@@ -378,6 +387,15 @@ export class ServiceSupervisor {
 
   private notice(level: 'info' | 'warn' | 'error', message: string, fix: string[] = []): void {
     this.options.emit({ type: 'notice', level, service: this.name, message: [message, ...fix].join('\n') });
+  }
+
+  /** When its current process started, and how many times it was started again since the session began. */
+  runInfo(): RunInfo {
+    return { startedAt: this.unit ? this.startedAt : undefined, restarts: Math.max(0, this.spawns - 1) };
+  }
+
+  private publish(state: ServiceState, pid?: number): void {
+    this.options.publish(state, pid, this.runInfo());
   }
 
   private setStatus(status: ServiceStatus, pid?: number): void {
