@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import type { Settings } from '../config/settings.js';
+import { certificateChecks } from '../tls/doctor-checks.js';
 import type { ProjectConfig } from '../config/project-config.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
 import { preferredBand } from '../ports/allocator.js';
@@ -29,6 +30,7 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   const data = readRegistry(settings.home, options);
   checks.push(stateFolder(settings));
   checks.push(proxyPort(settings));
+  checks.push(...certificateChecks({ ...settings, env: options.env }));
   checks.push(await localhostResolves());
   checks.push(await loopback('127.0.0.1'), await loopback('::1'));
   checks.push(rangeOverlap(settings));
