@@ -128,6 +128,13 @@ cli
   .action((name: string, port: string | undefined, options: CliOptions) => run('alias', [name, port], options));
 
 cli
+  .command('trust', "Trust portbroker's local CA (HTTPS) in the system store and the browsers' NSS databases")
+  .option('--remove', 'Take the CA out of them again')
+  .example('  $ portbroker trust')
+  .example('  $ portbroker trust --remove')
+  .action((options: CliOptions) => run('trust', [], options));
+
+cli
   .command('init', "Write a starting portbroker.config.ts from the workspace's packages and their dev scripts")
   .example('  $ portbroker init')
   .action((options: CliOptions) => run('init', [], options));
