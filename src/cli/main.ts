@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
+import { insertRunSeparator } from './run-argv.js';
 import { run, type CliOptions } from './run.js';
 
 /**
@@ -59,7 +60,7 @@ cli
 
 cli
   .command('run <name>', 'Run one command with a reserved port and a URL, without a config file')
-  .usage('run <name> [--port N] -- <command…>')
+  .usage('run <name> [--port N] [--] <command…>')
   .option('--port <port>', 'Pin the port instead of letting the allocator choose')
   .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .example('  $ portbroker run files -- python3 -m http.server {port}')
@@ -152,7 +153,7 @@ await main();
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = cli.parse(process.argv, { run: false });
+    parsed = cli.parse([...process.argv.slice(0, 2), ...insertRunSeparator(process.argv.slice(2))], { run: false });
   } catch (error) {
     usageFailure((error as Error).message);
     return;

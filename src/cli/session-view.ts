@@ -92,7 +92,7 @@ export class SessionView {
   /** The table of services, once they are up. */
   table(services: ServiceView[]): void {
     const o = this.out;
-    const rows = services.map((s) => [s.name, String(s.port), o.cyan(s.url), this.state(s)]);
+    const rows = services.map((s) => [s.name, String(s.port), s.url === null ? o.dim('-') : o.cyan(s.url), this.state(s)]);
     this.write('stdout', `${table(['SERVICE', 'PORT', 'URL', 'STATE'], rows)}\n`);
   }
 
@@ -143,8 +143,8 @@ export class SessionView {
       }
       case 'on-demand':
         return o.cyan('on demand');
-      case 'failed':
-        return o.red('failed');
+      case 'crashed':
+        return o.red('crashed');
       case 'restarting':
         return o.yellow('restarting');
       case 'starting':

@@ -20,8 +20,8 @@ export type ServiceStatus =
   | 'stopped'
   /** Ended by itself with status 0 and not restarted. */
   | 'exited'
-  /** Could not start, never became ready, or crashed too often: given up on. */
-  | 'failed'
+  /** Could not start, never became ready, or crashed too often: given up on (`ls` says the same). */
+  | 'crashed'
   /** Run by another portbroker process of this checkout (another terminal's `up` or `run`). */
   | 'elsewhere';
 
