@@ -29,6 +29,16 @@ cli
   .action((services: string[], options: CliOptions) => run('up', [services], options));
 
 cli
+  .command('logs [...services]', "The services' output from their log files (all services without names)")
+  .option('-f, --follow', 'Keep printing new lines as they are written')
+  .option('-n, --lines <n>', 'Lines per service (default 200; all for everything kept)')
+  .option('--since <when>', 'Only lines since a duration ago (30s, 5m, 2h) or an ISO time')
+  .option('--timestamps', 'Prefix each line with the time it was printed')
+  .example('  $ portbroker logs api -f')
+  .example('  $ portbroker logs --since 10m --json')
+  .action((services: string[], options: CliOptions) => run('logs', [services], options));
+
+cli
   .command('restart <...services>', 'Restart services of a running project (from any terminal or folder of it)')
   .example('  $ portbroker restart api')
   .action((services: string[], options: CliOptions) => run('restart', [services], options));

@@ -26,7 +26,7 @@ export type ServiceStatus =
   | 'elsewhere';
 
 export type RunnerEvent =
-  | { type: 'log'; service: string; line: string; stream: 'stdout' | 'stderr' }
+  | { type: 'log'; service: string; line: string; stream: 'stdout' | 'stderr'; /** When it was printed (ISO), if not now: `logs`. */ time?: string }
   | { type: 'status'; service: string; status: ServiceStatus; pid?: number; /** `waiting`: the services it waits for. */ waitingFor?: string[] }
   | {
       type: 'notice';
