@@ -1,14 +1,16 @@
 import { lookup } from 'node:dns/promises';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { findConfig } from '../config/load.js';
 import { HTTPS_NOT_BUILT, resolveSettings, type Settings } from '../config/settings.js';
 import type { ProjectConfig } from '../config/project-config.js';
+import { PortbrokerError } from '../errors.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
 import { statePaths } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
+import { ensureStateFolder } from '../platform/state-folder.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
-import { readRegistry, type RegistryData } from '../ports/registry.js';
+import { emptyRegistry, readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
 import type { CommonOptions } from '../project/open.js';
 
@@ -39,9 +41,18 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   } catch (error) {
     checks.push({ id: 'config', status: 'fail', message: (error as Error).message, fix: 'fix the config file as the message says' });
   }
-  const data = readRegistry(settings.home, options);
   if (settings.httpsRequested) checks.push({ id: 'https', status: 'warn', message: HTTPS_NOT_BUILT, fix: 'drop --https, PORTBROKER_HTTPS and proxy.https' });
-  checks.push(stateFolder(settings));
+  const folder = stateFolder(settings);
+  checks.push(folder);
+  let data = emptyRegistry();
+  if (folder.status === 'ok') {
+    try {
+      data = readRegistry(settings.home, options);
+    } catch (error) {
+      const [fix] = error instanceof PortbrokerError ? error.details : [];
+      checks.push({ id: 'registry', status: 'fail', message: (error as Error).message, fix: fix ?? 'see the message' });
+    }
+  }
   checks.push(proxyPort(settings));
   checks.push(await localhostResolves());
   checks.push(await loopback('127.0.0.1'), await loopback('::1'));
@@ -52,18 +63,14 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   return checks;
 }
 
+/** The state folder is created if missing, and must be the user's own and writable by nobody else (see platform/state-folder). */
 function stateFolder(settings: Settings): Check {
   try {
-    mkdirSync(settings.home, { recursive: true, mode: 0o700 });
-    accessSync(settings.home, constants.W_OK);
-    return { id: 'state-folder', status: 'ok', message: `state folder ${settings.home} is writable` };
+    ensureStateFolder(settings.home);
+    return { id: 'state-folder', status: 'ok', message: `state folder ${settings.home} is yours alone and writable` };
   } catch (error) {
-    return {
-      id: 'state-folder',
-      status: 'fail',
-      message: `state folder ${settings.home} is not writable: ${(error as Error).message}`,
-      fix: 'fix its permissions, or point PORTBROKER_HOME at a folder you own',
-    };
+    const [fix] = error instanceof PortbrokerError ? error.details : [];
+    return { id: 'state-folder', status: 'fail', message: (error as Error).message, fix: fix ?? 'point PORTBROKER_HOME at a folder you own' };
   }
 }
 
