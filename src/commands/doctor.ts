@@ -1,18 +1,16 @@
 import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { findConfig } from '../config/load.js';
-import { HTTPS_NOT_BUILT, resolveSettings, type Settings } from '../config/settings.js';
+import { HTTPS_NOT_BUILT, type Settings } from '../config/settings.js';
 import type { ProjectConfig } from '../config/project-config.js';
 import { PortbrokerError } from '../errors.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
-import { statePaths } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
 import { ensureStateFolder } from '../platform/state-folder.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import { emptyRegistry, readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
-import type { CommonOptions } from '../project/open.js';
+import { resolveContext, type CommonOptions } from '../project/context.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -26,21 +24,8 @@ export interface Check {
 
 /** Every check of the machine and of this project; each ok, warn or fail, with a fix. */
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
-  const env = options.env ?? process.env;
-  let settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
-  let config: ProjectConfig | undefined;
-  const checks: Check[] = [];
-  try {
-    config = await findConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(settings.home).configCache });
-    if (config) settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
-    checks.push(
-      config
-        ? { id: 'config', status: 'ok', message: `config ${config.file} loads (${Object.keys(config.services).length} services)` }
-        : { id: 'config', status: 'warn', message: 'no portbroker config in this folder or above it', fix: 'create one with `portbroker init`' },
-    );
-  } catch (error) {
-    checks.push({ id: 'config', status: 'fail', message: (error as Error).message, fix: 'fix the config file as the message says' });
-  }
+  const { settings, config, configError } = await resolveContext(options, 'diagnose');
+  const checks: Check[] = [configCheck(config, configError)];
   if (settings.httpsRequested) checks.push({ id: 'https', status: 'warn', message: HTTPS_NOT_BUILT, fix: 'drop --https, PORTBROKER_HTTPS and proxy.https' });
   const folder = stateFolder(settings);
   checks.push(folder);
@@ -61,6 +46,12 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   checks.push(orphans(data));
   if (config) checks.push(exposedServices(data, config));
   return checks;
+}
+
+function configCheck(config: ProjectConfig | undefined, error: Error | undefined): Check {
+  if (error) return { id: 'config', status: 'fail', message: error.message, fix: 'fix the config file as the message says' };
+  if (!config) return { id: 'config', status: 'warn', message: 'no portbroker config in this folder or above it', fix: 'create one with `portbroker init`' };
+  return { id: 'config', status: 'ok', message: `config ${config.file} loads (${Object.keys(config.services).length} services)` };
 }
 
 /** The state folder is created if missing, and must be the user's own and writable by nobody else (see platform/state-folder). */

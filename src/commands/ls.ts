@@ -1,12 +1,10 @@
-import { findConfig } from '../config/load.js';
-import { resolveSettings } from '../config/settings.js';
 import { urlFor } from '../config/names.js';
 import { UsageError } from '../errors.js';
-import { statePaths } from '../platform/paths.js';
 import { findListeners } from '../platform/sockets.js';
 import { readRegistry } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
 import { openProject, type CommonOptions } from '../project/open.js';
+import { machineSettings } from './machine-settings.js';
 import { infoFromProject, infoFromRecord, type ServiceInfo } from './service-info.js';
 
 export interface LsOptions extends CommonOptions {
@@ -23,10 +21,7 @@ export async function ls(options: LsOptions = {}): Promise<ServiceInfo[]> {
     const leftover = Object.keys(project.checkout.services).filter((s) => !declared.includes(s)).sort();
     return [...declared, ...leftover].map((name) => infoFromProject(project, name));
   }
-  const env = options.env ?? process.env;
-  let settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
-  const config = await findConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(settings.home).configCache }).catch(() => undefined);
-  if (config) settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
+  const settings = await machineSettings(options);
   const proxy = runningProxy(settings.home);
   const proxyPort = proxy?.port ?? settings.proxyPort;
   const https = proxy?.https ?? settings.https;
