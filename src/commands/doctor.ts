@@ -5,9 +5,9 @@ import { HTTPS_NOT_BUILT, type Settings } from '../config/settings.js';
 import type { ProjectConfig } from '../config/project-config.js';
 import { PortbrokerError } from '../errors.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
-import { isAlive } from '../platform/proc.js';
 import { ensureStateFolder } from '../platform/state-folder.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
+import { serviceState } from '../ports/live-state.js';
 import { emptyRegistry, readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
 import { resolveContext, type CommonOptions } from '../project/context.js';
@@ -172,10 +172,7 @@ function orphans(data: RegistryData): Check {
   const found: string[] = [];
   for (const checkout of Object.values(data.checkouts)) {
     for (const [name, rec] of Object.entries(checkout.services)) {
-      // A service belongs to the supervisor that started it (`up`, or a `run` beside it), else to the checkout's.
-      const supervisor = rec.owner ?? checkout.ownerPid;
-      if (supervisor !== undefined && isAlive(supervisor)) continue;
-      if ((rec.state === 'running' || rec.state === 'starting') && isAlive(rec.pid)) found.push(`${checkout.project}/${name} (process group ${rec.pid})`);
+      if (serviceState(checkout, rec) === 'orphaned') found.push(`${checkout.project}/${name} (process group ${rec.pid})`);
     }
   }
   if (found.length === 0) return { id: 'orphans', status: 'ok', message: 'no orphaned service processes' };

@@ -1,6 +1,6 @@
 import { qualifiedHost, urlFor } from '../config/names.js';
-import { liveState } from '../ports/live-state.js';
-import type { CheckoutRecord, ServiceRecord, ServiceState } from '../ports/registry.js';
+import { isServing, serviceState, type LiveState } from '../ports/live-state.js';
+import type { CheckoutRecord, ServiceRecord } from '../ports/registry.js';
 import { serviceUrl, type Project } from '../project/open.js';
 
 /** One reservation as `ls --json` shows it (and `port --json`, `url --json`). */
@@ -11,7 +11,8 @@ export interface ServiceInfo {
   service: string;
   port: number;
   url: string;
-  state: ServiceState;
+  /** `orphaned`: its supervisor is gone but its process still serves (see ports/live-state). */
+  state: LiveState;
   pid: number | null;
   root: string;
   pinned: boolean;
@@ -32,7 +33,7 @@ export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort
 }
 
 function toInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string): ServiceInfo {
-  const state = liveState(rec);
+  const state = serviceState(checkout, rec);
   return {
     project: checkout.project,
     label: checkout.label,
@@ -40,7 +41,7 @@ function toInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url:
     port: rec.port,
     url,
     state,
-    pid: state === 'running' || state === 'starting' ? (rec.pid ?? null) : null,
+    pid: isServing(state) ? (rec.pid ?? null) : null,
     root: checkout.root,
     pinned: rec.pinned === true,
     kind: 'service',

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { controlSocket } from '../platform/paths.js';
-import { commandLine, isAlive } from '../platform/proc.js';
+import { isAlive } from '../platform/proc.js';
 import type { CheckoutRecord, ServiceRecord, ServiceState } from './registry.js';
 
 /**
@@ -14,11 +12,13 @@ import type { CheckoutRecord, ServiceRecord, ServiceState } from './registry.js'
 
 export type LiveState = ServiceState | 'orphaned';
 
-export function serviceState(home: string, checkout: CheckoutRecord, record: ServiceRecord): LiveState {
+export function serviceState(checkout: CheckoutRecord, record: ServiceRecord): LiveState {
   const state = liveState(record);
   if (state !== 'running' && state !== 'starting') return state;
-  // A service is its own supervisor's (`up`, or a `run` beside it), else the checkout's.
-  return supervisorAlive(home, record.owner ?? checkout.ownerPid) ? state : 'orphaned';
+  // A service is its own supervisor's (`up`, or a `run` beside it), else the checkout's. A record that names no
+  // supervisor at all was not written by one that could die: it is taken as it is.
+  const supervisor = record.owner ?? checkout.ownerPid;
+  return supervisor === undefined || isAlive(supervisor) ? state : 'orphaned';
 }
 
 /** Whether something answers on the service's port: traffic may be forwarded, its pid is worth showing. */
@@ -30,16 +30,4 @@ export function isServing(state: LiveState): state is 'running' | 'starting' | '
 export function liveState(service: ServiceRecord): ServiceState {
   if (service.state !== 'running' && service.state !== 'starting') return service.state;
   return isAlive(service.pid) ? service.state : 'stopped';
-}
-
-/**
- * Whether `pid` is a live portbroker supervisor. A dead supervisor's pid may have been reused by an unrelated
- * process, so a live pid must also look like portbroker: its control socket exists, or its command line names
- * portbroker. (Erring towards "alive" only means a service is not started twice.)
- */
-export function supervisorAlive(home: string, pid: number | undefined): boolean {
-  if (!pid || !isAlive(pid)) return false;
-  if (pid === process.pid || existsSync(controlSocket(home, pid))) return true;
-  const cmd = commandLine(pid);
-  return cmd === undefined || /portbroker|cli[/\\]main\.[cm]?js/.test(cmd);
 }
