@@ -6,6 +6,7 @@ import type { ProjectConfig } from '../config/project-config.js';
 import { PortbrokerError } from '../errors.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
 import { ensureStateFolder } from '../platform/state-folder.js';
+import { preferredBand } from '../ports/allocator.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import { serviceState } from '../ports/live-state.js';
 import { emptyRegistry, readRegistry, type RegistryData } from '../ports/registry.js';
@@ -127,26 +128,20 @@ function loopback(address: '127.0.0.1' | '::1'): Promise<Check> {
   });
 }
 
+/** Whether outgoing connections may take the ports services prefer. The band itself never follows the OS. */
 function rangeOverlap(settings: Settings): Check {
-  const [lo, hi] = settings.range;
+  const [lo, hi] = preferredBand(settings.range);
   const eph = ephemeralRange();
   if (!eph) return { id: 'ephemeral-range', status: 'ok', message: 'no ephemeral range known for this OS' };
   const overlapLo = Math.max(lo, eph[0]);
   const overlapHi = Math.min(hi, eph[1]);
-  if (overlapLo > overlapHi) return { id: 'ephemeral-range', status: 'ok', message: `port range ${lo}-${hi} is clear of the OS ephemeral range ${eph[0]}-${eph[1]}` };
-  const total = hi - lo + 1;
-  const outside = total - (overlapHi - overlapLo + 1);
-  const message = `${overlapLo}-${overlapHi} of the port range ${lo}-${hi} lies in the OS ephemeral range ${eph[0]}-${eph[1]}, where outgoing connections take ports`;
-  if (outside > 0) {
-    return { id: 'ephemeral-range', status: 'ok', message: `${message}; portbroker prefers the ${outside} ports outside it` };
-  }
+  const band = `the preferred ports ${lo}-${hi}`;
+  if (overlapLo > overlapHi) return { id: 'ephemeral-range', status: 'ok', message: `${band} are clear of the OS ephemeral range ${eph[0]}-${eph[1]}` };
+  // The same band on every OS keeps teammates' ports equal; a port an outgoing connection holds is skipped as a conflict.
   return {
     id: 'ephemeral-range',
-    status: 'warn',
-    message: `${message}; no port of the range lies outside it`,
-    fix: process.platform === 'linux'
-      ? `narrow the OS range (sysctl -w net.ipv4.ip_local_port_range="32768 ${Math.max(32769, lo - 1)}"), or set ports.range outside ${eph[0]}-${eph[1]}`
-      : `set ports.range outside ${eph[0]}-${eph[1]}, or narrow the OS range (sysctl net.inet.ip.portrange.first)`,
+    status: 'ok',
+    message: `${overlapLo}-${overlapHi} of ${band} lie in the OS ephemeral range ${eph[0]}-${eph[1]}: a port an outgoing connection holds is skipped, and the service then gets another port on this machine`,
   };
 }
 

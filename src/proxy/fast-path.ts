@@ -238,6 +238,7 @@ class Splice {
   }
 
   private sendHead(head: Buffer, request: RequestHead, first: boolean): void {
+    this.options.stats.requests++;
     // On plain HTTP the forwarded headers tell the service nothing it cannot know (loopback peer, same Host,
     // http), so they are added to a connection's first request only: later heads go up untouched.
     this.write(first ? this.withForwardedHeaders(head) : head);

@@ -8,11 +8,14 @@ import type { Page } from './pages.js';
 import { runSteps } from './pipeline.js';
 import { sendPage, writePageToSocket } from './respond.js';
 import type { Route } from './route-table.js';
+import type { ConnectionStats } from './stats.js';
 
 export interface ProxyHandlerOptions extends ProxyContext {
   forwarder: Forwarder;
   /** Serves `portbroker.localhost`. */
   dashboard: http.RequestListener;
+  /** Counts requests and keeps the latest refusals, for the dashboard. */
+  stats?: ConnectionStats;
   onError?: (error: unknown) => void;
 }
 
@@ -22,6 +25,9 @@ export interface ProxyHandler {
   /** An `http.Server` 'upgrade' listener (WebSocket). */
   upgrade: (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void;
 }
+
+/** Pages that refuse a request rather than report on a service. */
+const REFUSALS = new Set([400, 403, 508]);
 
 /**
  * The general path: every request runs the pipeline, then goes to its service or to the dashboard. The fast
@@ -36,7 +42,11 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     const exchange = new HttpExchange(req, res);
     const page = await runSteps(exchange, options);
     if (exchange.clientGone || res.destroyed) return; // the client left while it waited
-    if (page) return sendPage(req, res, page);
+    if (options.stats) options.stats.requests++;
+    if (page) {
+      if (REFUSALS.has(page.status)) options.stats?.refused({ host: req.headers.host ?? '', status: page.status, reason: page.message });
+      return sendPage(req, res, page);
+    }
     if (exchange.dashboard) return dashboard(req, res);
     const route = exchange.route!;
     prepareForward(exchange, route);

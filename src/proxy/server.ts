@@ -48,7 +48,11 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   const startedAt = new Date();
   const addresses: string[] = [];
 
-  const dashboard = createLazyDashboard(() => ({ pid: process.pid, port: options.port, addresses, startedAt, routes: routes.current.routes, stats: stats.snapshot() }));
+  const dashboard = createLazyDashboard({
+    home: options.home,
+    info: () => ({ pid: process.pid, port: options.port, addresses, startedAt, routes: routes.current.routes, stats: stats.snapshot(), requests: stats.requests, refusals: stats.refusals }),
+    onRegistryChange: (listener) => routes.subscribe(listener),
+  });
   const handler = createProxyHandler({
     routes,
     port: options.port,
@@ -57,6 +61,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     activity,
     forwarder,
     dashboard,
+    stats,
     onError: (error) => log(`portbroker proxy: ${(error as Error)?.stack ?? error}`),
   });
   // No request may take forever to arrive whole, but a 100 MB upload on a slow disk may take minutes.
@@ -124,10 +129,10 @@ function listen(server: net.Server, host: string, port: number, log: (message: s
 }
 
 /** express is loaded only when someone opens the dashboard: the proxy starts faster without it. */
-function createLazyDashboard(info: () => import('../dashboard/app.js').DashboardInfo): http.RequestListener {
+function createLazyDashboard(options: import('../dashboard/app.js').DashboardOptions): http.RequestListener {
   let app: Promise<http.RequestListener> | undefined;
   return (req, res) => {
-    app ??= import('../dashboard/app.js').then(({ createDashboard }) => createDashboard(info));
+    app ??= import('../dashboard/app.js').then(({ createDashboard }) => createDashboard(options));
     app.then(
       (serve) => serve(req, res),
       (error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`the dashboard failed to load: ${(error as Error).message}\n`),

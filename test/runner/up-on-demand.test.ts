@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { statSync } from 'node:fs';
+import { servicePath } from '../../src/control/protocol.js';
 import { fixture } from '../helpers/cli.js';
 import { config, readRegistry, SERVE, serviceRecord, until, viaProxy } from './helpers.js';
 
@@ -79,12 +81,16 @@ await import('./serve.mjs');
     const checkout = Object.values(readRegistry(fx).checkouts)[0]!;
     expect(checkout.ownerPid).toBe(up.child.pid);
     const socket = checkout.control!;
-    expect(await post(socket, '/services/nope/start')).toBe(404);
-    expect(await post(socket, '/services/docs/touch')).toBe(204);
-    expect(await post(socket, '/services/docs/start')).toBe(202);
+    // Only this user may drive the supervisor.
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+    expect(await post(socket, servicePath('nope', 'start'))).toBe(404);
+    // Versioned: a path without the protocol version is not understood.
+    expect(await post(socket, '/services/docs/start')).toBe(404);
+    expect(await post(socket, servicePath('docs', 'touch'))).toBe(204);
+    expect(await post(socket, servicePath('docs', 'start'))).toBe(202);
     await until(() => serviceRecord(fx, 'docs')?.state === 'running', 'docs running');
     // Already running: accepted again, nothing new started.
-    expect(await post(socket, '/services/docs/start')).toBe(202);
+    expect(await post(socket, servicePath('docs', 'start'))).toBe(202);
     expect((await up.stop()).code).toBe(0);
     const after = Object.values(readRegistry(fx).checkouts)[0]!;
     expect(after.ownerPid).toBeUndefined();
