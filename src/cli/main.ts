@@ -102,6 +102,11 @@ cli
   .example('  $ portbroker init')
   .action((options: CliOptions) => run('init', [], options));
 
+cli
+  .command('mcp', 'A Model Context Protocol server on stdio: coding agents list services, read logs, get URLs')
+  .example('  $ claude mcp add portbroker -- npx portbroker mcp')
+  .action((options: CliOptions) => run('mcp', [], options));
+
 cli.help();
 cli.version(packageVersion());
 

@@ -1,3 +1,4 @@
+import { dashboardUrl } from '../config/names.js';
 import { PortbrokerError, UsageError } from '../errors.js';
 import { ensureProxy, stopProxy } from '../proxy/daemon.js';
 import { readRegistry } from '../ports/registry.js';
@@ -31,7 +32,7 @@ export async function proxyStart(options: ProxyOptions = {}): Promise<ProxyStart
   const settings = await machineSettings(options);
   const before = runningProxy(settings.home);
   const state = await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan });
-  return { ...state, reused: before?.pid === state.pid, dashboard: dashboardUrl(state.port) };
+  return { ...state, reused: before?.pid === state.pid, dashboard: dashboardUrl(state.port, state.https) };
 }
 
 export interface ProxyStopResult {
@@ -71,7 +72,7 @@ export async function proxyStatus(options: ProxyOptions = {}): Promise<ProxyStat
     addresses: state?.addresses ?? [],
     startedAt: state?.startedAt ?? null,
     uptimeSeconds: state ? Math.max(0, Math.round((Date.now() - Date.parse(state.startedAt)) / 1000)) : null,
-    dashboard: dashboardUrl(port),
+    dashboard: dashboardUrl(port, state?.https ?? false),
     routes: routeViews(table.routes, port),
   };
 }
@@ -90,8 +91,4 @@ export async function proxyForeground(options: ProxyOptions & { onListening?: (s
   options.onListening?.(proxy.state);
   await proxy.stopped;
   return proxy.state;
-}
-
-function dashboardUrl(port: number): string {
-  return `http://portbroker.localhost:${port}/`;
 }

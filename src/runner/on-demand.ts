@@ -68,7 +68,9 @@ export class OnDemand implements ControlHandlers {
     const timer = setTimeout(() => {
       this.idleTimers.delete(name);
       const sup = ctx.supervisors.get(name);
-      if (!sup?.active || ctx.stopping) return;
+      // Still starting (a slow boot on a loaded machine): idle time counts from when it runs, and its
+      // `running` arms the timer again. Stopped now, it would leave the request that started it hanging.
+      if (!sup?.active || sup.status !== 'running' || ctx.stopping) return;
       ctx.notice('info', `${name} stopped after ${seconds(spec.idleStopMs!)} without requests; the next request starts it again`, name);
       void sup.stop(Date.now() + spec.shutdownGraceMs).then(() => {
         if (!ctx.stopping) ctx.setStatus(name, 'on-demand');

@@ -48,6 +48,22 @@ describe('portbroker up: on-demand services', () => {
     expect((await up.stop()).code).toBe(0);
   });
 
+  it('a service slower to start than its idleStopMs is not stopped while the first request waits', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'portbroker.config.json': config({
+        name: 'rt-slow',
+        services: { docs: { command: 'node serve.mjs --delay 1500', start: 'on-demand', idleStopMs: 500 } },
+      }),
+    });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    expect(await viaProxy(fx, 'docs.rt-slow.localhost')).toEqual({ status: 200, body: 'this is docs' });
+    // Idle time counts from when it runs: it stops after that, not before.
+    await up.waitFor(/docs stopped after 0.5 s without requests/);
+    expect((await up.stop()).code).toBe(0);
+  });
+
   it('a request for an on-demand service that crashed starts it again', async () => {
     const fx = await fixture({
       'serve.mjs': SERVE,
