@@ -7,6 +7,8 @@ import { updateRegistry, type RegistryOptions, type ServiceState } from '../port
  */
 export class RegistryPublisher {
   private pending = new Map<string, { state: ServiceState; pid?: number }>();
+  /** The last state set for each service: what `republish` writes again. */
+  private readonly last = new Map<string, { state: ServiceState; pid?: number }>();
   private running: Promise<void> | undefined;
 
   constructor(
@@ -16,8 +18,14 @@ export class RegistryPublisher {
   ) {}
 
   set(service: string, state: ServiceState, pid?: number): void {
+    this.last.set(service, { state, pid });
     this.pending.set(service, { state, pid });
     if (!this.running) this.running = this.drain();
+  }
+
+  /** Writes every service's last state again (the registry was lost: the state folder was deleted). */
+  republish(): void {
+    for (const [service, { state, pid }] of this.last) this.set(service, state, pid);
   }
 
   /** Resolves when every change made so far is written. */
@@ -67,10 +75,9 @@ export class RegistryPublisher {
 }
 
 /**
- * The registry loads its lock and atomic-write modules on its first write. `up` starts loading them while it
+ * The registry loads its lock module on its first write. `up` starts loading them while it
  * reads the config, which takes their import off the path to the first service's start.
  */
 export function preloadRegistryWriter(): void {
   void import('proper-lockfile').catch(() => undefined);
-  void import('write-file-atomic').catch(() => undefined);
 }

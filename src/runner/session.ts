@@ -15,6 +15,7 @@ import { serviceViews, type ServiceView } from './service-views.js';
 import { SessionContext } from './session-context.js';
 import { killAll, stopInOrder } from './shutdown.js';
 import { SpawnBurst } from './spawn-burst.js';
+import { restoreCheckout, watchStateFolder, type StateFolderWatch } from './state-folder-watch.js';
 import { StartOrder } from './start-order.js';
 import { exitStatus } from './service-unit.js';
 import { ServiceSupervisor } from './supervisor.js';
@@ -47,6 +48,8 @@ export interface SessionOptions extends RegistryOptions {
   env?: NodeJS.ProcessEnv;
   /** Work begun once the services are spawned, while they boot (the proxy); `ready` waits for it too. */
   whileStarting?: () => Promise<void>;
+  /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run). */
+  restoreProxy?: () => Promise<void>;
 }
 
 export type EndReason = 'requested' | 'aborted' | 'finished';
@@ -65,6 +68,7 @@ export class Session {
   private readonly burst = new SpawnBurst();
   private readonly logFiles: LogFile[] = [];
   private control: ControlServer | undefined;
+  private folderWatch: StateFolderWatch | undefined;
   private stopping: Promise<void> | undefined;
   private exitCode = 0;
   private reason: EndReason | undefined;
@@ -122,6 +126,7 @@ export class Session {
     const supervised = services.filter((name) => serviceSpec(project, name).command);
     const { claim, free } = await openCheckout(ctx, supervised, control, this.options);
     process.on('exit', this.onProcessExit);
+    this.folderWatch = watchStateFolder(ctx.home, () => this.restoreStateFolder());
     for (const name of services) {
       const owner = claim.elsewhere.get(name);
       if (owner !== undefined) {
@@ -141,6 +146,24 @@ export class Session {
     const alongside = this.options.whileStarting?.() ?? Promise.resolve();
     // Ready means recorded too: the proxy routes from the registry, and `ls` reads it.
     this.markReady(Promise.all([started.then(() => ctx.publisher.flush()).then(() => this.checkFinished()), alongside]));
+  }
+
+  /** The state folder was deleted: recreate it, put our services back on their ports, restart the proxy. */
+  private async restoreStateFolder(): Promise<void> {
+    const { ctx } = this;
+    if (ctx.stopping) return;
+    const ours = [...ctx.supervisors.keys()];
+    ctx.notice('warn', `the state folder ${ctx.home} was deleted: recreating it, publishing ${ours.join(', ') || 'the reservations'} again on the same ports, restarting the proxy`);
+    const socket = controlSocket(ctx.home, process.pid);
+    try {
+      await restoreCheckout(ctx, socket, { onWarning: this.options.onWarning });
+      for (const file of this.logFiles) file.reopen();
+      await this.control?.close();
+      this.control = await startControlServer(socket, this.onDemand);
+      await this.options.restoreProxy?.();
+    } catch (error) {
+      ctx.notice('error', `cannot restore the state folder ${ctx.home}: ${(error as Error).message}`);
+    }
   }
 
   private supervisor(name: string, portCheckedFreeAt: number | undefined): ServiceSupervisor {
@@ -216,6 +239,7 @@ export class Session {
   }
 
   private async stopAll(): Promise<void> {
+    this.folderWatch?.close();
     this.onDemand.clearTimers();
     await stopInOrder(this.ctx);
     try {
