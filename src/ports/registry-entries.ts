@@ -80,7 +80,7 @@ function serviceProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-function isObject(value: unknown): value is Record<string, any> {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -61,8 +61,9 @@ describe('the registry under kill -9 (issue 7)', () => {
 
       const killed = startCli(args, { cwd, env });
       const reservers = others.map((fx) => runCli(['ls', '--json'], { cwd: fx.root, env, timeoutMs: 60_000 }));
-      // A random moment: from right after the spawn to well into the command's work.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * (kind === 'up' ? 2_500 : 900)));
+      // A random moment, from right after the spawn to past the end of the command on this machine's usual load
+      // (some finish first: the range covers their whole run, the locked write included).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * (kind === 'up' ? 5_000 : 2_500)));
       const exitedFirst = killed.child.exitCode !== null;
       // Only the portbroker process, as `kill -9 <pid>` would: what it started is left to the next `up`.
       killed.child.kill('SIGKILL');
