@@ -80,7 +80,7 @@ async function startProxy(project: Project, options: UpOptions, retryMs = 0): Pr
     const { ensureProxy } = await import('../proxy/daemon.js');
     for (;;) {
       try {
-        await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan });
+        await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan, https: settings.https });
         return;
       } catch (error) {
         if (Date.now() >= deadline) throw error;

@@ -73,19 +73,39 @@ describe('stable ports', () => {
     expect(result.stderr).toMatch(/declared services: web, api/);
   });
 
-  it('warns that HTTPS is not available and keeps http:// URLs', async () => {
+  it('gives https:// URLs with HTTPS on, without a port when the proxy port is the scheme default', async () => {
     const fx = await fixture(config('acme'));
     const result = await fx.run(['url', 'web'], { env: { PORTBROKER_HTTPS: '1' } });
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe(`http://web.acme.localhost:${fx.proxyPort}`);
-    expect(result.stderr).toMatch(/^portbroker: warning: HTTPS .* is not available in this version/);
+    expect(result.stdout.trim()).toBe(`https://web.acme.localhost:${fx.proxyPort}`);
+    expect(result.stderr).toBe('');
+    const on443 = await fx.run(['url', 'web'], { env: { PORTBROKER_PROXY_PORT: '443', PORTBROKER_HTTPS: '1' } });
+    expect(on443.stdout.trim()).toBe('https://web.acme.localhost');
+    const on80 = await fx.run(['url', 'web'], { env: { PORTBROKER_PROXY_PORT: '80' } });
+    expect(on80.stdout.trim()).toBe('http://web.acme.localhost');
+    const env = await fx.run(['env', 'web', '--format', 'json'], { env: { PORTBROKER_HTTPS: '1' } });
+    expect(JSON.parse(env.stdout)).toMatchObject({
+      PORTBROKER_URL: `https://web.acme.localhost:${fx.proxyPort}`,
+      API_URL: `https://api.acme.localhost:${fx.proxyPort}`,
+      NODE_EXTRA_CA_CERTS: path.join(fx.home, 'certs', 'ca.pem'),
+    });
+    expect(JSON.parse((await fx.run(['env', 'web', '--format', 'json'])).stdout)).not.toHaveProperty('NODE_EXTRA_CA_CERTS');
   });
 
   it('url and port --json give the ls row', async () => {
-    const fx = await fixture(config('acme', { web: { hostnames: ['app'] }, debug: { proxy: false } }));
+    const fx = await fixture(config('acme', { web: { hostnames: ['app'] }, debug: { proxy: false }, pg: { proxy: false, url: 'postgres://127.0.0.1:${port}/app' } }));
     const port = JSON.parse((await fx.run(['port', 'web', '--json'])).stdout) as Record<string, unknown>;
     expect(port).toMatchObject({ project: 'acme', service: 'web', state: 'reserved', pid: null, root: fx.root, url: `http://web.acme.localhost:${fx.proxyPort}` });
-    const debug = JSON.parse((await fx.run(['url', 'debug', '--json'])).stdout) as { url: string; port: number };
-    expect(debug.url).toBe(`http://127.0.0.1:${debug.port}`);
+    // proxy: false: no URL (not HTTP, no route) unless a url template gives one.
+    const debug = JSON.parse((await fx.run(['port', 'debug', '--json'])).stdout) as { url: string | null; port: number };
+    expect(debug.url).toBeNull();
+    const noUrl = await fx.run(['url', 'debug']);
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toContain(`debug has no URL: it is proxy: false (not HTTP, no route); its address is 127.0.0.1:${debug.port}`);
+    const pg = JSON.parse((await fx.run(['url', 'pg', '--json'])).stdout) as { url: string; port: number };
+    expect(pg.url).toBe(`postgres://127.0.0.1:${pg.port}/app`);
+    const all = JSON.parse((await fx.run(['ls', '--all', '--json'])).stdout) as Array<{ service: string; url: string | null }>;
+    expect(all.find((r) => r.service === 'debug')!.url).toBeNull();
+    expect(all.find((r) => r.service === 'pg')!.url).toBe(pg.url);
   });
 });
