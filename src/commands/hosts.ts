@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DASHBOARD_HOST, qualifiedHost } from '../config/names.js';
 import type { Settings } from '../config/settings.js';
@@ -79,16 +79,17 @@ async function hostsStatus(settings: Settings): Promise<HostsStatus> {
 
 async function writeBlock(settings: Settings, names: string[]): Promise<HostsResult> {
   const file = settings.hostsFile;
+  let after: string | undefined;
   try {
     const before = readHostsFile(file);
-    const after = withBlock(before, names);
+    after = withBlock(before, names);
     if (after === before) return { file, hosts: blockHosts(before), changed: false };
     await writeHostsFile(file, after);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw new PortbrokerError(`cannot ${code === 'EROFS' ? 'write' : 'read and write'} ${file}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}`, {
-        details: [`run it with the rights to: ${privilegedCommand(settings, names.length > 0 ? 'sync' : 'clean')}`],
+      throw new PortbrokerError(`cannot ${after === undefined ? 'read' : 'write'} ${file}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}`, {
+        details: after === undefined ? [`make it readable, or point PORTBROKER_HOSTS_FILE at another file`] : [`run it with the rights to: ${privilegedCommand(settings, after)}`],
       });
     }
     throw error;
@@ -96,12 +97,15 @@ async function writeBlock(settings: Settings, names: string[]): Promise<HostsRes
   return { file, hosts: names, changed: true };
 }
 
-/** The exact command that does it as root: the same node, script and state folder (root's would be another). */
-export function privilegedCommand(settings: Settings, action: 'sync' | 'clean'): string {
-  const script = process.argv[1] ?? '';
-  const self = /cli[\\/]main\.js$/.test(script) ? `${shellQuote(process.execPath)} ${shellQuote(script)}` : 'portbroker';
-  const env = [`PORTBROKER_HOME=${shellQuote(settings.home)}`, ...(process.env.PORTBROKER_HOSTS_FILE ? [`PORTBROKER_HOSTS_FILE=${shellQuote(settings.hostsFile)}`] : [])];
-  return `sudo env ${env.join(' ')} ${self} hosts ${action}`;
+/**
+ * The exact command that writes it as root. The new content is prepared in the state folder, so root runs only
+ * `cp` (which keeps the file's owner and mode), not portbroker against another user's state folder.
+ */
+function privilegedCommand(settings: Settings, content: string): string {
+  const pending = path.join(statePaths(settings.home).home, 'hosts.pending');
+  mkdirSync(path.dirname(pending), { recursive: true, mode: 0o700 });
+  writeFileSync(pending, content, { mode: 0o644 });
+  return `sudo cp ${shellQuote(pending)} ${shellQuote(settings.hostsFile)}`;
 }
 
 /** Whether the system resolver (what Python, curl and Go ask) answers a `*.localhost` name nobody listed. */

@@ -81,13 +81,15 @@ describe('portbroker hosts', () => {
       expect(e.status).toBe(1);
       stderr = e.stderr;
     }
-    expect(stderr).toContain(`portbroker: cannot read and write ${file}: permission denied`);
-    const command = /run it with the rights to: (sudo env .*)$/m.exec(stderr)?.[1];
-    expect(command).toContain(`PORTBROKER_HOME=${home}`);
+    expect(stderr).toContain(`portbroker: cannot write ${file}: permission denied`);
+    const command = /run it with the rights to: (sudo cp .*)$/m.exec(stderr)?.[1];
+    expect(command).toBe(`sudo cp ${home}/hosts.pending ${file}`);
     expect(readFileSync(file, 'utf8')).toBe(ORIGINAL);
     // Run as printed (we are root already: without the sudo).
     execFileSync('sh', ['-c', command!.replace(/^sudo /, '')], { cwd: fx.root, env: { ...process.env, PORTBROKER_HOSTS_FILE: '' } });
     expect(readFileSync(file, 'utf8')).toContain('127.0.0.1 web.acme.localhost');
+    expect(readFileSync(file, 'utf8').startsWith(ORIGINAL)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
   });
 
   it('up keeps the block where the resolver lacks *.localhost: a Python service reaches its sibling by API_URL', async () => {
