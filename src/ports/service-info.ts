@@ -1,4 +1,4 @@
-import { qualifiedHost, urlFor } from '../config/names.js';
+import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import { findListeners } from '../platform/sockets.js';
 import { liveState } from './live-state.js';
 import type { CheckoutRecord, RegistryData, ServiceRecord, ServiceState } from './registry.js';
@@ -10,23 +10,27 @@ export interface ServiceInfo {
   label: string;
   service: string;
   port: number;
-  url: string;
+  /** null for a `proxy: false` service without a `url` template. */
+  url: string | null;
   state: ServiceState;
   pid: number | null;
   root: string;
   pinned: boolean;
-  /** `alias`: a static route made with `portbroker alias`, not a service of any config. */
-  kind: 'service' | 'alias';
+  /**
+   * `alias`: a static route made with `portbroker alias`, not a service of any config; `ad-hoc`: added by
+   * `portbroker run`, not declared in the config.
+   */
+  kind: 'service' | 'ad-hoc' | 'alias';
 }
 
 /** For checkouts whose config is not loaded (`ls --all`, the dashboard), the URL is rebuilt from the record. */
 export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort: number, https: boolean): ServiceInfo {
   const rec = checkout.services[name]!;
-  const url = rec.proxy ? urlFor(qualifiedHost(name, checkout.project, checkout.label), proxyPort, https) : `http://127.0.0.1:${rec.port}`;
+  const url = rec.proxy ? urlFor(qualifiedHost(name, checkout.project, checkout.label), proxyPort, https) : rec.url ? expandUrlTemplate(rec.url, rec.port) : null;
   return serviceInfo(checkout, name, rec, url);
 }
 
-export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string): ServiceInfo {
+export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string | null): ServiceInfo {
   const state = liveState(rec);
   return {
     project: checkout.project,
@@ -38,7 +42,7 @@ export function serviceInfo(checkout: CheckoutRecord, name: string, rec: Service
     pid: state === 'running' || state === 'starting' ? (rec.pid ?? null) : null,
     root: checkout.root,
     pinned: rec.pinned === true,
-    kind: 'service',
+    kind: rec.adHoc ? 'ad-hoc' : 'service',
   };
 }
 

@@ -8,9 +8,9 @@ export default async function main(_args: unknown[], options: CliOptions) {
   const rows = await ls({ ...common(options), all: options.all === true });
   if (options.json) return printJson(rows);
   const all = options.all === true;
-  const name = (r: (typeof rows)[number]) => (r.kind === 'alias' ? `${r.service} (alias)` : r.service);
+  const name = (r: (typeof rows)[number]) => (r.kind === 'alias' ? `${r.service} (alias)` : r.kind === 'ad-hoc' ? `${r.service} (ad hoc)` : r.service);
   if (format === 'markdown') {
-    printLine(markdownTable(['Service', 'Port', 'URL'], rows.map((r) => [name(r), String(r.port), r.url])));
+    printLine(markdownTable(['Service', 'Port', 'URL'], rows.map((r) => [name(r), String(r.port), r.url ?? ''])));
     return;
   }
   if (rows.length === 0) {
@@ -25,7 +25,7 @@ export default async function main(_args: unknown[], options: CliOptions) {
         ...(all ? [r.kind === 'alias' ? out.dim('alias') : checkoutName(r.project, r.label)] : []),
         name(r),
         String(r.port),
-        out.cyan(r.url),
+        r.url === null ? out.dim('-') : out.cyan(r.url),
         stateColor(r.state),
         r.pid === null ? out.dim('-') : String(r.pid),
       ]),
