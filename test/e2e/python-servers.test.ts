@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findListeners } from '../../src/platform/sockets.js';
 import { fixture, freePort } from '../helpers/cli.js';
-import { serviceRecord, viaProxy } from '../runner/helpers.js';
+import { acceptsConnections } from '../../src/platform/loopback.js';
+import { serviceRecord, until, viaProxy } from '../runner/helpers.js';
 
 /**
  * Real Python dev servers nobody here wrote, started by their bare commands: Flask's `flask run` (port 5000 of
@@ -89,7 +90,8 @@ describe.skipIf(skip)('real Python dev servers started with bare commands', () =
     mkdirSync(path.join(fx.root, 'django'));
     execFileSync(PYTHON, ['-m', 'django', 'startproject', 'mysite', path.join(fx.root, 'django')], { stdio: 'ignore', env: { ...process.env, PATH } });
     const up = fx.start(['up'], { env: { PATH } });
-    await up.waitFor(/api starting/, 60_000);
+    // From the moment it serves on its own port (Python's first imports take seconds on a loaded machine).
+    await until(() => acceptsConnections(fixed), `Django on port ${fixed}`, 60_000);
     const started = Date.now();
     const out = await up.waitFor(/api listens on \d+/, 30_000);
     const { port } = serviceRecord(fx, 'api')!;
