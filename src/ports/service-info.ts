@@ -1,5 +1,6 @@
 import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import { findListeners } from '../platform/sockets.js';
+import { isAlive } from '../platform/proc.js';
 import { liveState } from './live-state.js';
 import type { CheckoutRecord, RegistryData, ServiceRecord, ServiceState } from './registry.js';
 
@@ -21,6 +22,13 @@ export interface ServiceInfo {
    * `portbroker run`, not declared in the config.
    */
   kind: 'service' | 'ad-hoc' | 'alias';
+  /** When its current process started (ISO), while it runs or starts. */
+  startedAt: string | null;
+  uptimeSeconds: number | null;
+  /** How many times its supervisor started it again (crashes, `restart`, on-demand starts after idle). */
+  restarts: number;
+  /** The live portbroker process supervising it (null when none does). */
+  supervisor: number | null;
 }
 
 /** For checkouts whose config is not loaded (`ls --all`, the dashboard), the URL is rebuilt from the record. */
@@ -43,6 +51,7 @@ export function serviceInfo(checkout: CheckoutRecord, name: string, rec: Service
     root: checkout.root,
     pinned: rec.pinned === true,
     kind: rec.adHoc ? 'ad-hoc' : 'service',
+    ...runFacts(rec, state),
   };
 }
 
@@ -66,7 +75,23 @@ export function everyService(data: RegistryData, proxyPort: number, https: boole
       root: '',
       pinned: true,
       kind: 'alias',
+      startedAt: null,
+      uptimeSeconds: null,
+      restarts: 0,
+      supervisor: null,
     });
   }
   return rows;
+}
+
+/** Uptime, restarts and supervisor, from what the supervisor recorded. */
+function runFacts(rec: ServiceRecord, state: ServiceState): Pick<ServiceInfo, 'startedAt' | 'uptimeSeconds' | 'restarts' | 'supervisor'> {
+  const live = (state === 'running' || state === 'starting') && rec.startedAt !== undefined;
+  const started = live ? Date.parse(rec.startedAt!) : NaN;
+  return {
+    startedAt: Number.isNaN(started) ? null : rec.startedAt!,
+    uptimeSeconds: Number.isNaN(started) ? null : Math.max(0, Math.round((Date.now() - started) / 1000)),
+    restarts: rec.restarts ?? 0,
+    supervisor: rec.owner !== undefined && isAlive(rec.owner) ? rec.owner : null,
+  };
 }

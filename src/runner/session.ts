@@ -1,6 +1,7 @@
 import { startControlServer, type ControlServer } from '../control/server.js';
 import { controlSocket } from '../platform/paths.js';
-import type { RegistryOptions } from '../ports/registry.js';
+import { liveState } from '../ports/live-state.js';
+import { readRegistry, type RegistryOptions } from '../ports/registry.js';
 import { serviceSpec, type Project } from '../project/open.js';
 import type { CrashPolicyOptions } from './crash-policy.js';
 import type { EventSink, RunnerEvent } from './events.js';
@@ -133,7 +134,7 @@ export class Session {
       if (owner !== undefined) {
         ctx.elsewhere.set(name, owner);
         ctx.setStatus(name, 'elsewhere');
-        ctx.notice('info', `${name} already runs under another portbroker (pid ${owner}); using that one`);
+        if (ownerRuns(ctx, name)) ctx.notice('info', `${name} already runs under another portbroker (pid ${owner}); using that one`);
       } else if (!serviceSpec(project, name).command) {
         ctx.setStatus(name, 'reserved');
       } else {
@@ -215,6 +216,12 @@ export class Session {
     process.off('exit', this.onProcessExit);
     this.finish(this.exitCode);
   }
+}
+
+/** Whether the other portbroker that owns a service has it running (or starting, or waiting on demand). */
+function ownerRuns(ctx: SessionContext, name: string): boolean {
+  const rec = readRegistry(ctx.home).checkouts[ctx.root]?.services[name];
+  return !rec || rec.onDemand === true || !['crashed', 'stopped'].includes(liveState(rec));
 }
 
 /** Starts a session: resolves once it is open (orphans ended, starts under way); `ready` and `done` follow. */

@@ -17,7 +17,8 @@ export default async function main(_args: unknown[], options: CliOptions) {
     printLine(out.dim(all ? 'no reservations on this machine' : 'no services'));
     return;
   }
-  const header = [...(all ? ['PROJECT'] : []), 'SERVICE', 'PORT', 'URL', 'STATE', 'PID'];
+  const header = [...(all ? ['PROJECT'] : []), 'SERVICE', 'PORT', 'URL', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'SUPERVISOR'];
+  const dash = out.dim('-');
   printLine(
     table(
       header,
@@ -27,8 +28,23 @@ export default async function main(_args: unknown[], options: CliOptions) {
         String(r.port),
         r.url === null ? out.dim('-') : out.cyan(r.url),
         stateColor(r.state),
-        r.pid === null ? out.dim('-') : String(r.pid),
+        r.pid === null ? dash : String(r.pid),
+        r.uptimeSeconds === null ? dash : duration(r.uptimeSeconds),
+        r.kind === 'alias' ? dash : String(r.restarts),
+        r.supervisor === null ? dash : String(r.supervisor),
       ]),
     ),
   );
+}
+
+/** `42s`, `5m 03s`, `2h 10m`, `3d 4h`. */
+function duration(seconds: number): string {
+  const d = Math.floor(seconds / 86_400);
+  const h = Math.floor((seconds % 86_400) / 3_600);
+  const m = Math.floor((seconds % 3_600) / 60);
+  const s = seconds % 60;
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m ${String(s).padStart(2, '0')}s`;
+  return `${s}s`;
 }
