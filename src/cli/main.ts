@@ -137,6 +137,12 @@ cli
   .action((options: CliOptions) => run('trust', [], options));
 
 cli
+  .command('hosts <action>', 'The hosts-file block of *.localhost names for clients whose resolver lacks them: sync, clean or status')
+  .example('  $ portbroker hosts sync')
+  .example('  $ portbroker hosts status --json')
+  .action((action: string, options: CliOptions) => run('hosts', [action], options));
+
+cli
   .command('init', "Write a starting portbroker.config.ts from the workspace's packages and their dev scripts")
   .example('  $ portbroker init')
   .action((options: CliOptions) => run('init', [], options));
