@@ -22,6 +22,7 @@ cli
   .command('up [...services]', 'Start the services (all by default, plus what they depend on), behind the proxy')
   .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .option('--abort-on-fail', 'Stop everything when one service fails to start')
+  .option('-d, --detach', 'Keep the services running in the background and return once they are up (portbroker down stops them)')
   .option('--timestamps', 'Prefix output lines with the time')
   .option('--lan', 'Let the proxy listen on every interface (reachable from the network)')
   .example('  $ portbroker up')
