@@ -150,6 +150,16 @@ describe('HTTPS on the proxy port', () => {
     expect(peak).toBeGreaterThan(1);
   });
 
+  it('serves the dashboard over HTTPS/1.1 (it has no h2): its name is offered no h2, and h2 elsewhere gets a 421', async () => {
+    const { ca, port, resolve } = await setUp();
+    const status = await curl([...resolve('portbroker.localhost'), '--http2', '-w', '\n%{http_code} %{http_version}', `https://portbroker.localhost:${port}/api/status`]);
+    expect(status.stdout).toMatch(/\n200 1\.1$/);
+    expect(JSON.parse(status.stdout.slice(0, status.stdout.lastIndexOf('\n')))).toMatchObject({ port });
+    const session = await h2Session(port, 'web.acme.localhost', ca);
+    expect((await h2Get(session, `portbroker.localhost:${port}`, '/api/status')).status).toBe(421);
+    expect((await h2Get(session, `web.acme.localhost:${port}`, '/after')).body).toMatch(/^GET \/after /);
+  });
+
   it('serves the proxy pages over HTTP/2 too (404 for an unknown service lists what runs)', async () => {
     const { ca, port } = await setUp();
     const session = await h2Session(port, 'nope.acme.localhost', ca);
