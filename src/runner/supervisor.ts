@@ -13,6 +13,7 @@ import type { CrashPolicy } from './crash-policy.js';
 import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
 import { LineSplitter, RecentLines } from './log-lines.js';
+import { watchForWrongPort, wrongPortMessage } from './port-watch.js';
 import { describeProbe, waitUntilReady } from './readiness.js';
 import { adoptedUnit, describeExit, leftovers, outputSettled, seconds, spawnedUnit, type Unit } from './service-unit.js';
 import type { SpawnBurst } from './spawn-burst.js';
@@ -42,6 +43,8 @@ export interface SupervisorOptions {
   portCheckedFreeAt?: number;
   /** Never ready in time: warn and keep it running (`portbroker run`) instead of stopping it as failed. */
   keepUnready?: boolean;
+  /** Ports of its project's other services: listening there (a debugger port passed in) is not a wrong port. */
+  siblingPorts?: ReadonlySet<number>;
 }
 
 export type StartOutcome = 'ready' | 'failed';
@@ -270,13 +273,33 @@ export class ServiceSupervisor {
       const probe = new AbortController();
       const onAbort = () => probe.abort();
       this.abort.signal.addEventListener('abort', onAbort, { once: true });
+      const current = unit;
       const first = await Promise.race([
         unit.exited.then((status) => ({ kind: 'exit' as const, status })),
         waitUntilReady({ port, ready: spec.ready, signal: probe.signal, logMatched: matched }).then((r) => ({ kind: 'ready' as const, r })),
+        // A service ready by its log need not serve its port; one that must is watched for serving another.
+        ...(spec.ready.log
+          ? []
+          : [
+              watchForWrongPort({ port, groups: () => current.groups, allowed: this.options.siblingPorts, signal: probe.signal }).then((ports) =>
+                // Aborted (another outcome won): this one must not.
+                ports ? { kind: 'elsewhere' as const, ports } : new Promise<never>(() => undefined),
+              ),
+            ]),
       ]);
       probe.abort();
       this.abort.signal.removeEventListener('abort', onAbort);
       if (this.stopping) return { kind: 'stopped' };
+      if (first.kind === 'elsewhere') {
+        const { message, fix } = wrongPortMessage(name, port, first.ports, command);
+        if (this.options.keepUnready) {
+          this.becameReady(unit, 'warn', [`${message.replace(/, so portbroker stopped it$/, '')}; it keeps running`, ...fix].join('\n'));
+          return { kind: 'ready', unit };
+        }
+        await this.terminateUnit(unit, Date.now() + spec.shutdownGraceMs);
+        this.fail(message, fix);
+        return { kind: 'failed' };
+      }
       if (first.kind === 'exit') {
         const next = await this.afterExit(unit, first.status, false);
         if (next.kind !== 'adopted') return next;
@@ -377,7 +400,7 @@ export class ServiceSupervisor {
   }
 
   private fail(message: string, fix: string[] = []): void {
-    this.setStatus('failed');
+    this.setStatus('crashed');
     this.publish('crashed');
     this.options.logFile.note(message);
     const output = this.recent.last(FAILURE_LINES);

@@ -37,5 +37,7 @@ export function createSupervisor(ctx: SessionContext, name: string, inputs: Supe
     gate: inputs.burst,
     portCheckedFreeAt: inputs.portCheckedFreeAt,
     keepUnready: inputs.exitWith === name,
+    // Its project's other ports (a debugger port passed in) are not a wrong port for it.
+    siblingPorts: new Set(Object.entries(project.checkout.services).filter(([other]) => other !== name).map(([, rec]) => rec.port)),
   });
 }
