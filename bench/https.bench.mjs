@@ -9,7 +9,7 @@
 // 2. A small GET's throughput through the proxy: plain HTTP/1.1 and HTTPS/1.1 with wrk (keep-alive, -c50), and
 //    plain HTTP/1.1, HTTPS/1.1 and HTTP/2 with one Node client (50 requests in flight) so h2 has a like-for-like.
 //
-//   npm run bench -- https                 BENCH_ROUNDS=5 BENCH_SECONDS=5
+//   npm run bench -- https                 BENCH_ROUNDS=5 BENCH_SECONDS=5 (BENCH_ONLY=page or get: one part)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -29,6 +29,13 @@ const CHROMIUM = '/usr/bin/chromium';
 
 const MODULES = 1000;
 let expectedSum = 0;
+const UPSTREAM = `
+const http = require('node:http');
+const body = Buffer.alloc(1024, 'x');
+const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length }).end(body));
+server.keepAliveTimeout = 60_000;
+server.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready\\n'));
+`;
 const afterLoad = [];
 
 if (process.argv[2] === '--load') await runLoadClient(JSON.parse(process.argv[3]));
@@ -37,6 +44,7 @@ else await main();
 async function main() {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const only = process.env.BENCH_ONLY; // page or get: one part alone
   const work = mkdtempSync(path.join(os.tmpdir(), 'pb-bench-https-'));
   const cleanups = [];
   const cleanup = () => {
@@ -54,6 +62,15 @@ async function main() {
     process.exit(130);
   });
   try {
+    if (only !== 'get') await pageLoads(rounds, work, cleanups);
+    if (only !== 'page') await smallGets(seconds, work, cleanups);
+  } finally {
+    cleanup();
+  }
+}
+
+async function pageLoads(rounds, work, cleanups) {
+  {
     const app = generateApp(path.join(work, 'app'));
     const vitePort = await freePort();
     const vite = spawn(path.join(repo, 'node_modules', '.bin', 'vite'), ['--port', String(vitePort), '--strictPort', '--host', '127.0.0.1'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -97,6 +114,11 @@ async function main() {
       );
     }
     console.log('  targets: HTTPS/h2 ≤ 0.90× direct; plain HTTP through portbroker ≤ 1.05× direct');
+  }
+}
+
+async function smallGets(seconds, work, cleanups) {
+  {
 
     console.log(`\nsmall GET (1 KiB) through the proxy, ${seconds} s each, interleaved over 2 rounds`);
     const upstreamPort = await freePort();
@@ -121,18 +143,9 @@ async function main() {
       console.log(`  ${r.name.padEnd(22)} ${String(Math.round(best(r.name))).padStart(7)} req/s  ${(best(r.name) / base).toFixed(2)}× plain (same client)`);
     }
     console.log('  target: HTTPS/1.1 with keep-alive ≥ 0.5× plain');
-  } finally {
-    cleanup();
   }
 }
 
-const UPSTREAM = `
-const http = require('node:http');
-const body = Buffer.alloc(1024, 'x');
-const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length }).end(body));
-server.keepAliveTimeout = 60_000;
-server.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready\\n'));
-`;
 
 /** index.html → main.js → 10 × m{i}.js → 9 × m{i}_{j}.js → 10 × m{i}_{j}_{k}.js: 1,000 modules besides main. */
 function generateApp(dir) {
