@@ -66,5 +66,7 @@ describe.skipIf(skipBrowser)('a real Vite dev server behind portbroker over HTTP
     expect(redirected?.url()).toBe(url);
 
     expect((await up.stop()).code).toBe(0);
-  });
+    // Five stages each with its own process (trust, up, Vite, the proxy with a new CA, Chromium): a whole minute
+    // on a loaded 2-core machine; every wait inside is on a condition.
+  }, 150_000);
 });
