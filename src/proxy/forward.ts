@@ -1,14 +1,16 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
+import { closeTogether } from './half-close.js';
 import type { ConnectionStats } from './stats.js';
 import type { UpstreamDialer } from './upstream.js';
 
 /**
  * The general path: requests that arrive on connections the fast path handed over (and every request when the
  * fast path is off) go through http-proxy-3, the maintained TypeScript fork of http-proxy, over a keep-alive
- * agent, so upstream connections are reused instead of opened per request. It adds X-Forwarded-For/-Proto/
- * -Host/-Port and keeps the original Host; it streams both ways and relays the upstream's own 101 for upgrades.
+ * agent, so upstream connections are reused instead of opened per request. It keeps the original Host (the
+ * X-Forwarded-* headers are the handler's, from forwarded.ts, not http-proxy-3's, which appends to the
+ * client's); it streams both ways and relays the upstream's own 101 for upgrades.
  */
 export class Forwarder {
   private readonly keepAlive: http.Agent;
@@ -17,11 +19,17 @@ export class Forwarder {
   private readonly proxy;
 
   constructor(dialer: UpstreamDialer, stats: ConnectionStats) {
-    this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' }), dialer, stats);
+    // Idle pooled connections close after 4 s: before a Node service's own 5 s keep-alive timeout, so the proxy
+    // rarely sends a request on a connection the service is closing, and none lingers after its client left.
+    this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', timeout: POOL_IDLE_MS }), dialer, stats);
     this.upgrades = dialingAgent(new http.Agent({ keepAlive: false }), dialer, stats);
-    this.proxy = createProxyServer({ xfwd: true, ws: true });
+    this.proxy = createProxyServer({ xfwd: false, ws: true });
     // Errors are handled per call; this keeps an unhandled 'error' event from throwing.
     this.proxy.on('error', () => undefined);
+    // A WebSocket whose one side ends: http-proxy-3 passes the end on but never closes a side that stays open.
+    this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+      proxyReq.once('upgrade', (_res, upstream: net.Socket) => closeTogether(socket as net.Socket, upstream));
+    });
     // A service that dies mid-response: http-proxy-3 pipes the response without passing the error on, which
     // would leave the client waiting for the rest forever. Cut the client's response instead.
     this.proxy.on('proxyRes', (proxyRes, _req, res) => {
@@ -54,6 +62,8 @@ export class Forwarder {
     this.proxy.close();
   }
 }
+
+const POOL_IDLE_MS = 4_000;
 
 /**
  * The agents' connections come from the dialer, which finds the loopback address the service listens on
