@@ -1,16 +1,15 @@
 import { lookup } from 'node:dns/promises';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { findConfig } from '../config/load.js';
-import { HTTPS_NOT_BUILT, resolveSettings, type Settings } from '../config/settings.js';
+import { HTTPS_NOT_BUILT, type Settings } from '../config/settings.js';
 import type { ProjectConfig } from '../config/project-config.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
-import { statePaths } from '../platform/paths.js';
+import { preferredBand } from '../ports/allocator.js';
 import { isAlive } from '../platform/proc.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import { readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
-import type { CommonOptions } from '../project/open.js';
+import { resolveContext, type CommonOptions } from '../project/context.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -24,21 +23,8 @@ export interface Check {
 
 /** Every check of the machine and of this project; each ok, warn or fail, with a fix. */
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
-  const env = options.env ?? process.env;
-  let settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
-  let config: ProjectConfig | undefined;
-  const checks: Check[] = [];
-  try {
-    config = await findConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(settings.home).configCache });
-    if (config) settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
-    checks.push(
-      config
-        ? { id: 'config', status: 'ok', message: `config ${config.file} loads (${Object.keys(config.services).length} services)` }
-        : { id: 'config', status: 'warn', message: 'no portbroker config in this folder or above it', fix: 'create one with `portbroker init`' },
-    );
-  } catch (error) {
-    checks.push({ id: 'config', status: 'fail', message: (error as Error).message, fix: 'fix the config file as the message says' });
-  }
+  const { settings, config, configError } = await resolveContext(options, 'diagnose');
+  const checks: Check[] = [configCheck(config, configError)];
   const data = readRegistry(settings.home, options);
   if (settings.httpsRequested) checks.push({ id: 'https', status: 'warn', message: HTTPS_NOT_BUILT, fix: 'drop --https, PORTBROKER_HTTPS and proxy.https' });
   checks.push(stateFolder(settings));
@@ -50,6 +36,12 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   checks.push(orphans(data));
   if (config) checks.push(exposedServices(data, config));
   return checks;
+}
+
+function configCheck(config: ProjectConfig | undefined, error: Error | undefined): Check {
+  if (error) return { id: 'config', status: 'fail', message: error.message, fix: 'fix the config file as the message says' };
+  if (!config) return { id: 'config', status: 'warn', message: 'no portbroker config in this folder or above it', fix: 'create one with `portbroker init`' };
+  return { id: 'config', status: 'ok', message: `config ${config.file} loads (${Object.keys(config.services).length} services)` };
 }
 
 function stateFolder(settings: Settings): Check {
@@ -129,26 +121,20 @@ function loopback(address: '127.0.0.1' | '::1'): Promise<Check> {
   });
 }
 
+/** Whether outgoing connections may take the ports services prefer. The band itself never follows the OS. */
 function rangeOverlap(settings: Settings): Check {
-  const [lo, hi] = settings.range;
+  const [lo, hi] = preferredBand(settings.range);
   const eph = ephemeralRange();
   if (!eph) return { id: 'ephemeral-range', status: 'ok', message: 'no ephemeral range known for this OS' };
   const overlapLo = Math.max(lo, eph[0]);
   const overlapHi = Math.min(hi, eph[1]);
-  if (overlapLo > overlapHi) return { id: 'ephemeral-range', status: 'ok', message: `port range ${lo}-${hi} is clear of the OS ephemeral range ${eph[0]}-${eph[1]}` };
-  const total = hi - lo + 1;
-  const outside = total - (overlapHi - overlapLo + 1);
-  const message = `${overlapLo}-${overlapHi} of the port range ${lo}-${hi} lies in the OS ephemeral range ${eph[0]}-${eph[1]}, where outgoing connections take ports`;
-  if (outside > 0) {
-    return { id: 'ephemeral-range', status: 'ok', message: `${message}; portbroker prefers the ${outside} ports outside it` };
-  }
+  const band = `the preferred ports ${lo}-${hi}`;
+  if (overlapLo > overlapHi) return { id: 'ephemeral-range', status: 'ok', message: `${band} are clear of the OS ephemeral range ${eph[0]}-${eph[1]}` };
+  // The same band on every OS keeps teammates' ports equal; a port an outgoing connection holds is skipped as a conflict.
   return {
     id: 'ephemeral-range',
-    status: 'warn',
-    message: `${message}; no port of the range lies outside it`,
-    fix: process.platform === 'linux'
-      ? `narrow the OS range (sysctl -w net.ipv4.ip_local_port_range="32768 ${Math.max(32769, lo - 1)}"), or set ports.range outside ${eph[0]}-${eph[1]}`
-      : `set ports.range outside ${eph[0]}-${eph[1]}, or narrow the OS range (sysctl net.inet.ip.portrange.first)`,
+    status: 'ok',
+    message: `${overlapLo}-${overlapHi} of ${band} lie in the OS ephemeral range ${eph[0]}-${eph[1]}: a port an outgoing connection holds is skipped, and the service then gets another port on this machine`,
   };
 }
 

@@ -1,13 +1,10 @@
-import { findConfig } from '../config/load.js';
-import { resolveSettings } from '../config/settings.js';
-import { urlFor } from '../config/names.js';
 import { UsageError } from '../errors.js';
-import { statePaths } from '../platform/paths.js';
-import { findListeners } from '../platform/sockets.js';
 import { readRegistry } from '../ports/registry.js';
+import { everyService } from '../ports/service-info.js';
 import { runningProxy } from '../proxy/state.js';
 import { openProject, type CommonOptions } from '../project/open.js';
-import { infoFromProject, infoFromRecord, type ServiceInfo } from './service-info.js';
+import { machineSettings } from './machine-settings.js';
+import { infoFromProject, type ServiceInfo } from './service-info.js';
 
 export interface LsOptions extends CommonOptions {
   /** Every project on this machine, and the aliases. */
@@ -23,35 +20,11 @@ export async function ls(options: LsOptions = {}): Promise<ServiceInfo[]> {
     const leftover = Object.keys(project.checkout.services).filter((s) => !declared.includes(s)).sort();
     return [...declared, ...leftover].map((name) => infoFromProject(project, name));
   }
-  const env = options.env ?? process.env;
-  let settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
-  const config = await findConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(settings.home).configCache }).catch(() => undefined);
-  if (config) settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
+  const settings = await machineSettings(options);
   const proxy = runningProxy(settings.home);
   const proxyPort = proxy?.port ?? settings.proxyPort;
   const https = proxy?.https ?? settings.https;
-  const data = readRegistry(settings.home, options);
-  const rows: ServiceInfo[] = [];
-  const checkouts = Object.values(data.checkouts).sort((a, b) => a.project.localeCompare(b.project) || a.label.localeCompare(b.label));
-  for (const checkout of checkouts) {
-    for (const name of Object.keys(checkout.services).sort()) rows.push(infoFromRecord(checkout, name, proxyPort, https));
-  }
-  for (const [host, alias] of Object.entries(data.aliases).sort(([a], [b]) => a.localeCompare(b))) {
-    const listener = findListeners(alias.port)[0];
-    rows.push({
-      project: '',
-      label: '',
-      service: host.replace(/\.localhost$/, ''),
-      port: alias.port,
-      url: urlFor(host, proxyPort, https),
-      state: listener ? 'running' : 'stopped',
-      pid: listener?.pid ?? null,
-      root: '',
-      pinned: true,
-      kind: 'alias',
-    });
-  }
-  return rows;
+  return everyService(readRegistry(settings.home, options), proxyPort, https);
 }
 
 export function assertLsFormat(format: string | undefined): 'table' | 'markdown' {

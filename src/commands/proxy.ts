@@ -85,10 +85,10 @@ export async function proxyStatus(options: ProxyOptions = {}): Promise<ProxyStat
   };
 }
 
-/** The running proxy's own count of its sockets, from its status API. */
+/** The running proxy's own count of its sockets, from its API (GET /api/v1/proxy). */
 function liveConnections(port: number): Promise<ProxyConnections | null> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/api/status', headers: { host: 'portbroker.localhost', accept: 'application/json' }, agent: false, timeout: 2_000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/proxy', headers: { host: 'portbroker.localhost', accept: 'application/json' }, agent: false, timeout: 2_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
       res.on('end', () => {

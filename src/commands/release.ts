@@ -1,11 +1,8 @@
 import { existsSync } from 'node:fs';
-import { findConfig } from '../config/load.js';
-import { resolveSettings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
-import { statePaths } from '../platform/paths.js';
 import { liveState } from '../ports/live-state.js';
 import { updateRegistry, type CheckoutRecord } from '../ports/registry.js';
-import type { CommonOptions } from '../project/open.js';
+import { resolveContext, type CommonOptions } from '../project/context.js';
 
 export interface ReleaseOptions extends CommonOptions {
   /** Reservations nobody can use any more: checkouts whose folder or config is gone, services dropped from the config. */
@@ -34,22 +31,14 @@ export interface ReleaseResult {
  */
 export async function release(services: string[], options: ReleaseOptions = {}): Promise<ReleaseResult> {
   if (options.all && (options.stale || services.length > 0)) throw new UsageError('--all releases everything; do not combine it with service names or --stale');
-  const env = options.env ?? process.env;
-  const early = resolveSettings({ env, proxyPort: options.proxyPort });
+  // Without --stale or --all it acts on this checkout, so it needs the config; across projects it does not.
   const needsConfig = !options.all && (!options.stale || services.length > 0);
-  const config = await findConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(early.home).configCache }).catch((error: unknown) => {
-    if (needsConfig) throw error;
-    return undefined;
-  });
-  if (needsConfig && !config) {
-    throw new UsageError('no portbroker config found here; name the project by running this inside it, or use --stale / --all');
-  }
+  const { config, settings } = await resolveContext(options, needsConfig ? 'required' : 'if-loadable');
   if (config) {
     for (const name of services) {
       if (!(name in config.services)) throw new UsageError(`unknown service "${name}" in ${config.file}`, [`declared services: ${Object.keys(config.services).join(', ')}`]);
     }
   }
-  const settings = resolveSettings({ env, proxyPort: options.proxyPort, config });
 
   return updateRegistry(
     settings.home,

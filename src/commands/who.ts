@@ -1,4 +1,5 @@
-import { requirePort, resolveSettings } from '../config/settings.js';
+import { requirePort } from '../config/settings.js';
+import { stateHome } from '../platform/paths.js';
 import { findListeners, type Listener } from '../platform/sockets.js';
 import { readRegistry } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
@@ -23,8 +24,8 @@ export interface WhoResult {
 /** Which process listens on `port` (any address) and which reservation the port belongs to. */
 export function who(port: number | string, options: CommonOptions = {}): WhoResult {
   const n = requirePort(port, 'who');
-  const settings = resolveSettings({ env: options.env, proxyPort: options.proxyPort });
-  return { port: n, listeners: findListeners(n), reservation: findReservation(n, settings.home, options) };
+  // Only the state folder matters here, and no config can move it: who needs no project.
+  return { port: n, listeners: findListeners(n), reservation: findReservation(n, stateHome(options.env ?? process.env), options) };
 }
 
 export function findReservation(port: number, home: string, options: CommonOptions = {}): Reservation | null {

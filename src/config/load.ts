@@ -81,9 +81,13 @@ export async function findConfig(options: LoadConfigOptions): Promise<ProjectCon
 export async function loadConfig(options: LoadConfigOptions): Promise<ProjectConfig> {
   const config = await findConfig(options);
   if (config) return config;
-  const cwd = path.resolve(options.cwd ?? process.cwd());
+  throw noConfigError(path.resolve(options.cwd ?? process.cwd()));
+}
+
+/** No config in `cwd` or above it: how to create one. */
+export function noConfigError(cwd: string): PortbrokerError {
   const top = findCheckout(cwd)?.root;
-  throw new PortbrokerError(`no portbroker config found in ${cwd}${top && top !== cwd ? ` or above it up to ${top}` : ''}`, {
+  return new PortbrokerError(`no portbroker config found in ${cwd}${top && top !== cwd ? ` or above it up to ${top}` : ''}`, {
     exitCode: 2,
     details: ['create one with `portbroker init`, or pass --config <file>'],
   });

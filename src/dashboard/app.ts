@@ -1,79 +1,61 @@
 import type http from 'node:http';
-import express from 'express';
-import { escapeHtml } from '../proxy/pages.js';
-import type { Route } from '../proxy/route-table.js';
-import { routeViews } from '../proxy/route-views.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { pageHeaders } from '../platform/html.js';
+import { ProcessUsageSampler } from '../platform/process-usage.js';
+import { apiRouter, type ServiceActions } from './api.js';
+import { dashboardHostsOnly, sameOriginMutations } from './guard.js';
+import { dashboardPage } from './page.js';
+import { ProxyHealth, type DashboardInfo } from './proxy-health.js';
 
-/** What the proxy tells its dashboard, read fresh on every request. */
-export interface DashboardInfo {
-  pid: number;
-  port: number;
-  addresses: string[];
-  startedAt: Date;
-  routes: readonly Route[];
-  stats: { clients: number; upstreams: number; spliced: number; handedOver: number };
+export type { DashboardInfo } from './proxy-health.js';
+
+export interface DashboardOptions {
+  /** The state folder: registry and logs. */
+  home: string;
+  /** The proxy's own facts, read fresh on every request. */
+  info: () => DashboardInfo;
+  /** Calls into the registry's watcher, so state changes reach open pages at once. */
+  onRegistryChange?: (listener: () => void) => () => void;
+  /** Start, stop and restart over the control channel. */
+  actions?: ServiceActions;
 }
 
+/** The browser code, next to this file (compiled from `src/dashboard/client` into `dist/dashboard/client`). */
+const CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'client');
+
 /**
- * `http://portbroker.localhost:<port>/`: every route with its state, as a page and as JSON
- * (`/api/routes`, `/api/status`). express serves this host only; proxied traffic never goes through it.
+ * `http://portbroker.localhost:<port>/` (and `localhost`, `127.0.0.1`, `[::1]`): the page, its script, and the
+ * API under `/api/v1`. express serves these hosts only; proxied traffic never goes through it.
  */
-export function createDashboard(info: () => DashboardInfo): http.RequestListener {
+export function createDashboard(options: DashboardOptions): http.RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const health = new ProxyHealth(options.info);
+  const sampler = new ProcessUsageSampler();
 
-  app.get('/api/routes', (_req, res) => {
-    const now = info();
-    res.json(routeViews(now.routes, now.port));
-  });
-  app.get('/api/status', (_req, res) => {
-    const now = info();
-    res.json({
-      pid: now.pid,
-      port: now.port,
-      addresses: now.addresses,
-      startedAt: now.startedAt.toISOString(),
-      uptimeSeconds: Math.round((Date.now() - now.startedAt.getTime()) / 1000),
-      connections: now.stats,
-      routes: routeViews(now.routes, now.port),
-    });
-  });
+  app.use(dashboardHostsOnly);
+  app.use(sameOriginMutations);
+  app.use('/api/v1', apiRouter({ home: options.home, proxyPort: () => options.info().port, health, sampler, actions: options.actions, onRegistryChange: options.onRegistryChange }));
+  // Before /api/v1 there were these two; scripts may use them.
+  app.get('/api/status', (_req, res) => void res.json(health.view()));
+  app.get('/api/routes', (_req, res) => void res.json(health.view().routes));
+
   app.get('/', (_req, res) => {
-    const now = info();
-    res.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
-    res.type('html').send(page(now));
+    res.set(pageHeaders({ scripts: true }));
+    res.type('html').send(dashboardPage(options.info().port));
   });
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'not-found', message: 'the dashboard serves /, /api/routes and /api/status' });
+  app.use('/assets', express.static(CLIENT, { index: false, fallthrough: true, setHeaders: (res) => res.set(pageHeaders({ scripts: true })) }));
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ status: 404, error: 'not-found', message: 'the dashboard serves /, /assets/ and /api/v1/' });
+  });
+  // express's own error page would show a stack trace.
+  app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return void res.destroy();
+    res.status(500).json({ status: 500, error: 'internal', message: `the dashboard failed: ${error.message}` });
   });
   return app as unknown as http.RequestListener;
-}
-
-function page(now: DashboardInfo): string {
-  const rows = routeViews(now.routes, now.port)
-    .map(
-      (r) =>
-        `<tr><td>${escapeHtml(r.project ?? '')}${r.label ? ` <span class="dim">(${escapeHtml(r.label)})</span>` : ''}</td>` +
-        `<td>${escapeHtml(r.service ?? r.host)}</td><td><a href="${escapeHtml(r.url)}">${escapeHtml(r.url)}</a></td>` +
-        `<td>${r.port}</td><td class="${escapeHtml(r.state)}">${escapeHtml(r.state)}</td></tr>`,
-    )
-    .join('\n');
-  const uptime = Math.round((Date.now() - now.startedAt.getTime()) / 1000);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">
-<title>portbroker</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem}
-table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #8884}
-.dim{opacity:.6}.running{color:#1a7f37}.starting{color:#9a6700}.crashed{color:#cf222e}</style>
-</head><body>
-<h1>portbroker</h1>
-<p class="dim">proxy pid ${now.pid} on port ${now.port} (${escapeHtml(now.addresses.join(', '))}), up ${uptime} s ·
-${now.stats.clients} client and ${now.stats.upstreams} upstream connections open · <a href="/api/status">JSON</a></p>
-<table><thead><tr><th>Project</th><th>Service</th><th>URL</th><th>Port</th><th>State</th></tr></thead>
-<tbody>
-${rows || '<tr><td colspan="5" class="dim">No routes yet: run portbroker up in a project.</td></tr>'}
-</tbody></table>
-</body></html>
-`;
 }

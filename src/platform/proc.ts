@@ -26,7 +26,12 @@ interface ProcStat {
   state: string;
   ppid: number;
   pgid: number;
+  /** User plus system CPU time, in clock ticks. */
+  cpuTicks: number;
+  /** Start time after boot, in clock ticks. */
   startTicks: number;
+  /** Resident set size, in pages. */
+  rssPages: number;
 }
 
 export function readStat(pid: number): ProcStat | undefined {
@@ -42,7 +47,9 @@ export function readStat(pid: number): ProcStat | undefined {
     state: rest[0] ?? '?',
     ppid: Number(rest[1]),
     pgid: Number(rest[2]),
+    cpuTicks: Number(rest[11]) + Number(rest[12]),
     startTicks: Number(rest[19]),
+    rssPages: Number(rest[21]),
   };
 }
 

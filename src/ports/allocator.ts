@@ -2,18 +2,33 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { PortRange } from '../platform/ephemeral.js';
+import { DEFAULTS } from '../config/project-config.js';
 import { BAD_PORTS } from './bad-ports.js';
 
+const DEFAULT_RANGE = DEFAULTS.range;
+
 /**
- * Stable port choice. A service's preferred port is a hash of (project, checkout label, service) into the
- * range, so the same config gives the same port on every machine with the same OS settings; on a conflict the
- * search moves on to the next port. Ports outside the OS ephemeral range come first when the range has room.
+ * Stable port choice. A service's preferred port is a hash of (project, checkout label, service) into a fixed
+ * preferred band, so the same config gives the same port on every machine, whatever its OS; on a conflict the
+ * search moves on to the next port, and after the band through the rest of the range.
+ *
+ * The band is not read from the local OS: Linux hands out ephemeral ports from 32768-60999, macOS and Windows
+ * from 49152-65535, and a band cut to fit each would give a Mac and a Linux teammate different ports. With the
+ * default range it is 61000-65535 (clear of Linux's ephemeral range; on macOS and Windows an outgoing connection
+ * may hold one of its ports now and then, which the probe sees as a conflict like any other). A customised range
+ * is the band in full: the user chose it.
  */
+
+export const PREFERRED_BAND: PortRange = [61000, 65535];
+
+/** The ports tried first for a range: 61000-65535 for the default range, a customised range whole. */
+export function preferredBand(range: PortRange): PortRange {
+  const [lo, hi] = range;
+  return lo === DEFAULT_RANGE[0] && hi === DEFAULT_RANGE[1] ? PREFERRED_BAND : range;
+}
 
 export interface AllocatorOptions {
   range: PortRange;
-  /** The OS ephemeral range; ports inside it are tried last. */
-  ephemeral?: PortRange;
   /** Ports never handed out: other reservations, the proxy port. */
   exclude: ReadonlySet<number>;
   /** Whether nothing listens on the port, on any address; default probes with get-port. */
@@ -32,26 +47,20 @@ export function serviceKey(project: string, label: string, service: string): str
 
 /**
  * Ports in the order they are tried for `key`: from the hashed position onward through the preferred band
- * (the range minus the ephemeral range), wrapping, then the same through the rest of the range.
+ * (within the range), wrapping, then the same through the rest of the range.
  */
-export function* candidatePorts(key: string, range: PortRange, ephemeral?: PortRange): Generator<number> {
-  const [lo, hi] = range;
-  const all = { lo, hi };
-  const segments = ephemeral ? outside(all, { lo: ephemeral[0], hi: ephemeral[1] }) : [all];
-  const preferredSize = segments.reduce((n, s) => n + s.hi - s.lo + 1, 0);
+export function* candidatePorts(key: string, range: PortRange, band: PortRange = preferredBand(range)): Generator<number> {
+  const all = { lo: range[0], hi: range[1] };
+  const preferred = inside(all, { lo: band[0], hi: band[1] });
+  const rest = preferred.length > 0 ? outside(all, preferred[0]!) : [all];
   const h = hashToInt(key);
-  if (preferredSize > 0 && preferredSize < hi - lo + 1) {
-    yield* walk(segments, preferredSize, h);
-    const rest = ephemeral ? inside(all, { lo: ephemeral[0], hi: ephemeral[1] }) : [];
-    yield* walk(rest, rest.reduce((n, s) => n + s.hi - s.lo + 1, 0), h);
-  } else {
-    yield* walk([all], hi - lo + 1, h);
-  }
+  yield* walk(preferred, size(preferred), h);
+  yield* walk(rest, size(rest), h);
 }
 
 /** The first port `candidatePorts` would try: what a service gets when nothing is in the way. */
-export function preferredPort(key: string, range: PortRange, ephemeral?: PortRange): number {
-  return candidatePorts(key, range, ephemeral).next().value as number;
+export function preferredPort(key: string, range: PortRange): number {
+  return candidatePorts(key, range).next().value as number;
 }
 
 /**
@@ -73,7 +82,7 @@ export async function allocatePorts(requests: PortRequest[], options: AllocatorO
   const guessed = new Set(options.exclude);
   const guesses: number[] = [];
   for (const { key } of requests) {
-    for (const port of candidatePorts(key, options.range, options.ephemeral)) {
+    for (const port of candidatePorts(key, options.range)) {
       if (!usable(port, guessed)) continue;
       guessed.add(port);
       guesses.push(port);
@@ -86,7 +95,7 @@ export async function allocatePorts(requests: PortRequest[], options: AllocatorO
   const result = new Map<string, number>();
   for (const { key } of requests) {
     let chosen: number | undefined;
-    for (const port of candidatePorts(key, options.range, options.ephemeral)) {
+    for (const port of candidatePorts(key, options.range)) {
       if (usable(port, taken) && (await isFree(port))) {
         chosen = port;
         break;
@@ -164,6 +173,10 @@ function inside(range: Segment, cut: Segment): Segment[] {
   const lo = Math.max(range.lo, cut.lo);
   const hi = Math.min(range.hi, cut.hi);
   return lo <= hi ? [{ lo, hi }] : [];
+}
+
+function size(segments: Segment[]): number {
+  return segments.reduce((n, s) => n + s.hi - s.lo + 1, 0);
 }
 
 /** Visits every port of the segments once, starting at offset `h mod size`. */

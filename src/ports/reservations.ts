@@ -4,7 +4,6 @@ import type { ProjectConfig, ServiceSpec } from '../config/project-config.js';
 import { checkoutName, toDnsLabel } from '../config/names.js';
 import type { Settings } from '../config/settings.js';
 import { PortbrokerError } from '../errors.js';
-import { ephemeralRange } from '../platform/ephemeral.js';
 import { findCheckout } from '../platform/git.js';
 import { statePaths } from '../platform/paths.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
@@ -59,7 +58,7 @@ async function reserveInto(data: RegistryData, config: ProjectConfig, settings: 
     try {
       ports = await allocatePorts(
         missing.map((s) => ({ key: serviceKey(config.name, label, s.name) })),
-        { range: settings.range, ephemeral: ephemeralRange(), exclude, isFree: await defaultProbe() },
+        { range: settings.range, exclude, isFree: await defaultProbe() },
       );
     } catch (error) {
       throw new PortbrokerError(`cannot reserve ports for ${config.name}: ${(error as Error).message}`, {

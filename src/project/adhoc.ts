@@ -1,13 +1,11 @@
 import path from 'node:path';
-import { findConfig } from '../config/load.js';
 import { isDnsLabel, RESERVED_SERVICE_NAMES } from '../config/names.js';
 import { DEFAULTS, type ProjectConfig, type ServiceSpec } from '../config/project-config.js';
 import { defaultProjectName } from '../config/resolve.js';
-import { resolveSettings, warnIfHttpsRequested } from '../config/settings.js';
 import { UsageError } from '../errors.js';
-import { statePaths } from '../platform/paths.js';
 import { reserveCheckout } from '../ports/reservations.js';
-import type { CommonOptions, Project } from './open.js';
+import { resolveContext, type CommonOptions } from './context.js';
+import type { Project } from './open.js';
 
 export interface AdHocService {
   name: string;
@@ -27,10 +25,8 @@ export async function openAdHocProject(service: AdHocService, options: CommonOpt
   const { name } = service;
   if (!isDnsLabel(name)) throw new UsageError(`"${name}" is not a valid service name: use a-z, 0-9 and "-" (1-63 characters, no "-" at either end)`);
   if (RESERVED_SERVICE_NAMES.has(name)) throw new UsageError(`"${name}" is reserved for portbroker's own dashboard; pick another name`);
-  const env = options.env ?? process.env;
   const cwd = path.resolve(options.cwd ?? process.cwd());
-  const early = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
-  const found = await findConfig({ cwd, configFile: options.config, cacheDir: statePaths(early.home).configCache });
+  const { config: found, settings } = await resolveContext(options, 'optional');
   const declared = found?.services[name];
   const command = service.command ?? declared?.command;
   if (!command) {
@@ -65,8 +61,6 @@ export async function openAdHocProject(service: AdHocService, options: CommonOpt
     services: { ...found?.services, [name]: spec },
     order: [...(found?.order ?? []).filter((s) => s !== name), name],
   };
-  const settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
-  warnIfHttpsRequested(settings, options.onWarning);
   const checkout = await reserveCheckout(config, settings, options);
   return { config, settings, checkout };
 }

@@ -1,22 +1,12 @@
-import { loadConfig } from '../config/load.js';
 import { qualifiedHost, urlFor } from '../config/names.js';
 import type { ProjectConfig, ServiceSpec } from '../config/project-config.js';
-import { resolveSettings, type Settings, warnIfHttpsRequested } from '../config/settings.js';
+import type { Settings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
-import { statePaths } from '../platform/paths.js';
-import type { CheckoutRecord, RegistryOptions } from '../ports/registry.js';
+import type { CheckoutRecord } from '../ports/registry.js';
 import { reserveCheckout } from '../ports/reservations.js';
+import { resolveContext, type CommonOptions } from './context.js';
 
-/** Options every command accepts, whether from the CLI or a program. */
-export interface CommonOptions extends RegistryOptions {
-  /** Folder to act from (default: the current one). */
-  cwd?: string;
-  /** An explicit config file. */
-  config?: string;
-  proxyPort?: number | string;
-  https?: boolean;
-  env?: NodeJS.ProcessEnv;
-}
+export type { CommonOptions } from './context.js';
 
 /** A loaded project with its reservations: what most commands work on. */
 export interface Project {
@@ -27,11 +17,7 @@ export interface Project {
 
 /** Loads the config, resolves settings and makes sure every service holds a port. */
 export async function openProject(options: CommonOptions = {}): Promise<Project> {
-  const env = options.env ?? process.env;
-  const early = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https });
-  const config = await loadConfig({ cwd: options.cwd, configFile: options.config, cacheDir: statePaths(early.home).configCache });
-  const settings = resolveSettings({ env, proxyPort: options.proxyPort, https: options.https, config });
-  warnIfHttpsRequested(settings, options.onWarning);
+  const { config, settings } = await resolveContext(options, 'required');
   const checkout = await reserveCheckout(config, settings, options);
   return { config, settings, checkout };
 }

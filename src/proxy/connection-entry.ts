@@ -39,7 +39,7 @@ export class HeadDeadline {
 
   private expire(): void {
     this.timer = undefined;
-    this.refusals.record(`no complete request head within ${this.timeoutMs / 1000} s`, undefined, this.socket);
+    this.refusals.record(`no complete request head within ${this.timeoutMs / 1000} s`, undefined, this.socket, 408);
     // As Node's own server does: a 408 when nothing else is being answered on the connection, then close.
     if (this.mayAnswer && this.socket.writable) this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     this.socket.destroySoon();
@@ -67,7 +67,7 @@ export function acceptOnPlainPort(socket: net.Socket, options: EntryOptions): vo
     socket.removeListener('end', onEnd);
     if (plainPortProtocol(first[0]!) === 'tls') {
       deadline.stop();
-      options.refusals.record('a TLS handshake on the plain HTTP port (use http://, not https://)', undefined, socket);
+      options.refusals.record('a TLS handshake on the plain HTTP port (use http://, not https://)', undefined, socket, 400);
       socket.destroy();
       return;
     }

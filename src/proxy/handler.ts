@@ -10,12 +10,16 @@ import { runSteps } from './pipeline.js';
 import type { RefusalLog } from './refusals.js';
 import { sendPage, writePageToSocket } from './respond.js';
 import type { Route } from './route-table.js';
+import type { ConnectionStats } from './stats.js';
 
 export interface ProxyHandlerOptions extends ProxyContext {
   forwarder: Forwarder;
   /** Serves `portbroker.localhost`. */
   dashboard: http.RequestListener;
+  /** The proxy log's record of refused requests (and the dashboard's, through the stats). */
   refusals: RefusalLog;
+  /** Counts requests, for the dashboard. */
+  stats?: ConnectionStats;
   onError?: (error: unknown) => void;
 }
 
@@ -25,6 +29,9 @@ export interface ProxyHandler {
   /** An `http.Server` 'upgrade' listener (WebSocket). */
   upgrade: (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void;
 }
+
+/** Pages that refuse a request rather than report on a service. */
+const REFUSALS = new Set([400, 403, 508]);
 
 /**
  * The general path: every request runs the pipeline, then goes to its service or to the dashboard. The fast
@@ -39,6 +46,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     const exchange = new HttpExchange(req, res);
     const page = await runSteps(exchange, options);
     if (exchange.clientGone || res.destroyed) return; // the client left while it waited
+    if (options.stats) options.stats.requests++;
     if (page) {
       recordRefusal(exchange, page);
       return sendPage(req, res, page);
@@ -80,7 +88,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
 
   /** Refusals (a bad or foreign Host, a loop) go to the proxy log; the other pages answer ordinary requests. */
   function recordRefusal(exchange: HttpExchange, page: Page): void {
-    if (REFUSALS.has(page.status)) options.refusals.record(String(page.facts.error ?? page.title), exchange.request.hostHeader, exchange.req.socket);
+    if (REFUSALS.has(page.status)) options.refusals.record(String(page.facts.error ?? page.title), exchange.request.hostHeader, exchange.req.socket, page.status);
   }
 
   const guarded =
@@ -101,7 +109,6 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   };
 }
 
-const REFUSALS = new Set([400, 403, 508]);
 
 /**
  * One request's exchange. Its abort signal is made only when a step asks for it (waiting for a start): an

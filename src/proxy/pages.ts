@@ -1,5 +1,6 @@
 import { checkoutName, urlFor } from '../config/names.js';
 import type { Route, ServiceRoute } from './route-table.js';
+import { escapeHtml, htmlDocument } from '../platform/html.js';
 import { shellQuote } from '../platform/shell.js';
 
 /**
@@ -119,18 +120,10 @@ export function renderPage(p: Page, accept: string | undefined): { contentType: 
   if (prefersJson(accept)) {
     return { contentType: 'application/json; charset=utf-8', body: `${JSON.stringify({ status: p.status, message: p.message, ...p.facts }, null, 2)}\n` };
   }
-  const body = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">
-<title>${escapeHtml(p.title)} · portbroker</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:3rem auto;padding:0 1rem}h1{font-size:1.4rem}
-pre{background:#8881;padding:.75rem;overflow:auto;font-size:13px}dt{font-weight:600}dd{margin:0 0 .5rem}.dim{opacity:.6}</style>
-</head><body>
-<h1>${p.status} · ${escapeHtml(p.title)}</h1>
-<p>${escapeHtml(p.message)}</p>
-${p.sections.join('\n')}
-<p class="dim">portbroker proxy</p>
-</body></html>
-`;
+  const body = htmlDocument({
+    title: `${p.title} · portbroker`,
+    body: `<h1>${p.status} · ${escapeHtml(p.title)}</h1>\n<p>${escapeHtml(p.message)}</p>\n${p.sections.join('\n')}\n<p class="dim">portbroker proxy</p>`,
+  });
   return { contentType: 'text/html; charset=utf-8', body };
 }
 
@@ -147,12 +140,6 @@ function prefersJson(accept: string | undefined): boolean {
   }
   return json > html;
 }
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 function page(status: number, title: string, message: string, facts: Record<string, unknown>, sections: string[] = []): Page {
   return { status, title, message, facts, sections };

@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import type { ConnectionStats } from './stats.js';
 
 /** At most this many refusal lines per window; the rest are counted and summed up in one line. */
 const LINES_PER_WINDOW = 20;
@@ -14,9 +15,15 @@ export class RefusalLog {
   private written = 0;
   private suppressed = 0;
 
-  constructor(private readonly log: (message: string) => void) {}
+  constructor(
+    private readonly log: (message: string) => void,
+    /** Where the dashboard reads the latest refusals. */
+    private readonly stats?: ConnectionStats,
+  ) {}
 
-  record(reason: string, host: string | undefined, socket: net.Socket | undefined): void {
+  /** `status`: what the client was answered (a connection closed without an answer counts as 400). */
+  record(reason: string, host: string | undefined, socket: net.Socket | undefined, status: number): void {
+    this.stats?.refused({ host: host ?? '', status, reason });
     const now = Date.now();
     if (now - this.windowStart >= WINDOW_MS) {
       if (this.suppressed > 0) this.log(`refused ${this.suppressed} more requests in the last ${WINDOW_MS / 1000} s (not logged one by one)`);

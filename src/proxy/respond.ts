@@ -1,13 +1,10 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { pageHeaders } from '../platform/html.js';
 import { renderPage, type Page } from './pages.js';
 
-/** Pages carry only escaped text and inline styles: this policy makes sure nothing else ever runs. */
-const PAGE_HEADERS = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-};
+/** Pages carry only escaped text and inline styles: their policy makes sure nothing else ever runs. */
+const PAGE_HEADERS = pageHeaders();
 
 /** Answers a request with one of the proxy's own pages. */
 export function sendPage(req: http.IncomingMessage, res: http.ServerResponse, page: Page): void {

@@ -11,6 +11,9 @@ import type { CheckoutRecord, RegistryData, ServiceRecord, ServiceState } from '
 
 export const DASHBOARD_HOST = 'portbroker.localhost';
 
+/** Every name the dashboard answers on: its own, and the bare loopback names, which no service can have. */
+export const DASHBOARD_HOSTS: readonly string[] = [DASHBOARD_HOST, 'localhost', '127.0.0.1', '::1'];
+
 export interface ServiceRoute {
   kind: 'service';
   /** The canonical name: `web.acme.localhost`, `web.fix-login.acme.localhost`. */
@@ -78,7 +81,7 @@ export class RouteTable {
 
     // Highest claim first: portbroker's own name, canonical names, aliases, then the short and extra names,
     // which several checkouts may share.
-    const byHost = new Map<string, Lookup>([[DASHBOARD_HOST, DASHBOARD]]);
+    const byHost = new Map<string, Lookup>(DASHBOARD_HOSTS.map((host) => [host, DASHBOARD]));
     const claim = (host: string, lookup: Lookup) => {
       if (!byHost.has(host)) byHost.set(host, Object.freeze(lookup));
     };

@@ -51,16 +51,21 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   const activity = new ActivityReporter();
   const startedAt = new Date();
   const addresses: string[] = [];
-  const refusals = new RefusalLog(log);
+  const refusals = new RefusalLog(log, stats);
   const headTimeoutMs = options.headTimeoutMs ?? DEFAULT_HEAD_TIMEOUT_MS;
 
-  const dashboard = createLazyDashboard(() => ({ pid: process.pid, port: options.port, addresses, startedAt, routes: routes.current.routes, stats: stats.snapshot() }));
+  const dashboard = createLazyDashboard({
+    home: options.home,
+    info: () => ({ pid: process.pid, port: options.port, addresses, startedAt, routes: routes.current.routes, stats: stats.snapshot(), requests: stats.requests, refusals: stats.refusals }),
+    onRegistryChange: (listener) => routes.subscribe(listener),
+  });
   const context = { routes, port: options.port, lan, startTimeoutMs: options.startTimeoutMs ?? 30_000, activity };
   const handler = createProxyHandler({
     ...context,
     forwarder,
     dashboard,
     refusals,
+    stats,
     onError: (error) => log(`portbroker proxy: ${(error as Error)?.stack ?? error}`),
   });
   // A request head has a total deadline (Node checks it every connectionsCheckingInterval); the body none: a
@@ -136,7 +141,7 @@ function refuseMalformed(error: NodeJS.ErrnoException, socket: net.Socket, refus
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, `no complete request head within ${headTimeoutMs / 1000} s`]
         : [400, `malformed request (${error.code ?? error.message})`];
-  if (error.code !== 'ECONNRESET') refusals.record(reason, undefined, socket);
+  if (error.code !== 'ECONNRESET') refusals.record(reason, undefined, socket, status);
   if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
@@ -164,10 +169,10 @@ function listen(server: net.Server, host: string, port: number, log: (message: s
 }
 
 /** express is loaded only when someone opens the dashboard: the proxy starts faster without it. */
-function createLazyDashboard(info: () => import('../dashboard/app.js').DashboardInfo): http.RequestListener {
+function createLazyDashboard(options: import('../dashboard/app.js').DashboardOptions): http.RequestListener {
   let app: Promise<http.RequestListener> | undefined;
   return (req, res) => {
-    app ??= import('../dashboard/app.js').then(({ createDashboard }) => createDashboard(info));
+    app ??= import('../dashboard/app.js').then(({ createDashboard }) => createDashboard(options));
     app.then(
       (serve) => serve(req, res),
       (error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`the dashboard failed to load: ${(error as Error).message}\n`),

@@ -182,6 +182,7 @@ export class Splice {
   }
 
   private sendHead(raw: Buffer, end: number, request: RequestHead): void {
+    this.options.stats.requests++;
     this.write(withForwardedLines(raw, end, request, this.forwardedLinesFor(request)));
     this.lastHead = raw.subarray(0, end);
     this.lastRequest = request;

@@ -1,68 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { positionals, SERVERS, type DevServer } from './dev-servers.js';
 
 /**
- * Dev servers that ignore `PORT` get their port on the command line. The command is left alone when it already
- * sets a port, when it is not a simple command (pipes, `&&`), or when the tool is not known.
+ * Finds the dev server a command starts (through package runners, `npm run` scripts and `python -m`) and adds
+ * what `dev-servers.ts` says it needs: its port when it ignores `PORT`, and the flags that keep it on loopback.
+ * The command is left alone when it is not a simple command (pipes, `&&`) or the tool is not known; a command
+ * that sets another port of its own gets nothing added and is reported as a conflict.
  */
 
-export interface DevServer {
-  name: string;
-  /** Flags that set the port, recognised when already present. */
-  portFlags: string[];
-  /**
-   * What to add for port N, one flag (with its value) per entry. An entry whose flag the command already has
-   * is left out: `vite --host 0.0.0.0` keeps its host, `vite --strictPort` gets no second one.
-   */
-  flags: (port: number) => string[][];
-}
+export type { DevServer } from './dev-servers.js';
 
-const port = (p: number) => ['--port', String(p)];
-const host = ['--host', '127.0.0.1'];
-
-const viteLike = (name: string): DevServer => ({
-  name,
-  portFlags: ['--port'],
-  flags: (p) => [port(p), ['--strictPort'], host],
-});
-
-const withHost = (name: string, portFlags = ['--port'], extra: string[][] = []): DevServer => ({
-  name,
-  portFlags,
-  flags: (p) => [port(p), host, ...extra],
-});
-
-// `--ci`: storybook neither prompts nor opens a browser (it would wait for an answer on a stdin it never gets).
-const storybook = withHost('storybook', ['-p', '--port'], [['--ci']]);
-
-/** `bin` (+ the sub-commands that start a server; empty: the bare command does) → server. */
-const SERVERS: Array<{ bins: string[]; subcommands: string[] | null; server: DevServer }> = [
-  { bins: ['vite'], subcommands: ['', 'dev', 'serve', 'preview'], server: viteLike('vite') },
-  { bins: ['react-router'], subcommands: ['dev'], server: viteLike('react-router') },
-  { bins: ['remix'], subcommands: ['vite:dev'], server: viteLike('remix') },
-  { bins: ['astro'], subcommands: ['dev', 'preview'], server: withHost('astro') },
-  { bins: ['ng'], subcommands: ['serve', 's', 'dev'], server: withHost('ng serve') },
-  { bins: ['storybook', 'sb'], subcommands: ['dev'], server: storybook },
-  { bins: ['start-storybook'], subcommands: null, server: storybook },
-  { bins: ['rsbuild'], subcommands: ['dev', 'preview'], server: withHost('rsbuild') },
-  { bins: ['webpack', 'webpack-cli'], subcommands: ['serve', 'server', 's'], server: withHost('webpack-dev-server') },
-  { bins: ['webpack-dev-server'], subcommands: null, server: withHost('webpack-dev-server') },
-  { bins: ['docusaurus'], subcommands: ['start', 'serve'], server: withHost('docusaurus') },
-  { bins: ['gatsby'], subcommands: ['develop', 'serve'], server: withHost('gatsby', ['-p', '--port']) },
-];
-
-/** Package runners that run a binary: how many words to skip before the binary's name. */
-const RUNNERS: Record<string, string[]> = {
-  npx: [],
-  bunx: [],
-  pnpx: [],
-  'pnpm exec': [],
-  'pnpm dlx': [],
-  'yarn exec': [],
-  'yarn dlx': [],
-  'npm exec': [],
-  'bun x': [],
-};
+/** Package runners that run a binary (of a package, a virtualenv, a bundle) named next. */
+const RUNNERS = new Set(['npx', 'bunx', 'pnpx', 'pnpm exec', 'pnpm dlx', 'yarn exec', 'yarn dlx', 'npm exec', 'bun x', 'uv run', 'uvx', 'poetry run', 'pipenv run', 'pdm run', 'bundle exec']);
 
 /**
  * Script runners: `npm run dev` runs package.json's `dev` script (`npm start` its `start` script); npm needs
@@ -80,7 +30,12 @@ const SCRIPT_RUNNERS: Record<string, { separator: boolean; script?: string }> = 
 /** Words that only prefix the real command: `exec vite`, `cross-env NODE_ENV=development vite`. */
 const PREFIXES = new Set(['exec', 'env', 'cross-env', 'nohup']);
 
-const NOT_SERVING = new Set(['build', 'optimize', 'test', 'bench', 'lint']);
+const NOT_SERVING = new Set(['build', 'optimize', 'test', 'bench', 'lint', 'export', 'info', 'telemetry']);
+
+/** Interpreters whose program is a module (`python -m flask`) or a script (`python manage.py`, `php artisan`). */
+const INTERPRETER = /^(python(\d(\.\d+)?)?|py|php|ruby)$/;
+/** Python's own options that take a value (`python -X dev -m flask`). */
+const PYTHON_VALUE_OPTIONS = new Set(['-X', '-W', '-Q', '-c']);
 
 const SHELL_OPERATORS = /[|&;<>()`]|\$\(/;
 
@@ -91,11 +46,13 @@ export interface PortFlagsResult {
   added: string;
   /** The dev server recognised, if any. */
   server?: string;
+  /** The port was among what was added (the server ignores PORT); otherwise only loopback or other flags were. */
+  portAdded?: boolean;
   /** Set when the command pins a port of its own that differs from ours. */
   conflict?: string;
 }
 
-/** The dev server a command starts (looking through npx/pnpm exec/yarn/npm run), if it is a known one. */
+/** The dev server a command starts (looking through npx/pnpm exec/yarn/npm run/python -m), if it is a known one. */
 export function detectDevServer(command: string, cwd?: string): DevServer | undefined {
   return inspect(command, cwd, 0)?.server;
 }
@@ -105,22 +62,36 @@ export function addPortFlags(command: string, port: number, cwd?: string): PortF
   if (!found) return { command, added: '' };
   const { server, words, viaScript } = found;
   const existing = portIn(words, server);
-  if (existing !== undefined) {
-    const conflict = existing === String(port) || /\$\{?PORT\}?|\{port\}/.test(existing) ? undefined : existing;
-    return { command, added: '', server: server.name, conflict };
-  }
-  const present = new Set(words.map(flagName));
-  const flags = server.flags(port).filter(([flag]) => !present.has(flagName(flag!)));
+  const ours = existing === undefined || existing === String(port) || /\$\{?PORT\}?|\{port\}/.test(existing);
+  // A port of its own: adding loopback flags would not make it reachable; the user is told instead.
+  if (!ours) return { command, added: '', server: server.name, conflict: existing };
+  const portFlags = existing === undefined && !server.readsPort ? server.port(port) : [];
+  const present = new Set(words.filter((w) => w.startsWith('-')).map(flagName));
+  const missing = [...portFlags, ...server.loopback, ...(server.extra ?? [])].filter(
+    (f) => !f.words[0]!.startsWith('-') || ![f.words[0]!, ...(f.aliases ?? [])].some((name) => present.has(flagName(name))),
+  );
+  if (missing.length === 0) return { command, added: '', server: server.name };
   // npm passes arguments to the script only after `--`; a command that has one already needs no second.
   const separator = viaScript?.separator && !viaScript.hasSeparator;
-  const added = (separator ? ['--', ...flags.flat()] : flags.flat()).join(' ');
-  return { command: `${command.trimEnd()} ${added}`, added, server: server.name };
+  const flags = missing.flatMap((f) => f.words);
+  const added = (separator ? ['--', ...flags] : flags).join(' ');
+  return { command: `${command.trimEnd()} ${added}`, added, server: server.name, portAdded: portFlags.length > 0 };
 }
 
-/** `--strictPort`, `--strict-port` and `--strictPort=true` are one flag to the CLIs concerned. */
+/** What portbroker added to a command and why, in words: "vite ignores PORT, so portbroker added --port …". */
+export function describeAdded(result: PortFlagsResult): string | undefined {
+  if (!result.added) return undefined;
+  if (result.portAdded) return `${result.server} ignores PORT, so portbroker added ${result.added}`;
+  return `portbroker added ${result.added} so ${result.server} listens on loopback only`;
+}
+
+/**
+ * One name per flag: `--strictPort`, `--strict-port` and `--strictPort=true` are one flag to the CLIs
+ * concerned; short flags keep their case (`-H` is not `-h`).
+ */
 function flagName(word: string): string {
-  if (!word.startsWith('-')) return '';
-  return word.split('=')[0]!.replace(/-/g, '').toLowerCase();
+  const name = word.split('=')[0]!;
+  return name.startsWith('--') ? name.replace(/-/g, '').toLowerCase() : name;
 }
 
 interface Found {
@@ -159,8 +130,8 @@ function inspect(command: string, cwd: string | undefined, depth: number): Found
   }
 
   let binAt = 0;
-  if (RUNNERS[two] !== undefined) binAt = 2;
-  else if (RUNNERS[first] !== undefined) binAt = 1;
+  if (RUNNERS.has(two)) binAt = 2;
+  else if (RUNNERS.has(first)) binAt = 1;
   else if ((first === 'yarn' || first === 'pnpm' || first === 'bun') && rest[1] && !rest[1].startsWith('-')) binAt = 1;
   // Skip the runner's own flags (npx -y, npx --package=x, npm exec --).
   while (binAt > 0 && binAt < rest.length && (rest[binAt]!.startsWith('-'))) {
@@ -168,26 +139,45 @@ function inspect(command: string, cwd: string | undefined, depth: number): Found
   }
   const bin = rest[binAt];
   if (!bin) return undefined;
-  const name = path.basename(bin).replace(/@[^/]*$/, '');
-  const after = rest.slice(binAt + 1);
-  const positional = after.filter((w) => !w.startsWith('-'));
-  const sub = positional[0] ?? '';
-  for (const entry of SERVERS) {
-    if (!entry.bins.includes(name)) continue;
-    // A bare-command server (`vite`) also serves with a root folder argument (`vite apps/web`), not with `vite build`.
-    const serves =
-      entry.subcommands === null ||
-      entry.subcommands.includes(sub) ||
-      (entry.subcommands.includes('') && !positional.some((w) => NOT_SERVING.has(w)));
-    if (serves) return { server: entry.server, words: after };
+  const program = programOf(path.basename(bin).replace(/@[^/]*$/, ''), rest.slice(binAt + 1));
+  if (program) {
+    const { name, args: after } = program;
+    for (const entry of SERVERS) {
+      if (!entry.bins.includes(name)) continue;
+      const positional = positionals(after, entry.valueOptions);
+      const sub = positional[0] ?? '';
+      const { subcommands } = entry;
+      // A bare-command server (`vite`) also serves with a root folder argument (`vite apps/web`), not with `vite build`.
+      const serves =
+        subcommands === null ||
+        (typeof subcommands === 'function'
+          ? subcommands(positional, after)
+          : subcommands.includes(sub) || (subcommands.includes('') && !positional.some((w) => NOT_SERVING.has(w))));
+      if (serves) return { server: entry.server, words: after };
+    }
   }
   // `yarn dev` / `pnpm dev` / `bun dev` may name a script rather than a binary.
   if ((first === 'yarn' || first === 'pnpm' || first === 'bun') && binAt === 1 && cwd) {
     const text = readScript(cwd, bin);
     const inner = text ? inspect(text, cwd, depth + 1) : undefined;
-    if (inner && !inner.viaScript?.separator) return { server: inner.server, words: [...inner.words, ...after], viaScript: { separator: false } };
+    if (inner && !inner.viaScript?.separator) return { server: inner.server, words: [...inner.words, ...rest.slice(2)], viaScript: { separator: false } };
   }
   return undefined;
+}
+
+/**
+ * The program a command runs and its arguments: the binary itself, or for an interpreter the module
+ * (`python3 -m http.server 8000` → http.server) or script (`python manage.py runserver` → manage.py) it runs.
+ */
+function programOf(bin: string, args: string[]): { name: string; args: string[] } | undefined {
+  if (!INTERPRETER.test(bin)) return { name: bin, args };
+  if (bin === 'php' && args.includes('-S')) return { name: bin, args };
+  let i = 0;
+  while (i < args.length && args[i]!.startsWith('-') && args[i] !== '-m') i += PYTHON_VALUE_OPTIONS.has(args[i]!) ? 2 : 1;
+  const word = args[i];
+  if (word === '-m') return args[i + 1] ? { name: args[i + 1]!, args: args.slice(i + 2) } : undefined;
+  if (word?.startsWith('-m') && word.length > 2) return { name: word.slice(2), args: args.slice(i + 1) };
+  return word ? { name: path.basename(word), args: args.slice(i + 1) } : undefined;
 }
 
 function portIn(words: string[], server: DevServer): string | undefined {
@@ -198,7 +188,7 @@ function portIn(words: string[], server: DevServer): string | undefined {
       if (word.startsWith(`${flag}=`)) return word.slice(flag.length + 1);
     }
   }
-  return undefined;
+  return server.portArgument?.(words);
 }
 
 function readScript(cwd: string, name: string): string | undefined {

@@ -8,6 +8,7 @@ import { kill, taggedProcesses, terminate } from '../platform/process-groups.js'
 import { sleep } from '../platform/sleep.js';
 import { serviceSpec, serviceUrl, servicePort, type Project } from '../project/open.js';
 import { prepareCommand } from './command-line.js';
+import { describeAdded } from './framework-flags.js';
 import { requestStart, touchService } from './control-client.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { CrashPolicy, DEFAULT_CRASH_POLICY, type CrashPolicyOptions } from './crash-policy.js';
@@ -290,12 +291,13 @@ export class Session {
   private announce(name: string, sup: ServiceSupervisor): void {
     if (this.announced.has(name)) return;
     this.announced.add(name);
-    const { added, server, conflict } = sup.command;
-    if (added) this.notice('info', `${name}: ${server} ignores PORT, so portbroker added ${added}`, name);
+    const { conflict } = sup.command;
+    const added = describeAdded(sup.command);
+    if (added) this.notice('info', `${name}: ${added}`, name);
     if (conflict) {
       this.notice(
         'warn',
-        `${name}: its command sets port ${conflict}, but portbroker reserved ${sup.port} for it; the proxy and the *_URL variables point at ${sup.port}\nwrite --port $PORT (or {port}) instead of ${conflict}`,
+        `${name}: its command sets port ${conflict}, but portbroker reserved ${sup.port} for it; the proxy and the *_URL variables point at ${sup.port}\nwrite $PORT (or {port}) instead of ${conflict} in its command`,
         name,
       );
     }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { allocatePorts, candidatePorts, preferredPort, serviceKey } from '../../src/ports/allocator.js';
+import { allocatePorts, candidatePorts, preferredBand, preferredPort, serviceKey } from '../../src/ports/allocator.js';
 import { BAD_PORTS } from '../../src/ports/bad-ports.js';
 
 describe('candidatePorts', () => {
@@ -14,12 +14,22 @@ describe('candidatePorts', () => {
     expect([...candidatePorts(key, [50000, 50999])]).toEqual(first);
   });
 
-  it('tries ports outside the ephemeral range first when the range leaves room', () => {
-    const order = [...candidatePorts(serviceKey('acme', '', 'web'), [49152, 65535], [32768, 60999])];
+  it('tries the fixed band 61000-65535 of the default range first, then the rest', () => {
+    const order = [...candidatePorts(serviceKey('acme', '', 'web'), [49152, 65535])];
     expect(order).toHaveLength(65535 - 49152 + 1);
-    const outside = 65535 - 61000 + 1;
-    expect(order.slice(0, outside).every((p) => p >= 61000)).toBe(true);
-    expect(order.slice(outside).every((p) => p <= 60999)).toBe(true);
+    expect(new Set(order).size).toBe(order.length);
+    const band = 65535 - 61000 + 1;
+    expect(order.slice(0, band).every((p) => p >= 61000)).toBe(true);
+    expect(order.slice(band).every((p) => p >= 49152 && p <= 60999)).toBe(true);
+  });
+
+  it('hashes over a customised range whole (the one exception to the fixed band)', () => {
+    const firsts = ['web', 'api', 'docs', 'admin', 'storybook', 'db', 'auth', 'mail'].map((s) => preferredPort(serviceKey('acme', '', s), [50000, 61999]));
+    expect(firsts.every((p) => p >= 50000 && p <= 61999)).toBe(true);
+    // Not squeezed into 61000-61999: most of a 12,000-port range lies below the default band.
+    expect(firsts.some((p) => p < 61000)).toBe(true);
+    expect(preferredBand([50000, 61999])).toEqual([50000, 61999]);
+    expect(preferredBand([49152, 65535])).toEqual([61000, 65535]);
   });
 
   it('spreads different services and projects over the range', () => {
@@ -33,7 +43,7 @@ describe('candidatePorts', () => {
 describe('allocatePorts', () => {
   it('gives 1,000 services distinct ports inside the range, probing for real', async () => {
     const requests = Array.from({ length: 1000 }, (_, i) => ({ key: serviceKey('big', '', `svc-${i}`) }));
-    const ports = await allocatePorts(requests, { range: [49152, 65535], ephemeral: [32768, 60999], exclude: new Set() });
+    const ports = await allocatePorts(requests, { range: [49152, 65535], exclude: new Set() });
     const values = [...ports.values()];
     expect(values).toHaveLength(1000);
     expect(new Set(values).size).toBe(1000);

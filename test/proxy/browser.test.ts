@@ -39,6 +39,6 @@ describe.skipIf(skipBrowser)('in Chromium', () => {
 
     // The dashboard, in the same browser.
     await page.goto(`http://portbroker.localhost:${fx.proxyPort}/`);
-    expect(await page.textContent('body')).toContain(`http://web.acme.localhost:${fx.proxyPort}/`);
+    await page.waitForSelector(`a[href="http://web.acme.localhost:${fx.proxyPort}"]`);
   });
 });

@@ -96,8 +96,8 @@ beforeAll(async () => {
     startTimeoutMs: 2_000,
     activity: new ActivityReporter(),
     forwarder,
-    refusals: new RefusalLog(() => undefined),
-    dashboard: createDashboard(() => ({ pid: process.pid, port: PORT, addresses: ['127.0.0.1'], startedAt: new Date(), routes: routes.current.routes, stats: stats.snapshot() })),
+    refusals: new RefusalLog(() => undefined, stats),
+    dashboard: createDashboard({ home, info: () => ({ pid: process.pid, port: PORT, addresses: ['127.0.0.1'], startedAt: new Date(), routes: routes.current.routes, stats: stats.snapshot(), requests: stats.requests, refusals: stats.refusals }) }),
   });
   server = http.createServer(handler.request);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -173,7 +173,9 @@ describe('routing', () => {
   it('serves the dashboard on portbroker.localhost', async () => {
     const page = await to('portbroker.localhost:7355');
     expect(page.status).toBe(200);
-    expect(page.text).toContain('http://web.acme.localhost:7355/');
+    expect(page.text).toContain('/assets/dashboard.js');
+    const services = await to('portbroker.localhost', '/api/v1/services').expect(200);
+    expect(services.body).toContainEqual(expect.objectContaining({ url: 'http://web.acme.localhost:7355', state: 'running' }));
     const api = await to('portbroker.localhost', '/api/routes').expect(200);
     expect(api.body).toContainEqual(expect.objectContaining({ host: 'web.acme.localhost', kind: 'service', state: 'running' }));
     expect(api.body).toContainEqual(expect.objectContaining({ host: 'docker-api.localhost', kind: 'alias' }));
@@ -191,8 +193,14 @@ describe('DNS-rebinding guard', () => {
     },
   );
 
-  it.each(['localhost', '127.0.0.1:7355', '127.1.2.3', '[::1]:7355'])('serves Host %s (404 listing the services)', async (host) => {
+  it.each(['localhost', '127.0.0.1:7355', '[::1]:7355'])('serves Host %s (the dashboard)', async (host) => {
     const res = await to(host);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<title>portbroker</title>');
+  });
+
+  it('serves another loopback literal (404 listing the services)', async () => {
+    const res = await to('127.1.2.3');
     expect(res.status).toBe(404);
   });
 

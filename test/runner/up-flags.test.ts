@@ -30,6 +30,7 @@ describe('portbroker up: port flags for dev servers that ignore PORT', () => {
           npx: { command: 'npx vite' },
           astro: { command: 'pnpm exec astro dev' },
           own: { command: 'vite --port $PORT --host 127.0.0.1' },
+          bind: { command: 'vite --port $PORT' },
           clash: { command: 'vite --port 0', ready: { log: 'serving' } },
         },
       }),
@@ -48,15 +49,17 @@ describe('portbroker up: port flags for dev servers that ignore PORT', () => {
     expect(argv('npx')).toEqual(['--port', String(port('npx')), '--strictPort', '--host', '127.0.0.1']);
     expect(argv('astro')).toEqual(['dev', '--port', String(port('astro')), '--host', '127.0.0.1']);
     expect(argv('own')).toEqual(['--port', String(port('own')), '--host', '127.0.0.1']);
+    expect(argv('bind')).toEqual(['--port', String(port('bind')), '--host', '127.0.0.1']);
     expect(argv('clash')).toEqual(['--port', '0']);
 
     // Said once per service, in words.
     expect(out.match(/plain: vite ignores PORT, so portbroker added --port \d+ --strictPort --host 127\.0\.0\.1/g)).toHaveLength(1);
     expect(out).toMatch(/astro: astro ignores PORT, so portbroker added --port \d+ --host 127\.0\.0\.1/);
     expect(out).not.toMatch(/own: .*added/);
+    expect(out).toMatch(/bind: portbroker added --host 127\.0\.0\.1 so vite listens on loopback only/);
     expect(out).toMatch(new RegExp(`clash: its command sets port 0, but portbroker reserved ${port('clash')} for it`));
 
-    for (const s of ['plain', 'npx', 'astro', 'own']) expect((await get(port(s), '/')).body).toBe('dev server');
+    for (const s of ['plain', 'npx', 'astro', 'own', 'bind']) expect((await get(port(s), '/')).body).toBe('dev server');
     expect((await up.stop()).code).toBe(0);
   });
 });

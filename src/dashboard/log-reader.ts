@@ -1,0 +1,211 @@
+import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+
+/**
+ * A service's log file, read the way `tail -n N -F` does: the last lines from the end of the file (never the
+ * whole file), then each new line as the runner appends it, across rotation (`<file>` renamed to `<file>.1`
+ * and begun again). Reads are synchronous but bounded per call: this runs inside the proxy, and one chatty
+ * service must not hold up the requests it forwards.
+ */
+
+/** Where a follower starts: the end of what `lastLines` read. */
+export interface LogPosition {
+  offset: number;
+  ino: number;
+}
+
+export interface Tail {
+  lines: string[];
+  position: LogPosition;
+}
+
+/** A line longer than this is cut (a minified bundle printed whole must not become one huge event). */
+export const MAX_LINE = 8 * 1024;
+const CHUNK = 64 * 1024;
+/** At most this much is read backwards for a tail: the runner caps a file at 1 MB. */
+const MAX_TAIL_BYTES = 2 * 1024 * 1024;
+
+/** The last `count` lines (the rotated `.1` file too when the current one has fewer), and where the file ends. */
+export function lastLines(file: string, count: number): Tail {
+  const current = tailOf(file, count);
+  if (current.lines.length >= count || count === 0) return { lines: current.lines.slice(-count || undefined), position: current.position };
+  const older = tailOf(`${file}.1`, count - current.lines.length).lines;
+  return { lines: [...older, ...current.lines].slice(-count), position: current.position };
+}
+
+function tailOf(file: string, count: number): Tail {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return { lines: [], position: { offset: 0, ino: 0 } };
+  }
+  try {
+    const { size, ino } = fstatSync(fd);
+    const chunks: Buffer[] = [];
+    let start = size;
+    let newlines = 0;
+    // Backwards, chunk by chunk, until there are enough line breaks (one more than lines: the last may end the file).
+    while (start > 0 && newlines <= count && size - start < MAX_TAIL_BYTES) {
+      const length = Math.min(CHUNK, start);
+      start -= length;
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, start);
+      chunks.unshift(buffer);
+      for (let i = 0; i < length; i++) if (buffer[i] === 10) newlines++;
+    }
+    const lines = splitLines(Buffer.concat(chunks).toString('utf8'));
+    if (start > 0) lines.shift(); // begun mid-line
+    return { lines: lines.slice(-count).map(cut), position: { offset: size, ino } };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function cut(line: string): string {
+  return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line;
+}
+
+export interface FollowOptions {
+  /** Fallback poll, for missed watch events and rotation (default 250 ms). */
+  pollMs?: number;
+  /** Most bytes read per wake-up; the rest waits for the next one (default 256 KiB). */
+  maxBytesPerRead?: number;
+}
+
+/**
+ * Calls `onLines` with every complete line appended after `from`. `onLines` returning false pauses reading
+ * (the client is slow) until `resume()`; the file keeps the lines meanwhile.
+ */
+export class LogFollower {
+  private fd: number | undefined;
+  private offset: number;
+  private ino: number;
+  private partial = '';
+  // A character split between two reads is decoded whole.
+  private decoder = new StringDecoder('utf8');
+  private paused = false;
+  private closed = false;
+  private watcher: FSWatcher | undefined;
+  private readonly poll: NodeJS.Timeout;
+  private readonly maxBytes: number;
+
+  constructor(
+    private readonly file: string,
+    from: LogPosition,
+    private readonly onLines: (lines: string[]) => boolean,
+    options: FollowOptions = {},
+  ) {
+    this.offset = from.offset;
+    this.ino = from.ino;
+    this.maxBytes = options.maxBytesPerRead ?? 256 * 1024;
+    this.open();
+    this.poll = setInterval(() => this.pump(), options.pollMs ?? 250);
+    this.poll.unref();
+    this.watchFile();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.poll);
+    this.watcher?.close();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Reads what was appended; then, at the end of a rotated-away file, moves on to the new one. */
+  private pump(): void {
+    if (this.closed || this.paused) return;
+    if (this.fd === undefined && !this.open()) return;
+    const lines: string[] = [];
+    let budget = this.readAvailable(lines, this.maxBytes);
+    if (budget > 0 && this.rotated()) {
+      // Lines may have been appended between the read above and the rename: read the old file to its end.
+      budget = this.readAvailable(lines, budget);
+      closeSync(this.fd!);
+      this.fd = undefined;
+      this.offset = 0;
+      this.partial = '';
+      this.decoder = new StringDecoder('utf8');
+      if (this.open()) {
+        this.watchFile();
+        setImmediate(() => this.pump());
+      }
+    }
+    if (lines.length > 0 && !this.onLines(lines)) this.paused = true;
+    // More is waiting than one read takes: carry on after the event loop has served others.
+    if (budget <= 0 && !this.paused) setImmediate(() => this.pump());
+  }
+
+  /** Reads complete lines into `lines`, up to `budget` bytes; returns the budget left (0: more may wait). */
+  private readAvailable(lines: string[], budget: number): number {
+    const buffer = Buffer.alloc(Math.min(CHUNK, budget));
+    while (budget > 0) {
+      const read = readSync(this.fd!, buffer, 0, Math.min(buffer.length, budget), this.offset);
+      if (read === 0) break;
+      this.offset += read;
+      budget -= read;
+      const parts = (this.partial + this.decoder.write(buffer.subarray(0, read))).split(/\r?\n/);
+      this.partial = parts.pop()!;
+      if (this.partial.length > MAX_LINE) {
+        parts.push(this.partial);
+        this.partial = '';
+      }
+      for (const line of parts) lines.push(cut(line));
+    }
+    return budget;
+  }
+
+  /** The file was renamed away (a new inode is there) or truncated. */
+  private rotated(): boolean {
+    try {
+      const now = statSync(this.file);
+      return now.ino !== this.ino || now.size < this.offset;
+    } catch {
+      return false; // between the rename and the new file: the next poll sees it
+    }
+  }
+
+  private open(): boolean {
+    try {
+      this.fd = openSync(this.file, 'r');
+      const { ino, size } = fstatSync(this.fd);
+      if (ino !== this.ino) {
+        // Not the file the tail read (it rotated, or did not exist yet): start at its beginning.
+        this.ino = ino;
+        this.offset = 0;
+      } else if (size < this.offset) {
+        this.offset = 0;
+      }
+      return true;
+    } catch {
+      this.fd = undefined;
+      return false;
+    }
+  }
+
+  private watchFile(): void {
+    this.watcher?.close();
+    try {
+      this.watcher = watch(this.file, { persistent: false }, () => this.pump());
+      this.watcher.on('error', () => undefined); // the poll carries on alone
+    } catch {
+      this.watcher = undefined;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { qualifiedHost } from '../config/names.js';
+import { serviceLogFile } from '../platform/paths.js';
+import type { ProcessUsageSampler, TreeUsage } from '../platform/process-usage.js';
+import type { CheckoutRecord, RegistryData } from '../ports/registry.js';
+import { infoFromRecord, type ServiceInfo } from '../ports/service-info.js';
+
+/**
+ * A service as the dashboard's API shows it: the object `ls --all --json` prints, plus what only a live view
+ * needs (process tree usage, uptime, the names it answers on). Built from the registry on every call.
+ */
+export interface ServiceView extends Omit<ServiceInfo, 'state'> {
+  /** As `ls` words it: a registry state, or `on-demand` for a service that waits for its first request. */
+  state: ServiceInfo['state'] | 'on-demand';
+  /** How the API's paths name the checkout: `acme`, or `fix-login.acme` for a labelled one (as in its URL). */
+  checkout: string;
+  /** The canonical name the proxy routes to it; null when it is not HTTP (`proxy: false`). */
+  host: string | null;
+  proxy: boolean;
+  onDemand: boolean;
+  command: string | null;
+  /** Ready: it answered its readiness check (its state is `running`). */
+  ready: boolean;
+  startedAt: string | null;
+  uptimeSeconds: number | null;
+  /** Percent of one core, over the last sampling interval. */
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+  processes: number | null;
+}
+
+export interface ViewContext {
+  home: string;
+  proxyPort: number;
+  https?: boolean;
+  sampler: ProcessUsageSampler;
+}
+
+/** Every service of every checkout, by project, label and service (aliases are the proxy's routes, not services). */
+export function serviceViews(data: RegistryData, context: ViewContext): ServiceView[] {
+  const rows: Array<{ checkout: CheckoutRecord; info: ServiceInfo }> = [];
+  const checkouts = Object.values(data.checkouts).sort((a, b) => a.project.localeCompare(b.project) || a.label.localeCompare(b.label));
+  for (const checkout of checkouts) {
+    for (const name of Object.keys(checkout.services).sort()) {
+      rows.push({ checkout, info: infoFromRecord(checkout, name, context.proxyPort, context.https === true) });
+    }
+  }
+  const usage = context.sampler.sample(rows.flatMap(({ info }) => (info.pid ? [info.pid] : [])));
+  const now = Date.now();
+  return rows.map(({ checkout, info }) => toView(checkout, info, info.pid ? usage.get(info.pid) : undefined, now));
+}
+
+function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | undefined, now: number): ServiceView {
+  const record = checkout.services[info.service]!;
+  // A service that waits for its first request is not merely reserved.
+  const state = record.onDemand && (info.state === 'reserved' || info.state === 'stopped') ? 'on-demand' : info.state;
+  return {
+    ...info,
+    state,
+    checkout: checkoutId(checkout.project, checkout.label),
+    host: record.proxy ? qualifiedHost(info.service, checkout.project, checkout.label) : null,
+    proxy: record.proxy,
+    onDemand: record.onDemand === true,
+    command: record.command ?? null,
+    ready: info.state === 'running',
+    startedAt: usage?.startedAt?.toISOString() ?? null,
+    uptimeSeconds: usage?.startedAt ? Math.max(0, Math.round((now - usage.startedAt.getTime()) / 1000)) : null,
+    cpuPercent: usage?.cpuPercent ?? null,
+    memoryBytes: usage?.memoryBytes ?? null,
+    processes: usage?.processes ?? null,
+  };
+}
+
+export function checkoutId(project: string, label: string): string {
+  return label ? `${label}.${project}` : project;
+}
+
+/** The checkout and record a path's `:project/:service` names, or undefined. */
+export function findService(data: RegistryData, checkout: string, service: string): { checkout: CheckoutRecord; name: string } | undefined {
+  for (const candidate of Object.values(data.checkouts)) {
+    if (checkoutId(candidate.project, candidate.label) === checkout && Object.hasOwn(candidate.services, service)) {
+      return { checkout: candidate, name: service };
+    }
+  }
+  return undefined;
+}
+
+export function logFileOf(home: string, checkout: CheckoutRecord, service: string): string {
+  return serviceLogFile(home, checkout.project, checkout.label, service);
+}

@@ -1,0 +1,51 @@
+import type http from 'node:http';
+
+/**
+ * A server-sent events stream on a response. The browser's EventSource reconnects by itself (after `retry`),
+ * which is how the page survives a proxy restart; a comment every 15 s keeps idle connections open through
+ * anything that times them out.
+ */
+export interface EventStream {
+  /** false: the client is slow; wait for `drain`. */
+  send(event: string, data: unknown): boolean;
+  /** The same with `data` already JSON (one serialisation for every client). */
+  sendRaw(event: string, json: string): boolean;
+  /** Open, and not holding back unsent data. */
+  writableReady(): boolean;
+  onDrain(listener: () => void): void;
+  onClose(listener: () => void): void;
+  readonly closed: boolean;
+}
+
+const HEARTBEAT_MS = 15_000;
+const RETRY_MS = 1_000;
+
+export function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): EventStream {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'x-accel-buffering': 'no',
+  });
+  req.socket.setTimeout(0);
+  req.socket.setNoDelay(true);
+  res.write(`retry: ${RETRY_MS}\n\n`);
+  let closed = false;
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  res.once('close', () => {
+    closed = true;
+    clearInterval(heartbeat);
+  });
+  return {
+    // JSON never holds a raw line break, so one `data:` line carries any payload.
+    send: (event, data) => (closed ? false : res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)),
+    sendRaw: (event, json) => (closed ? false : res.write(`event: ${event}\ndata: ${json}\n\n`)),
+    writableReady: () => !closed && !res.writableNeedDrain,
+    onDrain: (listener) => res.on('drain', listener),
+    onClose: (listener) => res.once('close', listener),
+    get closed() {
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,313 @@
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceAction, ServiceTarget } from '../../src/dashboard/api.js';
+import { createDashboard } from '../../src/dashboard/app.js';
+import { updateRegistry } from '../../src/ports/registry.js';
+import { RouteSource } from '../../src/proxy/route-source.js';
+import { ConnectionStats } from '../../src/proxy/stats.js';
+import { until } from '../proxy/helpers.js';
+
+/**
+ * The dashboard's express app with supertest: every API shape, the host and same-origin rules, no CORS, the
+ * escaping, and the logs (tail and follow, across rotation). The registry and the log files are real files in a
+ * temp state folder; the services' processes are real processes.
+ */
+
+const PORT = 7355;
+const HOST = `portbroker.localhost:${PORT}`;
+let home: string;
+let routes: RouteSource;
+let app: http.RequestListener;
+let busy: ReturnType<typeof import('node:child_process').spawn>;
+const stats = new ConnectionStats();
+const acted: Array<{ action: ServiceAction; service: string; root: string }> = [];
+
+beforeAll(async () => {
+  home = mkdtempSync(path.join(os.tmpdir(), 'pb-dashboard-'));
+  const { spawn } = await import('node:child_process');
+  // A service whose process tree uses CPU: a shell with a busy child, in a process group of its own.
+  busy = spawn('/bin/sh', ['-c', 'node -e "for(;;){}" & wait'], { detached: true, stdio: 'ignore' });
+  const logs = path.join(home, 'logs');
+  mkdirSync(path.join(logs, 'acme'), { recursive: true });
+  mkdirSync(path.join(logs, 'acme.fix-login'), { recursive: true });
+  writeFileSync(path.join(logs, 'acme', 'api.log'), Array.from({ length: 300 }, (_, i) => `api line ${i + 1}`).join('\n') + '\n');
+  writeFileSync(path.join(logs, 'acme', 'web.log'), '<script>alert("log")</script>\n\u001b[31mred\u001b[0m\n');
+  const service = (port: number, extra: Record<string, unknown> = {}) => ({ port, proxy: true, hostnames: [], state: 'running' as const, pid: busy.pid, reservedAt: new Date().toISOString(), ...extra });
+  await updateRegistry(home, (data) => {
+    data.checkouts['/src/acme'] = {
+      project: 'acme',
+      label: '',
+      root: '/src/acme',
+      ownerPid: process.pid,
+      services: {
+        api: service(61001, { command: 'node server.js' }),
+        web: service(61002, { state: 'stopped', pid: undefined, command: 'vite' }),
+        docs: service(61003, { state: 'reserved', pid: undefined, onDemand: true, command: 'node docs.js' }),
+        db: service(61004, { proxy: false, state: 'reserved', pid: undefined }),
+      },
+    };
+    data.checkouts['/src/acme-fix'] = { project: 'acme', label: 'fix-login', root: '/src/acme-fix', services: { web: service(61005, { state: 'stopped', pid: undefined }) } };
+    data.checkouts['/src/xss'] = { project: 'x<img src=x onerror=alert(2)>', label: '', root: '/src/xss', services: { ui: service(61006, { state: 'stopped', pid: undefined }) } };
+  });
+  routes = new RouteSource({ home, onWarning: () => undefined });
+  stats.refused({ host: 'evil.com', status: 403, reason: 'not a local name' });
+  app = createDashboard({
+    home,
+    info: () => ({ pid: process.pid, port: PORT, addresses: ['127.0.0.1'], startedAt: new Date(Date.now() - 5_000), routes: routes.current.routes, stats: stats.snapshot(), requests: stats.requests, refusals: stats.refusals }),
+    onRegistryChange: (listener) => routes.subscribe(listener),
+    actions: async (action: ServiceAction, target: ServiceTarget) => {
+      if (target.service === 'web') throw new Error('web is not running under a supervisor');
+      acted.push({ action, service: target.service, root: target.checkout.root });
+    },
+  });
+});
+
+afterAll(() => {
+  routes?.close();
+  if (busy?.pid) process.kill(-busy.pid, 'SIGKILL');
+  rmSync(home, { recursive: true, force: true });
+});
+
+const get = (p: string, host = HOST) => request(app).get(p).set('Host', host);
+const post = (p: string, headers: Record<string, string> = {}, host = HOST) => request(app).post(p).set({ Host: host, ...headers });
+
+describe('GET /api/v1/services', () => {
+  it('lists every checkout\'s services as ls --all --json does, with live figures', async () => {
+    const res = await get('/api/v1/services').expect(200).expect('content-type', /json/);
+    const keys = res.body.map((s: { checkout: string; service: string }) => `${s.checkout}/${s.service}`);
+    expect(keys).toEqual(['acme/api', 'acme/db', 'acme/docs', 'acme/web', 'fix-login.acme/web', 'x<img src=x onerror=alert(2)>/ui']);
+    const api = res.body[0];
+    expect(api).toMatchObject({
+      project: 'acme',
+      label: '',
+      service: 'api',
+      checkout: 'acme',
+      port: 61001,
+      url: `http://api.acme.localhost:${PORT}`,
+      host: 'api.acme.localhost',
+      state: 'running',
+      ready: true,
+      pid: busy.pid,
+      root: '/src/acme',
+      pinned: false,
+      kind: 'service',
+      proxy: true,
+      onDemand: false,
+      command: 'node server.js',
+    });
+    expect(api.processes).toBeGreaterThanOrEqual(2); // the shell and its busy child
+    expect(api.memoryBytes).toBeGreaterThan(1024 * 1024);
+    expect(api.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(api.startedAt)).toBeLessThanOrEqual(Date.now());
+    // The non-HTTP service is listed (with its direct address), the on-demand one says so.
+    expect(res.body[1]).toMatchObject({ service: 'db', proxy: false, host: null, url: 'http://127.0.0.1:61004', state: 'reserved', pid: null, cpuPercent: null });
+    expect(res.body[2]).toMatchObject({ service: 'docs', state: 'on-demand', onDemand: true, ready: false });
+  });
+
+  it('measures the CPU of the whole process tree between samples', async () => {
+    await get('/api/v1/services');
+    let cpu = 0;
+    await until(async () => {
+      cpu = (await get('/api/v1/services/acme/api')).body.cpuPercent ?? 0;
+      return cpu > 20; // a busy loop: near 100% of a core, less on a loaded machine
+    }, 'the busy child to show CPU use');
+    expect(cpu).toBeLessThan(400);
+  });
+});
+
+describe('GET /api/v1/services/:project/:service', () => {
+  it('answers one service, a worktree\'s by its label', async () => {
+    expect((await get('/api/v1/services/acme/web').expect(200)).body).toMatchObject({ service: 'web', state: 'stopped', pid: null });
+    expect((await get('/api/v1/services/fix-login.acme/web').expect(200)).body).toMatchObject({ label: 'fix-login', url: `http://web.fix-login.acme.localhost:${PORT}` });
+  });
+
+  it('answers 404 with a reason for an unknown one', async () => {
+    const res = await get('/api/v1/services/acme/nope').expect(404);
+    expect(res.body).toMatchObject({ status: 404, error: 'unknown-service' });
+    expect(res.body.message).toContain('GET /api/v1/services');
+  });
+});
+
+describe('GET /api/v1/proxy', () => {
+  it('reports the proxy\'s health: uptime, connections, requests, refusals, routes', async () => {
+    const res = await get('/api/v1/proxy').expect(200);
+    expect(res.body).toMatchObject({ pid: process.pid, port: PORT, addresses: ['127.0.0.1'], connections: { clients: 0, upstreams: 0 } });
+    expect(res.body.uptimeSeconds).toBeGreaterThanOrEqual(5);
+    expect(res.body.refused).toEqual([expect.objectContaining({ host: 'evil.com', status: 403 })]);
+    expect(res.body.routes).toContainEqual(expect.objectContaining({ host: 'api.acme.localhost', state: 'running' }));
+    expect(res.body).toHaveProperty('requestsPerSecond');
+  });
+});
+
+describe('logs', () => {
+  it('gives the last n lines as JSON', async () => {
+    const res = await get('/api/v1/services/acme/api/logs?n=3').expect(200);
+    expect(res.body).toMatchObject({ project: 'acme', service: 'api', lines: ['api line 298', 'api line 299', 'api line 300'] });
+    expect((await get('/api/v1/services/acme/api/logs').expect(200)).body.lines).toHaveLength(200);
+    expect((await get('/api/v1/services/acme/docs/logs').expect(200)).body.lines).toEqual([]); // no log yet
+  });
+
+  it('refuses a bad n with 400 and a reason', async () => {
+    for (const n of ['-1', 'abc', '999999']) {
+      const res = await get(`/api/v1/services/acme/api/logs?n=${n}`).expect(400);
+      expect(res.body.message).toMatch(/^n must be a whole number from 0 to 5000/);
+    }
+  });
+
+  it('follows as server-sent events: the tail, then new lines, across rotation', async () => {
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const file = path.join(home, 'logs', 'acme', 'api.log');
+    let text = '';
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/services/acme/api/logs?n=2&follow=1', headers: { host: HOST } });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      await until(() => text.includes('event: lines\ndata: ["api line 299","api line 300"]\n\n'), 'the tail');
+      appendFileSync(file, 'a new line\n');
+      await until(() => text.includes('data: ["a new line"]'), 'the appended line');
+      // Rotation as the runner does it: the file renamed to .1, a new one begun.
+      appendFileSync(file, 'last line before rotation\n');
+      renameSync(file, `${file}.1`);
+      writeFileSync(file, 'first line after rotation\n');
+      await until(() => text.includes('first line after rotation'), 'the line after rotation');
+      expect(text).toContain('last line before rotation');
+    } finally {
+      req.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('live state (GET /api/v1/events)', () => {
+  it('sends services and proxy at once, then again when the registry changes', async () => {
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    let text = '';
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/events', headers: { host: HOST } });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      await until(() => text.includes('event: services\n') && text.includes('event: proxy\n'), 'the first snapshot');
+      await updateRegistry(home, (data) => {
+        data.checkouts['/src/acme']!.services.web!.state = 'crashed';
+      });
+      await until(() => /"service":"web","port":61002,"url":"[^"]+","state":"crashed"/.test(text), 'the crashed state');
+    } finally {
+      req.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await updateRegistry(home, (data) => {
+        data.checkouts['/src/acme']!.services.web!.state = 'stopped';
+      });
+    }
+  });
+});
+
+describe('dashboard hosts only', () => {
+  it.each([HOST, 'localhost:7355', 'localhost', '127.0.0.1:7355', '[::1]:7355', 'PortBroker.LocalHost.:7355'])('serves Host %s', async (host) => {
+    await get('/', host).expect(200).expect('content-type', /html/);
+    await get('/api/v1/services', host).expect(200);
+  });
+
+  it.each(['web.acme.localhost:7355', 'evil.com', '127.0.0.2:7355', '10.0.0.1'])('refuses Host %s with 403 (pages, API and event streams)', async (host) => {
+    for (const p of ['/', '/api/v1/services', '/api/v1/events', '/api/v1/services/acme/api/logs?follow=1']) {
+      const res = await get(p, host).expect(403);
+      expect(res.body).toMatchObject({ status: 403, error: 'not-dashboard-host' });
+    }
+  });
+});
+
+describe('mutations: same origin only', () => {
+  const path = '/api/v1/services/acme/api/restart';
+
+  it('refuses a foreign Host even with a matching Origin', async () => {
+    const res = await post(path, { Origin: 'http://web.acme.localhost:7355' }, 'web.acme.localhost:7355').expect(403);
+    expect(res.body.error).toBe('not-dashboard-host');
+  });
+
+  it.each([
+    ['a cross-site Origin', { Origin: 'http://evil.com' }, /Origin http:\/\/evil\.com is not the dashboard's/],
+    ['another localhost service', { Origin: 'http://web.acme.localhost:7355' }, /is not the dashboard's/],
+    ['another port', { Origin: 'http://portbroker.localhost:9999' }, /is not the dashboard's/],
+    ['Origin: null', { Origin: 'null' }, /is not the dashboard's/],
+    ['no Origin', {}, /needs an Origin header/],
+    ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site', Origin: `http://${HOST}` }, /cross-site request may not change services/],
+    ['Sec-Fetch-Site: same-site', { 'Sec-Fetch-Site': 'same-site' }, /same-site request may not change services/],
+  ])('refuses %s with 403 and a reason', async (_what, headers, reason) => {
+    acted.length = 0;
+    const res = await post(path, headers as Record<string, string>).expect(403);
+    expect(res.body).toMatchObject({ status: 403, error: 'cross-origin' });
+    expect(res.body.message).toMatch(reason);
+    expect(acted).toEqual([]);
+  });
+
+  it('accepts a same-origin Origin or Sec-Fetch-Site: same-origin, and answers with the service', async () => {
+    acted.length = 0;
+    const res = await post(path, { Origin: `http://${HOST}` }).expect(200);
+    expect(res.body).toMatchObject({ action: 'restart', service: { service: 'api', checkout: 'acme' } });
+    await post('/api/v1/services/acme/api/stop', { 'Sec-Fetch-Site': 'same-origin' }, 'localhost:7355').expect(200);
+    expect(acted).toEqual([
+      { action: 'restart', service: 'api', root: '/src/acme' },
+      { action: 'stop', service: 'api', root: '/src/acme' },
+    ]);
+  });
+
+  it('answers 409 with the reason when the action fails, 404 for an unknown action or service', async () => {
+    const failed = await post('/api/v1/services/acme/web/start', { Origin: `http://${HOST}` }).expect(409);
+    expect(failed.body.message).toBe('web is not running under a supervisor');
+    await post('/api/v1/services/acme/api/explode', { Origin: `http://${HOST}` }).expect(404);
+    await post('/api/v1/services/acme/nope/start', { Origin: `http://${HOST}` }).expect(404);
+  });
+
+  it('sends no CORS headers, preflight included', async () => {
+    const responses = [
+      await request(app).options(path).set({ Host: HOST, Origin: 'http://evil.com', 'Access-Control-Request-Method': 'POST' }),
+      await get('/api/v1/services').set('Origin', 'http://evil.com'),
+      await post(path, { Origin: 'http://evil.com' }),
+    ];
+    for (const res of responses) {
+      expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    }
+    expect(responses[0]!.status).toBe(403);
+  });
+});
+
+describe('escaping', () => {
+  it('keeps hostile names and log lines out of the HTML; the page runs only its own script', async () => {
+    const page = await get('/').expect(200);
+    expect(page.text).not.toContain('<img src=x');
+    expect(page.text).not.toMatch(/<script>(?!<\/script>)/); // no inline script
+    const csp = page.headers['content-security-policy'];
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("'unsafe-eval'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    // In JSON they are data, as they were written.
+    const services = await get('/api/v1/services').expect(200);
+    expect(services.body.at(-1).project).toBe('x<img src=x onerror=alert(2)>');
+    const logs = await get('/api/v1/services/acme/web/logs').expect(200);
+    expect(logs.body.lines).toEqual(['<script>alert("log")</script>', '\u001b[31mred\u001b[0m']);
+    expect(logs.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('serves its script from /assets with the same policy, and JSON 404s elsewhere', async () => {
+    const script = await get('/assets/dashboard.js').expect(200);
+    expect(script.headers['content-type']).toMatch(/javascript/);
+    expect(script.text).toContain('EventSource');
+    const missing = await get('/nope').expect(404);
+    expect(missing.body.error).toBe('not-found');
+    await get('/api/v1/nope').expect(404);
+  });
+});
