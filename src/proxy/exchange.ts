@@ -20,6 +20,8 @@ export interface ProxyContext {
  */
 export interface RequestFacts {
   readonly method: string;
+  /** The request target as sent (`/path?q`, or an absolute URI). */
+  readonly target: string;
   /** The first `Host` header's raw value (the exchange's `host` is the name it asks for, normalised). */
   readonly hostHeader: string | undefined;
   /** How many `Host` headers the head carries. */

@@ -23,7 +23,9 @@ export class Forwarder {
     // rarely sends a request on a connection the service is closing, and none lingers after its client left.
     this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', timeout: POOL_IDLE_MS }), dialer, stats);
     this.upgrades = dialingAgent(new http.Agent({ keepAlive: false }), dialer, stats);
-    this.proxy = createProxyServer({ xfwd: false, ws: true });
+    // toProxy: the request target goes up exactly as the client sent it (otherwise http-proxy-3 normalises it
+    // through URL, and `/a/%2e%2e/b` reaches the service as `/b`).
+    this.proxy = createProxyServer({ xfwd: false, ws: true, toProxy: true });
     // Errors are handled per call; this keeps an unhandled 'error' event from throwing.
     this.proxy.on('error', () => undefined);
     // A WebSocket whose one side ends: http-proxy-3 passes the end on but never closes a side that stays open.

@@ -155,6 +155,7 @@ function requestFacts(req: http.IncomingMessage): RequestFacts {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hostCount++;
   return {
     method: req.method ?? 'GET',
+    target: req.url ?? '/',
     hostHeader: req.headers.host,
     hostCount,
     hops: hopCount(req.headers[HOP_HEADER]),

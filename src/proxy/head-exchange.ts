@@ -30,6 +30,10 @@ export class HeadExchange implements Exchange, RequestFacts {
     return this.head.method;
   }
 
+  get target(): string {
+    return this.head.target;
+  }
+
   get hostCount(): number {
     return this.head.hostCount;
   }

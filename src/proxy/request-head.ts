@@ -9,6 +9,8 @@ import { HOP_HEADER } from './hops.js';
 
 export interface RequestHead {
   method: string;
+  /** The request target as sent: a path, or an absolute URI (whose authority then names the host). */
+  target: string;
   /** The first `Host` value; undefined when there is none. */
   host: string | undefined;
   /** How many `Host` headers the head carries (more than one is refused, as nginx and Caddy do). */
@@ -33,7 +35,7 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const LF_HEAD_END = Buffer.from('\n\n');
 const LF_CRLF_END = Buffer.from('\n\r\n');
-const REQUEST_LINE = /^([A-Z][A-Z0-9_-]*) \S+ HTTP\/1\.[01]$/;
+const REQUEST_LINE = /^([A-Z][A-Z0-9_-]*) (\S+) HTTP\/1\.[01]$/;
 
 /** The index just past the blank line that ends a head starting at or before `from`, or -1. */
 export function findHeadEnd(buffer: Buffer, from = 0): number {
@@ -66,6 +68,7 @@ export function parseRequestHead(buffer: Buffer, end: number): RequestHead | und
   const requestLine = REQUEST_LINE.exec(text.slice(0, lineEnd));
   if (!requestLine) return undefined;
   const method = requestLine[1]!;
+  const target = requestLine[2]!;
   let host: string | undefined;
   let hostCount = 0;
   let hops = 0;
@@ -128,7 +131,7 @@ export function parseRequestHead(buffer: Buffer, end: number): RequestHead | und
   else if (upgrade) body = 'upgrade';
   else if (chunked) body = 'chunked';
   else body = contentLength > 0 ? 'length' : 'none';
-  return { method, host, hostCount, hops, body, contentLength: Math.max(contentLength, 0), replaced };
+  return { method, target, host, hostCount, hops, body, contentLength: Math.max(contentLength, 0), replaced };
 }
 
 /** A header's value in a raw head (for the rare answers the fast path writes itself, e.g. `Accept`). */

@@ -141,11 +141,22 @@ function refuseMalformed(error: NodeJS.ErrnoException, socket: net.Socket, refus
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, `no complete request head within ${headTimeoutMs / 1000} s`]
         : [400, `malformed request (${error.code ?? error.message})`];
-  if (error.code !== 'ECONNRESET') refusals.record(reason, undefined, socket, status);
-  if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  }
-  socket.destroySoon();
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  refusals.record(reason, undefined, socket, status);
+  // Requests before the bad one on a pipelined connection are answered first (Node's default drops them).
+  afterResponses(socket, () => {
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroySoon();
+  });
+}
+
+/** Runs `then` once no response is being written on the socket (Node queues pipelined ones behind it). */
+function afterResponses(socket: net.Socket, then: () => void): void {
+  const current = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  if (!current || socket.destroyed) return then();
+  const next = () => setImmediate(() => afterResponses(socket, then));
+  current.once('finish', next);
+  current.once('close', next);
 }
 
 /**

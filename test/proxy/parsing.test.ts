@@ -30,6 +30,7 @@ describe('parseRequestHead', () => {
   it('reads the method, Host and a bodiless request', () => {
     expect(head('GET / HTTP/1.1\r\nHost: web.localhost:7355\r\nAccept: */*\r\n\r\n')).toEqual({
       method: 'GET',
+      target: '/',
       host: 'web.localhost:7355',
       hostCount: 1,
       hops: 0,

@@ -20,6 +20,8 @@ export class RawClient {
   pending = '';
   ended = false;
   closed = false;
+  /** The methods of the requests written, in order, where a HEAD matters (its response has no body). */
+  readonly methods: string[] = [];
 
   private constructor(readonly socket: net.Socket) {
     socket.setEncoding('latin1');
@@ -66,7 +68,8 @@ export class RawClient {
       }
       let rest = this.pending.slice(headEnd + 4);
       let body: string;
-      if (status === 101 || status < 200 || status === 204 || status === 304) body = '';
+      const head = status >= 200 && this.methods.shift() === 'HEAD';
+      if (head || status === 101 || status < 200 || status === 204 || status === 304) body = '';
       else if (headers['transfer-encoding']?.includes('chunked')) {
         const decoded = decodeChunked(rest);
         if (!decoded) return;
