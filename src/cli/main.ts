@@ -19,7 +19,7 @@ cli
 
 cli
   .command('up [...services]', 'Start the services (all by default, plus what they depend on), behind the proxy')
-  .option('--https', 'TLS with a local CA (not available yet: warns, serves HTTP)')
+  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .option('--abort-on-fail', 'Stop everything when one service fails to start')
   .option('--timestamps', 'Prefix output lines with the time')
   .option('--lan', 'Let the proxy listen on every interface (reachable from the network)')
@@ -31,7 +31,7 @@ cli
   .command('run <name>', 'Run one command with a reserved port and a URL, without a config file')
   .usage('run <name> [--port N] -- <command…>')
   .option('--port <port>', 'Pin the port instead of letting the allocator choose')
-  .option('--https', 'TLS with a local CA (not available yet: warns, serves HTTP)')
+  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .example('  $ portbroker run files -- python3 -m http.server {port}')
   .example('  $ portbroker run docs -- npx serve -l {port}')
   .action((name: string, options: CliOptions) => run('run', [name], options));
@@ -84,7 +84,7 @@ cli
 
 cli
   .command('proxy <action>', 'The shared proxy on its own: start, stop or status')
-  .option('--https', 'TLS with a local CA (not available yet: warns, serves HTTP)')
+  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .option('--lan', 'Listen on every interface (reachable from the network)')
   .option('--foreground', 'Run the proxy in this process instead of as a daemon')
   .example('  $ portbroker proxy status --json')
@@ -101,6 +101,11 @@ cli
   .command('init', "Write a starting portbroker.config.ts from the workspace's packages and their dev scripts")
   .example('  $ portbroker init')
   .action((options: CliOptions) => run('init', [], options));
+
+cli
+  .command('mcp', 'A Model Context Protocol server on stdio: coding agents list services, read logs, get URLs')
+  .example('  $ claude mcp add portbroker -- npx portbroker mcp')
+  .action((options: CliOptions) => run('mcp', [], options));
 
 cli.help();
 cli.version(packageVersion());

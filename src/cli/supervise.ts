@@ -1,3 +1,4 @@
+import { dashboardUrl } from '../config/names.js';
 import type { RunnerEvent, Session } from '../commands/up.js';
 import { SessionView, type ViewOptions } from './session-view.js';
 
@@ -86,6 +87,8 @@ async function superviseInTerminal(session: Session, view: SessionView, signals:
     if (options.table && session.endReason !== 'requested' && session.endReason !== 'aborted') {
       const services = session.services();
       view.table(services);
+      const { proxyPort, https } = session.project.settings;
+      view.hint(`dashboard ${dashboardUrl(proxyPort, https)}`);
       if (services.some((s) => ['running', 'starting', 'restarting', 'on-demand'].includes(s.status))) view.hint('Ctrl-C stops them all');
     }
   });

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { HTTPS_NOT_BUILT, type Settings } from '../config/settings.js';
+import type { Settings } from '../config/settings.js';
 import type { ProjectConfig } from '../config/project-config.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
 import { preferredBand } from '../ports/allocator.js';
@@ -26,7 +26,6 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   const { settings, config, configError } = await resolveContext(options, 'diagnose');
   const checks: Check[] = [configCheck(config, configError)];
   const data = readRegistry(settings.home, options);
-  if (settings.httpsRequested) checks.push({ id: 'https', status: 'warn', message: HTTPS_NOT_BUILT, fix: 'drop --https, PORTBROKER_HTTPS and proxy.https' });
   checks.push(stateFolder(settings));
   checks.push(proxyPort(settings));
   checks.push(await localhostResolves());

@@ -1,10 +1,10 @@
-import type { ProjectConfig } from '../config/project-config.js';
-import { PortbrokerError, UsageError } from '../errors.js';
+import { PortbrokerError } from '../errors.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
 import type { EventSink } from '../runner/events.js';
 import { preloadRegistryWriter } from '../runner/registry-publisher.js';
 import { startSession, type Session } from '../runner/session.js';
+import { selectServices } from '../runner/start-order.js';
 
 export interface UpOptions extends CommonOptions {
   /** Stop everything when a service fails to start; the session then ends with status 1. */
@@ -35,27 +35,6 @@ export async function up(names: string[] = [], options: UpOptions = {}): Promise
   return superviseProject(project, services, startNow, options);
 }
 
-/** What `up` runs and what it starts now, the rest being on-demand or reserved-only. */
-export function selectServices(config: ProjectConfig, names: string[]): { services: string[]; startNow: string[] } {
-  const unknown = names.filter((n) => !(n in config.services));
-  if (unknown.length > 0) {
-    throw new UsageError(`unknown service${unknown.length === 1 ? '' : 's'} ${unknown.map((n) => `"${n}"`).join(', ')} in ${config.file ?? config.root}`, [
-      `declared services: ${config.order.join(', ')}`,
-    ]);
-  }
-  const wanted = new Set<string>();
-  const add = (name: string) => {
-    if (wanted.has(name)) return;
-    wanted.add(name);
-    config.services[name]!.dependsOn.forEach(add);
-  };
-  (names.length > 0 ? names : config.order).forEach(add);
-  const services = config.order.filter((n) => wanted.has(n));
-  // Named services start even when on-demand; without names, on-demand ones wait for their first request.
-  const startNow = names.length > 0 ? services.filter((n) => names.includes(n) || config.services[n]!.start === 'always') : services.filter((n) => config.services[n]!.start === 'always');
-  return { services, startNow: startNow.filter((n) => config.services[n]!.command) };
-}
-
 /** Shared by `up` and `run`: the session, and the proxy beside it. */
 export async function superviseProject(
   project: Project,
@@ -63,7 +42,10 @@ export async function superviseProject(
   startNow: string[],
   options: UpOptions & { exitWith?: string },
 ): Promise<Session> {
-  const session = await startSession({
+  // The proxy is checked once the services are spawned, while they boot: its check reads /proc (milliseconds of
+  // CPU) and would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
+  const needsProxy = services.some((n) => project.config.services[n]!.proxy);
+  return startSession({
     project,
     services,
     startNow,
@@ -74,12 +56,8 @@ export async function superviseProject(
     onEvent: options.onEvent,
     onWarning: options.onWarning,
     env: options.env,
+    whileStarting: needsProxy ? () => startProxy(project, options) : undefined,
   });
-  // Checked once the services are spawned, while they boot: its check reads /proc (milliseconds of CPU) and
-  // would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
-  const proxy = services.some((n) => project.config.services[n]!.proxy) ? startProxy(project, options) : Promise.resolve();
-  session.ready = Promise.all([session.ready, proxy]).then(() => undefined);
-  return session;
 }
 
 /** The shared proxy. Services run without it, so a proxy that cannot start is a warning, not the end. */
@@ -88,7 +66,7 @@ async function startProxy(project: Project, options: UpOptions): Promise<void> {
   try {
     // Loaded here, not at the top: its modules are not needed before the services are spawned.
     const { ensureProxy } = await import('../proxy/daemon.js');
-    await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan });
+    await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan, https: settings.https });
   } catch (error) {
     const details = error instanceof PortbrokerError ? error.details : [];
     options.onEvent?.({

@@ -41,6 +41,14 @@ export function urlFor(host: string, proxyPort: number, https = false): string {
   return `${scheme}://${host}${proxyPort === defaultPort ? '' : `:${proxyPort}`}`;
 }
 
+/** portbroker's own name on the proxy: the dashboard. */
+export const DASHBOARD_HOST = 'portbroker.localhost';
+
+/** Where the dashboard is: `http://portbroker.localhost:7355/`. */
+export function dashboardUrl(proxyPort: number, https = false): string {
+  return `${urlFor(DASHBOARD_HOST, proxyPort, https)}/`;
+}
+
 /** `my-api` → `MY_API`, the prefix of the `S_PORT` / `S_URL` variables. */
 export function envPrefix(service: string): string {
   return service.toUpperCase().replace(/-/g, '_');

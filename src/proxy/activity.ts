@@ -1,4 +1,4 @@
-import { touchService } from '../runner/control-client.js';
+import { touchService } from '../control/client.js';
 import type { Route, ServiceRoute } from './route-table.js';
 
 /** How often, at most, one service's traffic is reported to its supervisor. */

@@ -149,7 +149,7 @@ class HttpExchange implements Exchange {
 }
 
 /** What the steps read of a request Node parsed. Node keeps only the first of two Host headers: count them. */
-function requestFacts(req: http.IncomingMessage): RequestFacts {
+export function requestFacts(req: http.IncomingMessage): RequestFacts {
   let hostCount = 0;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hostCount++;

@@ -1,4 +1,4 @@
-import { expandHostname, qualifiedHost } from '../config/names.js';
+import { DASHBOARD_HOST, expandHostname, qualifiedHost } from '../config/names.js';
 import { serviceLogFile } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
 import { liveState } from '../ports/live-state.js';
@@ -9,7 +9,7 @@ import type { CheckoutRecord, RegistryData, ServiceRecord, ServiceState } from '
  * lookup is one `Map.get`. A table never changes; the route source builds a new one and swaps it whole.
  */
 
-export const DASHBOARD_HOST = 'portbroker.localhost';
+export { DASHBOARD_HOST };
 
 /** Every name the dashboard answers on: its own, and the bare loopback names, which no service can have. */
 export const DASHBOARD_HOSTS: readonly string[] = [DASHBOARD_HOST, 'localhost', '127.0.0.1', '::1'];

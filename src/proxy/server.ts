@@ -19,6 +19,8 @@ export interface ProxyServerOptions {
   lan?: boolean;
   /** Splice connections whose first request names a running service (default true). Off: every request takes the general path. */
   fastPath?: boolean;
+  /** Serve TLS (HTTP/2 and HTTP/1.1) with the state folder's CA; plain HTTP on the port is redirected. */
+  https?: boolean;
   /** How long a request waits for a starting service (default 30 s). */
   startTimeoutMs?: number;
   /** How long a client has to send a whole request head (default 60 s, nginx's client_header_timeout). */
@@ -60,14 +62,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     onRegistryChange: (listener) => routes.subscribe(listener),
   });
   const context = { routes, port: options.port, lan, startTimeoutMs: options.startTimeoutMs ?? 30_000, activity };
-  const handler = createProxyHandler({
-    ...context,
-    forwarder,
-    dashboard,
-    refusals,
-    stats,
-    onError: (error) => log(`portbroker proxy: ${(error as Error)?.stack ?? error}`),
-  });
+  const onError = (error: unknown) => log(`portbroker proxy: ${(error as Error)?.stack ?? error}`);
+  const handler = createProxyHandler({ ...context, forwarder, dashboard, refusals, stats, onError });
   // A request head has a total deadline (Node checks it every connectionsCheckingInterval); the body none: a
   // 100 MB upload on a slow disk may take minutes.
   const general = http.createServer(
@@ -88,9 +84,22 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     socket.resume();
   };
   const fastPath = options.fastPath !== false;
+  // HTTPS: the same request handler behind a TLS front, over an upstream pool bounded per service.
+  const secureForwarder = options.https ? new Forwarder(dialer, stats, { maxSockets: UPSTREAM_CONNECTIONS_PER_SERVICE }) : undefined;
+  const tls = secureForwarder
+    ? await (await import('../tls/tls-front.js')).createTlsFront({
+        home: options.home,
+        lan,
+        handler: createProxyHandler({ ...context, forwarder: secureForwarder, dashboard, refusals, stats, onError }),
+        context,
+        upgrades: secureForwarder.upgrades,
+        onError,
+      })
+    : undefined;
   const fastPathOptions = { context, dialer, stats, refusals, headTimeoutMs, handOver };
   const onConnection = (socket: net.Socket) => {
     stats.trackClient(socket);
+    if (tls) return tls.accept(socket);
     acceptOnPlainPort(socket, {
       headTimeoutMs,
       refusals,
@@ -110,6 +119,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     // upstream sockets with them).
     for (const socket of stats.clientSockets) socket.destroy();
     forwarder.close();
+    secureForwarder?.close();
+    tls?.close();
     await closed;
   };
   try {
@@ -158,6 +169,12 @@ function afterResponses(socket: net.Socket, then: () => void): void {
   current.once('finish', next);
   current.once('close', next);
 }
+
+/**
+ * Connections one service gets from the HTTPS front at most: enough for a page's parallel loads, few enough that
+ * a thousand HTTP/2 streams queue on them instead of opening a thousand sockets.
+ */
+const UPSTREAM_CONNECTIONS_PER_SERVICE = 32;
 
 /**
  * Listens on one address. A missing IPv6 loopback (IPv6 disabled) is not fatal when 127.0.0.1 works; a port held

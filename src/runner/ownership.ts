@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { controlSocket } from '../platform/paths.js';
 import { commandLine, isAlive } from '../platform/proc.js';
-import { liveGroups, taggedProcesses, terminate } from '../platform/process-groups.js';
+import { liveGroups, terminate } from '../platform/process-groups.js';
 import { updateRegistry, type CheckoutRecord, type RegistryOptions, type ServiceRecord } from '../ports/registry.js';
-import { SUPERVISOR_VARIABLE } from './process-env.js';
+import { markedProcesses } from './marked-processes.js';
 
 /**
  * Who supervises which service of a checkout. Several `up`/`run` processes may run for one checkout (`up` in
@@ -32,7 +32,7 @@ export interface Claim {
   elsewhere: Map<string, number>;
   /** Services whose recorded processes were left by a dead supervisor, with the recorded group. */
   orphans: Array<{ service: string; pid?: number }>;
-  /** Dead supervisors this checkout's records name: their processes carry their pid in `SUPERVISOR_VARIABLE`. */
+  /** Dead supervisors this checkout's records name: their processes carry their mark (`markedProcesses`). */
   deadOwners: Set<number>;
   /** Whether the proxy now calls our control socket. */
   control: boolean;
@@ -96,16 +96,14 @@ export interface EndedOrphans {
 export async function endOrphans(claim: Claim, project: string, graceMs = 2_000): Promise<EndedOrphans> {
   const result: EndedOrphans = { services: [], pids: [] };
   if (claim.deadOwners.size === 0 && claim.orphans.length === 0) return result;
-  const tagged = taggedProcesses(SUPERVISOR_VARIABLE, (v) => claim.deadOwners.has(Number(v)), ['PORTBROKER_PROJECT', 'PORTBROKER_SERVICE']).filter(
-    (p) => p.env.PORTBROKER_PROJECT === project,
-  );
+  const tagged = markedProcesses(claim.deadOwners).filter((p) => p.project === project);
   const groups = new Set<number>();
   const pids = new Set<number>();
   const services = new Set<string>();
   for (const p of tagged) {
     pids.add(p.pid);
     if (p.pgid > 1 && p.pgid !== process.pid) groups.add(p.pgid);
-    if (p.env.PORTBROKER_SERVICE) services.add(p.env.PORTBROKER_SERVICE);
+    if (p.service) services.add(p.service);
   }
   if (process.platform !== 'linux') {
     // No environments to read: trust the registry's groups that still live.

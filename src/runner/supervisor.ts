@@ -3,8 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ServiceSpec } from '../config/project-config.js';
 import { stripAnsi } from '../platform/ansi.js';
 import { acceptsConnections } from '../platform/loopback.js';
-import { isAlive } from '../platform/proc.js';
-import { kill, liveGroups, taggedProcesses, terminate } from '../platform/process-groups.js';
+import { kill, terminate } from '../platform/process-groups.js';
 import { sleep } from '../platform/sleep.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import type { ServiceState } from '../ports/registry.js';
@@ -13,8 +12,9 @@ import type { CrashPolicy } from './crash-policy.js';
 import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
 import { LineSplitter, RecentLines } from './log-lines.js';
-import { SUPERVISOR_VARIABLE } from './process-env.js';
 import { describeProbe, waitUntilReady } from './readiness.js';
+import { adoptedUnit, describeExit, leftovers, outputSettled, seconds, spawnedUnit, type Unit } from './service-unit.js';
+import type { SpawnBurst } from './spawn-burst.js';
 import { NOT_EXECUTABLE, NOT_FOUND, spawnService, type ExitStatus, type ServiceProcess } from './spawn.js';
 
 /**
@@ -36,22 +36,14 @@ export interface SupervisorOptions {
   /** Writes the state to the registry (coalesced by the session). */
   publish: (state: ServiceState, pid?: number) => void;
   /** While the session spawns a burst of services: what to wait for before running the command. */
-  gate?: () => Promise<void> | undefined;
+  gate?: SpawnBurst;
+  /** When the session found the port free (ms since epoch): a first start right after that skips its own check. */
+  portCheckedFreeAt?: number;
   /** Never ready in time: warn and keep it running (`portbroker run`) instead of stopping it as failed. */
   keepUnready?: boolean;
 }
 
 export type StartOutcome = 'ready' | 'failed';
-
-/** The processes a service consists of right now. */
-interface Unit {
-  kind: 'spawned' | 'adopted';
-  /** What the registry records: the group leader. */
-  pid: number;
-  groups: number[];
-  pids: number[];
-  exited: Promise<ExitStatus>;
-}
 
 type RunResult = { kind: 'stopped' } | { kind: 'failed' } | { kind: 'exit'; status: ExitStatus; ready: boolean };
 
@@ -73,11 +65,11 @@ export class ServiceSupervisor {
   private waiters: Array<(outcome: StartOutcome) => void> = [];
   private logMatched: (() => void) | undefined;
   private paused = false;
-  /** When the session last found the port free: a start right after that skips its own check. */
-  portCheckedFreeAt = 0;
+  private portCheckedFreeAt: number;
 
   constructor(private readonly options: SupervisorOptions) {
     this.name = options.name;
+    this.portCheckedFreeAt = options.portCheckedFreeAt ?? 0;
   }
 
   /** The command as run (ports flags added) and the port it serves on. */
@@ -216,6 +208,16 @@ export class ServiceSupervisor {
 
   /** One spawn, until the service's processes end, it fails, or it is stopped. */
   private async runOnce(): Promise<RunResult> {
+    const started = await this.spawnUntilReady();
+    if (started.kind !== 'ready') return started;
+    return this.watchUntilExit(started.unit);
+  }
+
+  /**
+   * Checks the port, spawns the command and waits until it is ready (adopting what a daemonizing command left).
+   * `exit`: it ended before it was ready.
+   */
+  private async spawnUntilReady(): Promise<RunResult | { kind: 'ready'; unit: Unit }> {
     const { name, spec, port, command } = this.options;
     if (!existsSync(spec.cwd)) {
       this.fail(`${name}: its folder ${spec.cwd} does not exist`, [`fix services.${name}.cwd in the config`]);
@@ -237,14 +239,14 @@ export class ServiceSupervisor {
     if (spec.ready.log) matched = new Promise((resolve) => (this.logMatched = resolve));
     let proc: ServiceProcess;
     try {
-      proc = await spawnService({ command: command.command, cwd: spec.cwd, env: this.options.env, gate: this.options.gate?.() });
+      proc = await spawnService({ command: command.command, cwd: spec.cwd, env: this.options.env, gate: this.options.gate?.current() });
     } catch (error) {
       this.fail(`${name}: cannot start \`${command.command}\` in ${spec.cwd}: ${(error as Error).message}`);
       return { kind: 'failed' };
     }
     this.proc = proc;
     this.attach(proc);
-    let unit: Unit = { kind: 'spawned', pid: proc.pid, groups: [proc.pid], pids: [proc.pid], exited: proc.exited };
+    let unit = spawnedUnit(proc);
     this.unit = unit;
     this.options.logFile.note(`started (pid ${proc.pid}): ${command.command}`);
     if (this.stopping) {
@@ -255,97 +257,81 @@ export class ServiceSupervisor {
     this.options.publish('starting', unit.pid);
     const startedAt = Date.now();
 
-    let ready = false;
     for (;;) {
-      let exit: ExitStatus;
-      if (ready) {
-        exit = await unit.exited;
-      } else {
-        const probe = new AbortController();
-        const onAbort = () => probe.abort();
-        this.abort.signal.addEventListener('abort', onAbort, { once: true });
-        const first = await Promise.race([
-          unit.exited.then((status) => ({ kind: 'exit' as const, status })),
-          waitUntilReady({ port, ready: spec.ready, signal: probe.signal, logMatched: matched }).then((r) => ({ kind: 'ready' as const, r })),
-        ]);
-        probe.abort();
-        this.abort.signal.removeEventListener('abort', onAbort);
-        if (this.stopping) return { kind: 'stopped' };
-        if (first.kind === 'ready') {
-          if (first.r.ready) {
-            ready = true;
-            this.setStatus('running', unit.pid);
-            this.options.publish('running', unit.pid);
-            this.notice('info', `${name} is ready after ${seconds(Date.now() - startedAt)} (${first.r.how})`);
-            this.settle('ready');
-            continue;
-          }
-          if (this.options.keepUnready) {
-            // `portbroker run`: the command is the point; one that serves no port (a test runner wanting the
-            // variables) keeps running, and ends the run when it ends.
-            ready = true;
-            this.setStatus('running', unit.pid);
-            this.options.publish('running', unit.pid);
-            this.notice('warn', `${name} has not listened on port ${port} within ${seconds(spec.ready.timeoutMs)} (${first.r.reason}); it keeps running`);
-            this.settle('ready');
-            continue;
-          }
-          await this.terminateUnit(unit, Date.now() + spec.shutdownGraceMs);
-          this.fail(`${name} did not become ready within ${seconds(spec.ready.timeoutMs)}: waited until ${describeProbe(spec.ready, port)}, but ${first.r.reason}`, [
-            spec.ready.log || spec.ready.http
-              ? `check that ${name} serves on $PORT (${port}); raise services.${name}.ready.timeoutMs if it is just slow`
-              : `make ${name} listen on $PORT (${port}), or set services.${name}.ready to { log: '<a line it prints when ready>' } if it serves no port`,
-          ]);
-          return { kind: 'failed' };
-        }
-        exit = first.status;
-      }
+      const probe = new AbortController();
+      const onAbort = () => probe.abort();
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+      const first = await Promise.race([
+        unit.exited.then((status) => ({ kind: 'exit' as const, status })),
+        waitUntilReady({ port, ready: spec.ready, signal: probe.signal, logMatched: matched }).then((r) => ({ kind: 'ready' as const, r })),
+      ]);
+      probe.abort();
+      this.abort.signal.removeEventListener('abort', onAbort);
       if (this.stopping) return { kind: 'stopped' };
-      if (unit.kind === 'spawned') await outputSettled(proc);
-      const left = this.leftovers(unit);
-      if (unit.kind === 'spawned' && exit.code === 0 && left.pids.length > 0) {
-        unit = this.adopt(left);
-        this.unit = unit;
-        this.options.publish(ready ? 'running' : 'starting', unit.pid);
-        this.notice(
-          'warn',
-          `${name}: its command exited but left ${left.pids.length === 1 ? `pid ${left.pids[0]}` : `pids ${left.pids.join(', ')}`} running: it daemonized itself (went to the background). portbroker watches and stops it, but cannot show its output or restart it`,
-          [`make it stay in the foreground (many tools have a --foreground, --no-daemon or --attach flag)`],
-        );
+      if (first.kind === 'exit') {
+        const next = await this.afterExit(unit, first.status, false);
+        if (next.kind !== 'adopted') return next;
+        unit = next.unit;
         continue;
       }
-      if (left.pids.length > 0 || left.groups.length > 0) await terminate(left, spec.shutdownGraceMs);
-      return { kind: 'exit', status: exit, ready };
+      if (first.r.ready) {
+        this.becameReady(unit, 'info', `${name} is ready after ${seconds(Date.now() - startedAt)} (${first.r.how})`);
+        return { kind: 'ready', unit };
+      }
+      if (this.options.keepUnready) {
+        // `portbroker run`: the command is the point; one that serves no port (a test runner wanting the
+        // variables) keeps running, and ends the run when it ends.
+        this.becameReady(unit, 'warn', `${name} has not listened on port ${port} within ${seconds(spec.ready.timeoutMs)} (${first.r.reason}); it keeps running`);
+        return { kind: 'ready', unit };
+      }
+      await this.terminateUnit(unit, Date.now() + spec.shutdownGraceMs);
+      this.fail(`${name} did not become ready within ${seconds(spec.ready.timeoutMs)}: waited until ${describeProbe(spec.ready, port)}, but ${first.r.reason}`, [
+        spec.ready.log || spec.ready.http
+          ? `check that ${name} serves on $PORT (${port}); raise services.${name}.ready.timeoutMs if it is just slow`
+          : `make ${name} listen on $PORT (${port}), or set services.${name}.ready to { log: '<a line it prints when ready>' } if it serves no port`,
+      ]);
+      return { kind: 'failed' };
     }
   }
 
-  /** Processes of this service still alive after its unit ended: group members and anything carrying its mark. */
-  private leftovers(unit: Unit): { groups: number[]; pids: number[] } {
-    const groups = new Set<number>();
-    const pids = new Set<number>();
-    for (const g of liveGroups(unit.groups)) groups.add(g);
-    const mark = String(process.pid);
-    for (const p of taggedProcesses(SUPERVISOR_VARIABLE, (v) => v === mark, ['PORTBROKER_SERVICE'])) {
-      if (p.env.PORTBROKER_SERVICE !== this.name) continue;
-      pids.add(p.pid);
-      if (p.pgid !== process.pid) groups.add(p.pgid);
+  /** A ready service: waits until its processes end (adopting what a daemonizing command left) or it is stopped. */
+  private async watchUntilExit(unit: Unit): Promise<RunResult> {
+    for (;;) {
+      const status = await unit.exited;
+      if (this.stopping) return { kind: 'stopped' };
+      const next = await this.afterExit(unit, status, true);
+      if (next.kind !== 'adopted') return next;
+      unit = next.unit;
     }
-    // Without /proc only the group is known: its leader stands for it.
-    if (pids.size === 0) for (const g of groups) pids.add(g);
-    return { groups: [...groups], pids: [...pids] };
   }
 
-  /** Watches processes a daemonizing command left behind, as if they were the service. */
-  private adopt(left: { groups: number[]; pids: number[] }): Unit {
-    const leader = left.pids.find((p) => left.groups.includes(p)) ?? left.pids[0]!;
-    const exited = new Promise<ExitStatus>((resolve) => {
-      const check = () => {
-        if (liveGroups(left.groups).size === 0 && !left.pids.some((p) => isAlive(p))) resolve({ code: null, signal: null });
-        else setTimeout(check, 250).unref();
-      };
-      check();
-    });
-    return { kind: 'adopted', pid: leader, groups: left.groups, pids: left.pids, exited };
+  private becameReady(unit: Unit, level: 'info' | 'warn', message: string): void {
+    this.setStatus('running', unit.pid);
+    this.options.publish('running', unit.pid);
+    this.notice(level, message);
+    this.settle('ready');
+  }
+
+  /**
+   * Its unit ended: a command that exited 0 but left processes behind daemonized itself, and those are adopted
+   * (the new unit is returned to watch); otherwise what is left of it is ended and the exit is the result.
+   */
+  private async afterExit(unit: Unit, status: ExitStatus, ready: boolean): Promise<{ kind: 'adopted'; unit: Unit } | RunResult> {
+    if (unit.kind === 'spawned' && this.proc) await outputSettled(this.proc);
+    const left = leftovers(unit, this.name);
+    if (unit.kind === 'spawned' && status.code === 0 && left.pids.length > 0) {
+      const adopted = adoptedUnit(left);
+      this.unit = adopted;
+      this.options.publish(ready ? 'running' : 'starting', adopted.pid);
+      this.notice(
+        'warn',
+        `${this.name}: its command exited but left ${left.pids.length === 1 ? `pid ${left.pids[0]}` : `pids ${left.pids.join(', ')}`} running: it daemonized itself (went to the background). portbroker watches and stops it, but cannot show its output or restart it`,
+        [`make it stay in the foreground (many tools have a --foreground, --no-daemon or --attach flag)`],
+      );
+      return { kind: 'adopted', unit: adopted };
+    }
+    if (left.pids.length > 0 || left.groups.length > 0) await terminate(left, this.options.spec.shutdownGraceMs);
+    return { kind: 'exit', status, ready };
   }
 
   private async terminateUnit(unit: Unit, deadline = this.stopDeadline): Promise<void> {
@@ -405,34 +391,4 @@ export class ServiceSupervisor {
     this.waiters = [];
     for (const resolve of waiters) resolve(outcome);
   }
-}
-
-/** "exited with code 1", "was killed by SIGSEGV". */
-export function describeExit(status: ExitStatus): string {
-  if (status.signal) return `was killed by ${status.signal}`;
-  if (status.code === null) return 'ended (its processes are gone)';
-  return `exited with code ${status.code}`;
-}
-
-export function seconds(ms: number): string {
-  if (ms < 10_000) return `${Number((ms / 1000).toFixed(ms < 1000 ? 2 : 1))} s`;
-  return `${Math.round(ms / 1000)} s`;
-}
-
-/** Waits until the child's output pipes close, or briefly: a process it left behind may hold them open. */
-function outputSettled(proc: ServiceProcess): Promise<void> {
-  const streams = [proc.child.stdout, proc.child.stderr].filter((s): s is Readable => !!s && !s.readableEnded && !s.destroyed);
-  if (streams.length === 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    let open = streams.length;
-    const timer = setTimeout(resolve, 200);
-    for (const s of streams) {
-      s.once('close', () => {
-        if (--open === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
-  });
 }

@@ -114,7 +114,9 @@ describe('GET /api/v1/services', () => {
     let cpu = 0;
     await until(async () => {
       cpu = (await get('/api/v1/services/acme/api')).body.cpuPercent ?? 0;
-      return cpu > 20; // a busy loop: near 100% of a core, less on a loaded machine
+      // The shell (the root) sleeps in `wait`: any CPU is its child's. A busy loop takes a whole core on an idle
+      // machine, a few percent on a loaded one.
+      return cpu > 1;
     }, 'the busy child to show CPU use');
     expect(cpu).toBeLessThan(400);
   });

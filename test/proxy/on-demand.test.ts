@@ -2,13 +2,14 @@ import http from 'node:http';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { onTestFinished, describe, expect, it } from 'vitest';
+import { parseServicePath } from '../../src/control/protocol.js';
 import { controlSocket } from '../../src/platform/paths.js';
 import { fixture } from '../helpers/cli.js';
 import { get, livePid, registerService, setState, startProxy, startUpstream, until } from './helpers.js';
 
 /**
  * On-demand services: the proxy asks the supervisor (over its control socket, the contract of
- * src/runner/control-client.ts) to start the service on the first request, holds the request until the
+ * src/control/client.ts) to start the service on the first request, holds the request until the
  * registry says `running`, and reports traffic so the idle timer starts over. The supervisor here is a stand-in
  * that speaks that contract over a real Unix socket.
  */
@@ -24,16 +25,16 @@ async function startSupervisor(home: string, onStart: (service: string) => Promi
   mkdirSync(path.dirname(socket), { recursive: true });
   const supervisor: Supervisor = { socket, starts: [], touches: [] };
   const server = http.createServer((req, res) => {
-    const match = /^\/services\/([^/]+)\/(start|touch)$/.exec(req.url ?? '');
+    const target = parseServicePath(req.url ?? '');
     req.resume();
-    if (!match || req.method !== 'POST') return void res.writeHead(404).end();
-    if (match[2] === 'touch') {
-      supervisor.touches.push(match[1]!);
+    if (!target || req.method !== 'POST') return void res.writeHead(404).end();
+    if (target.action === 'touch') {
+      supervisor.touches.push(target.service);
       return void res.writeHead(204).end();
     }
-    supervisor.starts.push(match[1]!);
+    supervisor.starts.push(target.service);
     res.writeHead(202).end();
-    void onStart(match[1]!);
+    void onStart(target.service);
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   onTestFinished(() => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { statSync } from 'node:fs';
+import { servicePath } from '../../src/control/protocol.js';
 import { fixture } from '../helpers/cli.js';
 import { config, readRegistry, SERVE, serviceRecord, until, viaProxy } from './helpers.js';
 
@@ -46,6 +48,22 @@ describe('portbroker up: on-demand services', () => {
     expect((await up.stop()).code).toBe(0);
   });
 
+  it('a service slower to start than its idleStopMs is not stopped while the first request waits', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'portbroker.config.json': config({
+        name: 'rt-slow',
+        services: { docs: { command: 'node serve.mjs --delay 1500', start: 'on-demand', idleStopMs: 500 } },
+      }),
+    });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    expect(await viaProxy(fx, 'docs.rt-slow.localhost')).toEqual({ status: 200, body: 'this is docs' });
+    // Idle time counts from when it runs: it stops after that, not before.
+    await up.waitFor(/docs stopped after 0.5 s without requests/);
+    expect((await up.stop()).code).toBe(0);
+  });
+
   it('a request for an on-demand service that crashed starts it again', async () => {
     const fx = await fixture({
       'serve.mjs': SERVE,
@@ -79,12 +97,16 @@ await import('./serve.mjs');
     const checkout = Object.values(readRegistry(fx).checkouts)[0]!;
     expect(checkout.ownerPid).toBe(up.child.pid);
     const socket = checkout.control!;
-    expect(await post(socket, '/services/nope/start')).toBe(404);
-    expect(await post(socket, '/services/docs/touch')).toBe(204);
-    expect(await post(socket, '/services/docs/start')).toBe(202);
+    // Only this user may drive the supervisor.
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+    expect(await post(socket, servicePath('nope', 'start'))).toBe(404);
+    // Versioned: a path without the protocol version is not understood.
+    expect(await post(socket, '/services/docs/start')).toBe(404);
+    expect(await post(socket, servicePath('docs', 'touch'))).toBe(204);
+    expect(await post(socket, servicePath('docs', 'start'))).toBe(202);
     await until(() => serviceRecord(fx, 'docs')?.state === 'running', 'docs running');
     // Already running: accepted again, nothing new started.
-    expect(await post(socket, '/services/docs/start')).toBe(202);
+    expect(await post(socket, servicePath('docs', 'start'))).toBe(202);
     expect((await up.stop()).code).toBe(0);
     const after = Object.values(readRegistry(fx).checkouts)[0]!;
     expect(after.ownerPid).toBeUndefined();

@@ -43,6 +43,7 @@ export class LogView {
       if (first) {
         first = false;
         this.pending = [];
+        this.received = 0;
         this.parts.lines.replaceChildren();
       }
       this.add(lines);

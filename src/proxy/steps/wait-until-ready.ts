@@ -1,4 +1,4 @@
-import { requestStart } from '../../runner/control-client.js';
+import { requestStart } from '../../control/client.js';
 import { GENERAL_PATH, type Exchange, type ProxyContext, type Step } from '../exchange.js';
 import { logTail } from '../log-tail.js';
 import { unavailablePage, type Page } from '../pages.js';

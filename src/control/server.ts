@@ -1,14 +1,9 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { parseServicePath } from './protocol.js';
 
-/**
- * The supervisor's side of the control socket (the client is `control-client.ts`, used by the proxy): HTTP
- * over a Unix socket that only this user can reach (the state folder is 0700).
- *
- *   POST /services/<name>/start  → 202 once a start is under way (or it already runs); 404 unknown service
- *   POST /services/<name>/touch  → 204; a request went through, which resets its idle timer
- */
+/** The supervisor's side of the control channel (see `protocol.ts`). */
 
 export interface ControlHandlers {
   /** false: this supervisor does not run that service. Resolves once the start is under way. */
@@ -26,21 +21,21 @@ export async function startControlServer(socketPath: string, handlers: ControlHa
   // The name holds our pid: a file there now was left by a dead process that had the same pid.
   rmSync(socketPath, { force: true });
   const server = http.createServer((req, res) => {
-    const match = /^\/services\/([^/?]+)\/(start|touch)$/.exec(req.url ?? '');
-    if (!match || req.method !== 'POST') {
-      res.writeHead(match ? 405 : 404, { 'content-type': 'text/plain' }).end(match ? 'use POST\n' : 'not found\n');
+    const target = parseServicePath(req.url ?? '');
+    const known = target?.action === 'start' || target?.action === 'touch';
+    if (!target || !known || req.method !== 'POST') {
+      res.writeHead(known ? 405 : 404, { 'content-type': 'text/plain' }).end(known ? 'use POST\n' : 'not found\n');
       return;
     }
-    const service = decodeURIComponent(match[1]!);
+    const { service } = target;
     req.resume();
-    if (match[2] === 'start') {
+    if (target.action === 'start') {
       Promise.resolve(handlers.start(service)).then(
         (accepted) => res.writeHead(accepted ? 202 : 404, { 'content-type': 'text/plain' }).end(accepted ? 'starting\n' : `no service "${service}" here\n`),
         (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
       );
     } else {
-      const known = handlers.touch(service);
-      res.writeHead(known ? 204 : 404).end();
+      res.writeHead(handlers.touch(service) ? 204 : 404).end();
     }
   });
   // A proxy's keep-alive connection must not hold shutdown up.
@@ -52,6 +47,8 @@ export async function startControlServer(socketPath: string, handlers: ControlHa
       resolve();
     });
   });
+  // Only this user may drive the supervisor (the folder is 0700 too; the socket says so itself).
+  chmodSync(socketPath, 0o600);
   return {
     path: socketPath,
     close: () =>

@@ -1,0 +1,44 @@
+import { ls } from '../commands/ls.js';
+import { machineSettings } from '../commands/machine-settings.js';
+import { checkoutId } from '../dashboard/service-views.js';
+import { lastLines } from '../dashboard/log-reader.js';
+import { PortbrokerError } from '../errors.js';
+import { serviceLogFile } from '../platform/paths.js';
+import type { ServiceInfo } from '../ports/service-info.js';
+import type { CommonOptions } from '../project/context.js';
+
+/**
+ * What the MCP tools act on: a service of the project the server was started in (its cwd), or of any project on
+ * the machine when the agent names one (`acme`, or `fix-login.acme` for a worktree, as the dashboard's API does).
+ */
+
+export async function listServices(options: CommonOptions, all: boolean): Promise<ServiceInfo[]> {
+  return ls({ ...options, all });
+}
+
+export async function findService(options: CommonOptions, service: string, project?: string): Promise<ServiceInfo> {
+  if (project === undefined) {
+    const rows = await ls(options);
+    const found = rows.find((r) => r.service === service);
+    if (!found) throw new PortbrokerError(`no service "${service}" in this project (it has ${rows.map((r) => r.service).join(', ') || 'none'}); call list_services`);
+    return found;
+  }
+  const rows = (await ls({ ...options, all: true })).filter((r) => r.kind === 'service');
+  const found = rows.find((r) => r.service === service && checkoutId(r.project, r.label) === project);
+  if (!found) throw new PortbrokerError(`no service "${service}" in project "${project}"; call list_services with all: true`);
+  return found;
+}
+
+export interface LogLines {
+  project: string;
+  label: string;
+  service: string;
+  lines: string[];
+}
+
+export async function readLogs(options: CommonOptions, service: string, project: string | undefined, count: number): Promise<LogLines> {
+  const info = await findService(options, service, project);
+  const { home } = await machineSettings(options);
+  const { lines } = lastLines(serviceLogFile(home, info.project, info.label, info.service), count);
+  return { project: info.project, label: info.label, service: info.service, lines };
+}

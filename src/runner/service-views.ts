@@ -1,0 +1,39 @@
+import { liveState } from '../ports/live-state.js';
+import { readRegistry } from '../ports/registry.js';
+import { serviceUrl, servicePort } from '../project/open.js';
+import type { ServiceStatus } from './events.js';
+import type { SessionContext } from './session-context.js';
+
+export interface ServiceView {
+  name: string;
+  port: number;
+  url: string;
+  status: ServiceStatus;
+  pid?: number;
+  /** `elsewhere`: the portbroker process that runs it, and what the registry says of it. */
+  owner?: number;
+  ownerState?: 'running' | 'starting' | 'on-demand' | 'stopped' | 'crashed';
+}
+
+/** Every service of the session with its port, URL and status, in dependency order. */
+export function serviceViews(ctx: SessionContext, names: string[]): ServiceView[] {
+  const records = ctx.elsewhere.size > 0 ? readRegistry(ctx.home).checkouts[ctx.root]?.services : undefined;
+  return names.map((name) => {
+    const view: ServiceView = {
+      name,
+      port: servicePort(ctx.project, name),
+      url: serviceUrl(ctx.project, name),
+      status: ctx.statuses.get(name) ?? 'stopped',
+      pid: ctx.supervisors.get(name)?.pid,
+    };
+    const owner = ctx.elsewhere.get(name);
+    const rec = records?.[name];
+    if (owner !== undefined && rec) {
+      const state = liveState(rec);
+      view.owner = owner;
+      view.pid = rec.pid;
+      view.ownerState = state === 'running' || state === 'starting' || state === 'crashed' ? state : rec.onDemand ? 'on-demand' : 'stopped';
+    }
+    return view;
+  });
+}

@@ -1,0 +1,46 @@
+import type { Project } from '../project/open.js';
+import type { EventSink, RunnerEvent, ServiceStatus } from './events.js';
+import type { RegistryPublisher } from './registry-publisher.js';
+import type { ServiceSupervisor } from './supervisor.js';
+
+/**
+ * What the parts of a session (start order, on-demand, shutdown) share: the project, each service's supervisor
+ * or the other portbroker that runs it, the statuses the session reports, and where events go. Created by the
+ * session with everything it is given; the parts only read and report through it.
+ */
+export class SessionContext {
+  /** Services this session runs (those with a command), filled when the session opens. */
+  readonly supervisors = new Map<string, ServiceSupervisor>();
+  /** Services another live portbroker of this checkout runs: service → its pid. */
+  readonly elsewhere = new Map<string, number>();
+  readonly statuses = new Map<string, ServiceStatus>();
+  /** Set once the session is ending: nothing new starts. */
+  stopping = false;
+
+  constructor(
+    readonly project: Project,
+    readonly publisher: RegistryPublisher,
+    private readonly sink: EventSink | undefined,
+  ) {}
+
+  get home(): string {
+    return this.project.settings.home;
+  }
+
+  get root(): string {
+    return this.project.config.root;
+  }
+
+  setStatus(name: string, status: ServiceStatus, pid?: number): void {
+    this.statuses.set(name, status);
+    this.emit({ type: 'status', service: name, status, pid });
+  }
+
+  notice(level: 'info' | 'warn' | 'error', message: string, service?: string): void {
+    this.emit({ type: 'notice', level, message, service });
+  }
+
+  emit(event: RunnerEvent): void {
+    this.sink?.(event);
+  }
+}
