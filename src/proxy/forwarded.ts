@@ -12,17 +12,19 @@ import type { RequestHead } from './request-head.js';
  */
 export interface Forwarded {
   for: string;
-  proto: 'http' | 'https';
+  /** The scheme: ws/wss for a WebSocket handshake, as http-proxy and the HTTP/2 bridge say. */
+  proto: 'http' | 'https' | 'ws' | 'wss';
   host: string;
   port: number;
   /** Hops including this one. */
   hops: number;
 }
 
-export function forwardedValues(socket: net.Socket, host: string | undefined, hopsBefore: number): Forwarded {
+export function forwardedValues(socket: net.Socket, host: string | undefined, hopsBefore: number, webSocket = false): Forwarded {
+  const secure = (socket as { encrypted?: boolean }).encrypted === true;
   return {
     for: socket.remoteAddress ?? '',
-    proto: (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+    proto: webSocket ? (secure ? 'wss' : 'ws') : secure ? 'https' : 'http',
     host: host ?? '',
     port: socket.localPort ?? 0,
     hops: hopsBefore + 1,

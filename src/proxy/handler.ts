@@ -68,7 +68,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
       return writePageToSocket(socket, page, req.headers.accept);
     }
     const route = exchange.route!;
-    prepareForward(exchange, route);
+    prepareForward(exchange, route, true);
     forwarder.ws(req, socket, head, route.port, (error) => {
       // After the upstream's 101 the socket carries WebSocket frames: no page can be written any more.
       if (socket.bytesWritten > 0) socket.destroy();
@@ -76,9 +76,9 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     });
   }
 
-  function prepareForward(exchange: HttpExchange, route: Route): void {
+  function prepareForward(exchange: HttpExchange, route: Route, webSocket = false): void {
     const { req } = exchange;
-    setForwardedHeaders(req.headers, forwardedValues(req.socket, exchange.request.hostHeader, exchange.request.hops));
+    setForwardedHeaders(req.headers, forwardedValues(req.socket, exchange.request.hostHeader, exchange.request.hops, webSocket));
     options.activity.report(route);
   }
 

@@ -207,6 +207,8 @@ export class Splice {
   }
 
   private forwardedLinesFor(request: RequestHead): Buffer {
+    const webSocket = request.body === 'upgrade';
+    if (webSocket) return Buffer.from(forwardedLines(forwardedValues(this.client, request.host, request.hops, true)), 'latin1');
     if (!this.lines || request.host !== this.linesFor || request.hops !== this.linesHops) {
       this.lines = Buffer.from(forwardedLines(forwardedValues(this.client, request.host, request.hops)), 'latin1');
       this.linesFor = request.host;
