@@ -31,7 +31,8 @@ export interface RequestHead {
   replaced: number[] | undefined;
 }
 
-export const MAX_HEAD_BYTES = 64 * 1024;
+/** Node's maxHeaderSize: a bigger head goes to the general path, whose parser answers 431, so both paths agree. */
+export const MAX_HEAD_BYTES = 16 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const LF_HEAD_END = Buffer.from('\n\n');
 const LF_CRLF_END = Buffer.from('\n\r\n');

@@ -16,6 +16,15 @@ export interface SentRequest {
   upgrade: boolean;
 }
 
+/** What the response reader needs to know of a request (shared objects: no allocation per request). */
+export function sentRequest(method: string, upgrade: boolean): SentRequest {
+  return upgrade ? SENT_UPGRADE : method === 'HEAD' ? SENT_HEAD : SENT_PLAIN;
+}
+
+const SENT_PLAIN: SentRequest = { head: false, upgrade: false };
+const SENT_HEAD: SentRequest = { head: true, upgrade: false };
+const SENT_UPGRADE: SentRequest = { head: false, upgrade: true };
+
 export interface FramingEvents {
   /** A final response ended; `closes`: the service closes the connection after it. */
   onResponseEnd(closes: boolean): void;

@@ -10,7 +10,7 @@ import { HeadExchange } from './head-exchange.js';
 import { spliceRoute } from './pipeline.js';
 import { findHeadEnd, headerValue, lineFeedHead, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
 import { writePageToSocket } from './respond.js';
-import { ResponseFraming, type SentRequest } from './response-framing.js';
+import { ResponseFraming, sentRequest } from './response-framing.js';
 import type { Route } from './route-table.js';
 
 export interface SplicePlan {
@@ -186,7 +186,7 @@ export class Splice {
     this.write(withForwardedLines(raw, end, request, this.forwardedLinesFor(request)));
     this.lastHead = raw.subarray(0, end);
     this.lastRequest = request;
-    this.framing.expect(sentRequest(request));
+    this.framing.expect(sentRequest(request.method, request.body === 'upgrade'));
     if (this.reportsActivity) this.options.context.activity.report(this.route);
     switch (request.body) {
       case 'length':
@@ -399,15 +399,3 @@ export class Splice {
 
 const EMPTY = Buffer.alloc(0);
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** What the response reader needs to know of a request (shared objects: no allocation per request). */
-const SENT: Record<string, SentRequest> = {
-  plain: { head: false, upgrade: false },
-  head: { head: true, upgrade: false },
-  upgrade: { head: false, upgrade: true },
-};
-
-function sentRequest(request: RequestHead): SentRequest {
-  if (request.body === 'upgrade') return SENT.upgrade!;
-  return request.method === 'HEAD' ? SENT.head! : SENT.plain!;
-}
