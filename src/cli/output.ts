@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import { stripAnsi } from '../platform/ansi.js';
+import { withInvocation } from './invocation.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -26,7 +27,7 @@ export function printLine(line = ''): void {
 }
 
 export function warn(message: string): void {
-  process.stderr.write(`${err.yellow('portbroker: warning:')} ${message}\n`);
+  process.stderr.write(`${err.yellow('portbroker: warning:')} ${withInvocation(message)}\n`);
 }
 
 const visibleLength = (text: string) => stripAnsi(text).length;

@@ -1,5 +1,6 @@
 import { stripAnsi, type RunnerEvent, type ServiceStatus, type ServiceView } from '../commands/up.js';
 import { colorsFor, table, type Colors } from './output.js';
+import { withInvocation } from './invocation.js';
 
 /**
  * How `up` and `run` look in a terminal: service output as `name │ line` in a colour per service (or, for
@@ -67,7 +68,7 @@ export class SessionView {
   handle(event: RunnerEvent): void {
     switch (event.type) {
       case 'log':
-        return this.log(event.service, event.line, event.stream);
+        return this.log(event.service, event.line, event.stream, event.time);
       case 'status':
         return this.status(event.service, event.status, event.waitingFor);
       case 'notice':
@@ -78,7 +79,7 @@ export class SessionView {
   /** A message of portbroker's own, on stderr. */
   notice(level: 'info' | 'warn' | 'error', message: string, output?: string[]): void {
     const c = this.err;
-    const [first = '', ...rest] = message.split('\n');
+    const [first = '', ...rest] = withInvocation(message).split('\n');
     const mark = level === 'error' ? c.red('✖') : level === 'warn' ? c.yellow('!') : c.dim('›');
     const head = level === 'info' ? c.dim(first) : level === 'error' ? c.red(first) : c.yellow(first);
     const lines = [`${this.stamp(c)}${mark} ${head}`, ...rest.map((l) => `  ${l}`)];
@@ -92,7 +93,7 @@ export class SessionView {
   /** The table of services, once they are up. */
   table(services: ServiceView[]): void {
     const o = this.out;
-    const rows = services.map((s) => [s.name, String(s.port), o.cyan(s.url), this.state(s)]);
+    const rows = services.map((s) => [s.name, String(s.port), s.url === null ? o.dim('-') : o.cyan(s.url), this.state(s)]);
     this.write('stdout', `${table(['SERVICE', 'PORT', 'URL', 'STATE'], rows)}\n`);
   }
 
@@ -106,14 +107,14 @@ export class SessionView {
     this.flush();
   }
 
-  private log(service: string, line: string, stream: 'stdout' | 'stderr'): void {
+  private log(service: string, line: string, stream: 'stdout' | 'stderr', time?: string): void {
     const text = this.clean(line);
     if (this.options.plain) {
       this.write(stream, `${text}\n`);
       return;
     }
     const paint = this.paint.get(service) ?? ((t: string) => t);
-    this.write('stdout', `${this.stamp(this.out)}${paint(`${service.padEnd(this.width)} │`)} ${text}\n`);
+    this.write('stdout', `${this.stamp(this.out, time)}${paint(`${service.padEnd(this.width)} │`)} ${text}\n`);
   }
 
   private status(service: string, status: ServiceStatus, waitingFor?: string[]): void {
@@ -143,8 +144,8 @@ export class SessionView {
       }
       case 'on-demand':
         return o.cyan('on demand');
-      case 'failed':
-        return o.red('failed');
+      case 'crashed':
+        return o.red('crashed');
       case 'restarting':
         return o.yellow('restarting');
       case 'starting':
@@ -159,9 +160,9 @@ export class SessionView {
     return this.keepAnsi ? line : stripAnsi(line);
   }
 
-  private stamp(c: Colors): string {
+  private stamp(c: Colors, time?: string): string {
     if (!this.options.timestamps) return '';
-    const d = new Date();
+    const d = time ? new Date(time) : new Date();
     const p = (n: number, w = 2) => String(n).padStart(w, '0');
     return `${c.dim(`${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`)} `;
   }

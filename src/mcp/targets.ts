@@ -2,6 +2,7 @@ import { ls } from '../commands/ls.js';
 import { machineSettings } from '../commands/machine-settings.js';
 import { checkoutId } from '../dashboard/service-views.js';
 import { lastLines } from '../dashboard/log-reader.js';
+import { logText } from '../runner/log-file.js';
 import { PortbrokerError } from '../errors.js';
 import { serviceLogFile } from '../platform/paths.js';
 import type { ServiceInfo } from '../ports/service-info.js';
@@ -40,5 +41,5 @@ export async function readLogs(options: CommonOptions, service: string, project:
   const info = await findService(options, service, project);
   const { home } = await machineSettings(options);
   const { lines } = lastLines(serviceLogFile(home, info.project, info.label, info.service), count);
-  return { project: info.project, label: info.label, service: info.service, lines };
+  return { project: info.project, label: info.label, service: info.service, lines: lines.map(logText) };
 }

@@ -17,7 +17,8 @@ import type { ServiceSupervisor } from './supervisor.js';
 
 /** What `up [names…]` runs (the named services and what they depend on) and what it starts now. */
 export function selectServices(config: ProjectConfig, names: string[]): { services: string[]; startNow: string[] } {
-  const unknown = names.filter((n) => !(n in config.services));
+  // Services `run` added beside the config (ad hoc) are `run`'s to start, not up's.
+  const unknown = names.filter((n) => !config.order.includes(n));
   if (unknown.length > 0) {
     throw new UsageError(`unknown service${unknown.length === 1 ? '' : 's'} ${unknown.map((n) => `"${n}"`).join(', ')} in ${config.file ?? config.root}`, [
       `declared services: ${config.order.join(', ')}`,
@@ -51,6 +52,11 @@ export class StartOrder {
     return this.starts.size > 0;
   }
 
+  /** Resolves once no start of `name` is under way (a start a stop cut short has let go). */
+  async settled(name: string): Promise<void> {
+    await this.starts.get(name)?.catch(() => undefined);
+  }
+
   /** Starts a service once what it depends on is ready; resolves whether it became ready. Joins a start under way. */
   ensureStarted(name: string): Promise<boolean> {
     let start = this.starts.get(name);
@@ -80,7 +86,7 @@ export class StartOrder {
       const missing = spec.dependsOn.filter((_dep, i) => !results[i]);
       if (ctx.stopping) return false;
       if (missing.length > 0) {
-        ctx.setStatus(name, 'failed');
+        ctx.setStatus(name, 'crashed');
         ctx.notice('error', `${name} was not started: it depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not running`, name);
         this.onFailure();
         return false;

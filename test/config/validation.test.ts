@@ -17,6 +17,9 @@ const BAD: Array<[string, string, RegExp]> = [
   ['a fractional port', `{ services: { db: { port: 5432.5 } } }`, /services\.db\.port: port must be a whole number/],
   ['two services pinning one port', `{ services: { a: { port: 24400 }, b: { port: 24400 } } }`, /services\.b\.port: port 24400 is already pinned by service "a"/],
   ['an env reference to an unknown service', `{ services: { web: { env: { API: '\${apx.url}' } } } }`, /services\.web\.env\.API: "\$\{apx\.url\}" names unknown service "apx"/],
+  ['a url reference to a service without a URL', `{ services: { web: { env: { DB: '\${db.url}' } }, db: { proxy: false } } }`, /services\.web\.env\.DB: "\$\{db\.url\}": db has no URL \(proxy: false\); use \$\{db\.port\}, or give it one with url:/],
+  ['a url on an HTTP service', `{ services: { web: { url: 'x://127.0.0.1:\${port}' } } }`, /services\.web\.url: only applies to proxy: false services/],
+  ['an unknown reference in a url', `{ services: { web: { proxy: false, url: 'x://\${host}' } } }`, /services\.web\.url: unknown reference "\$\{host\}"; a url may use \$\{port\}/],
   ['a missing cwd folder', `{ services: { web: { command: 'x', cwd: 'apps/nope' } } }`, /services\.web\.cwd: folder "apps\/nope" does not exist/],
   ['no services', `{ services: {} }`, /services: declares no service/],
   ['a reversed range', `{ ports: { range: [60000, 50000] }, services: { web: {} } }`, /ports\.range: start 60000 is above end 50000/],
@@ -58,6 +61,33 @@ describe('bad config is refused before anything starts', () => {
 });
 
 describe('pinned ports', () => {
+  it('names a process listening on both loopbacks once; our own proxy is not a process to stop', async () => {
+    const v4 = net.createServer();
+    await new Promise<void>((resolve) => v4.listen(0, '127.0.0.1', resolve));
+    const busy = (v4.address() as net.AddressInfo).port;
+    const v6 = net.createServer();
+    await new Promise<void>((resolve) => v6.listen(busy, '::1', resolve));
+    try {
+      const fx = await fixture({ 'portbroker.config.json': JSON.stringify({ services: { db: { port: busy, proxy: false } } }) });
+      const result = await fx.run(['port', 'db']);
+      expect(result.stderr).toContain(`is in use by pid ${process.pid} (`);
+      expect(result.stderr).toMatch(/ on 127\.0\.0\.1 and ::1\n/);
+      expect(result.stderr.match(new RegExp(`pid ${process.pid}`, 'g'))).toHaveLength(1);
+    } finally {
+      v4.close();
+      v6.close();
+    }
+    const fx = await fixture({});
+    fx.write('portbroker.config.json', JSON.stringify({ services: { db: { port: fx.proxyPort, proxy: false } } }));
+    expect((await fx.run(['proxy', 'start'])).code).toBe(0);
+    const result = await fx.run(['port', 'db']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`port ${fx.proxyPort} pinned by services.db.port is portbroker's proxy port`);
+    expect(result.stderr).toContain('pin another port in portbroker.config.json, or move the proxy');
+    expect(result.stderr).not.toContain('stop that process');
+    expect(result.stderr).not.toContain('portbroker-proxy');
+  });
+
   it('names the process holding a busy pinned port, exit 1, nothing reserved', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
