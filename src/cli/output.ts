@@ -34,7 +34,8 @@ const visibleLength = (text: string) => stripAnsi(text).length;
 
 /** A plain aligned table; cells may carry colour codes. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  // A loop, not Math.max(...rows): spreading 200k rows into arguments overflows the stack.
+  const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, visibleLength(r[i] ?? '')), visibleLength(h)));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
@@ -58,6 +59,7 @@ export function stateColor(state: string): string {
     case 'running':
       return out.green(state);
     case 'starting':
+    case 'orphaned':
       return out.yellow(state);
     case 'crashed':
       return out.red(state);
