@@ -28,7 +28,8 @@ const MAX_TAIL_BYTES = 2 * 1024 * 1024;
 /** The last `count` lines (the rotated `.1` file too when the current one has fewer), and where the file ends. */
 export function lastLines(file: string, count: number): Tail {
   const current = tailOf(file, count);
-  if (current.lines.length >= count || count === 0) return { lines: current.lines.slice(-count || undefined), position: current.position };
+  if (count === 0) return { lines: [], position: current.position };
+  if (current.lines.length >= count) return { lines: current.lines.slice(-count), position: current.position };
   const older = tailOf(`${file}.1`, count - current.lines.length).lines;
   return { lines: [...older, ...current.lines].slice(-count), position: current.position };
 }
