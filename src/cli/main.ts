@@ -19,7 +19,7 @@ cli
 
 cli
   .command('up [...services]', 'Start the services (all by default, plus what they depend on), behind the proxy')
-  .option('--https', 'TLS with a local CA (not available yet: warns, serves HTTP)')
+  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .option('--abort-on-fail', 'Stop everything when one service fails to start')
   .option('--timestamps', 'Prefix output lines with the time')
   .option('--lan', 'Let the proxy listen on every interface (reachable from the network)')
@@ -28,10 +28,30 @@ cli
   .action((services: string[], options: CliOptions) => run('up', [services], options));
 
 cli
+  .command('restart <...services>', 'Restart services of a running project (from any terminal or folder of it)')
+  .example('  $ portbroker restart api')
+  .action((services: string[], options: CliOptions) => run('restart', [services], options));
+
+cli
+  .command('stop [...services]', 'Stop services of a running project (all without names); they stay reserved and routed')
+  .example('  $ portbroker stop worker')
+  .action((services: string[], options: CliOptions) => run('stop', [services], options));
+
+cli
+  .command('start <...services>', 'Start services of a running project again (after stop, or a crash)')
+  .example('  $ portbroker start worker')
+  .action((services: string[], options: CliOptions) => run('start', [services], options));
+
+cli
+  .command('down', "Stop the project's services and the portbroker running them (foreground or detached up)")
+  .example('  $ portbroker down')
+  .action((options: CliOptions) => run('down', [], options));
+
+cli
   .command('run <name>', 'Run one command with a reserved port and a URL, without a config file')
   .usage('run <name> [--port N] -- <command…>')
   .option('--port <port>', 'Pin the port instead of letting the allocator choose')
-  .option('--https', 'TLS with a local CA (not available yet: warns, serves HTTP)')
+  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .example('  $ portbroker run files -- python3 -m http.server {port}')
   .example('  $ portbroker run docs -- npx serve -l {port}')
   .action((name: string, options: CliOptions) => run('run', [name], options));
@@ -84,7 +104,7 @@ cli
 
 cli
   .command('proxy <action>', 'The shared proxy on its own: start, stop or status')
-  .option('--https', 'TLS with a local CA (not available yet: warns, serves HTTP)')
+  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .option('--lan', 'Listen on every interface (reachable from the network)')
   .option('--foreground', 'Run the proxy in this process instead of as a daemon')
   .example('  $ portbroker proxy status --json')
@@ -96,6 +116,13 @@ cli
   .example('  $ portbroker alias docker-api 8081')
   .example('  $ portbroker alias docker-api --remove')
   .action((name: string, port: string | undefined, options: CliOptions) => run('alias', [name, port], options));
+
+cli
+  .command('trust', "Trust portbroker's local CA (HTTPS) in the system store and the browsers' NSS databases")
+  .option('--remove', 'Take the CA out of them again')
+  .example('  $ portbroker trust')
+  .example('  $ portbroker trust --remove')
+  .action((options: CliOptions) => run('trust', [], options));
 
 cli
   .command('init', "Write a starting portbroker.config.ts from the workspace's packages and their dev scripts")

@@ -1,7 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { HTTPS_NOT_BUILT, type Settings } from '../config/settings.js';
+import type { Settings } from '../config/settings.js';
+import { certificateChecks } from '../tls/doctor-checks.js';
 import type { ProjectConfig } from '../config/project-config.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
 import { preferredBand } from '../ports/allocator.js';
@@ -10,6 +11,7 @@ import { describeListeners, findListeners } from '../platform/sockets.js';
 import { readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
 import { resolveContext, type CommonOptions } from '../project/context.js';
+import { exposedServices } from './doctor-exposure.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -26,15 +28,15 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   const { settings, config, configError } = await resolveContext(options, 'diagnose');
   const checks: Check[] = [configCheck(config, configError)];
   const data = readRegistry(settings.home, options);
-  if (settings.httpsRequested) checks.push({ id: 'https', status: 'warn', message: HTTPS_NOT_BUILT, fix: 'drop --https, PORTBROKER_HTTPS and proxy.https' });
   checks.push(stateFolder(settings));
   checks.push(proxyPort(settings));
+  checks.push(...certificateChecks({ ...settings, env: options.env }));
   checks.push(await localhostResolves());
   checks.push(await loopback('127.0.0.1'), await loopback('::1'));
   checks.push(rangeOverlap(settings));
   checks.push(staleReservations(data, config));
   checks.push(orphans(data));
-  if (config) checks.push(exposedServices(data, config));
+  checks.push(exposedServices(data, config?.root, options.cwd ?? process.cwd()));
   return checks;
 }
 
@@ -172,22 +174,5 @@ function orphans(data: RegistryData): Check {
     status: 'warn',
     message: `service processes left running by a portbroker that is gone: ${found.join(', ')}`,
     fix: 'the next `portbroker up` of that project ends them; or kill each group now: kill -TERM -- -<pid>',
-  };
-}
-
-function exposedServices(data: RegistryData, config: ProjectConfig): Check {
-  const checkout = data.checkouts[config.root];
-  const exposed: string[] = [];
-  for (const [name, rec] of Object.entries(checkout?.services ?? {})) {
-    for (const listener of findListeners(rec.port)) {
-      if (listener.address === '0.0.0.0' || listener.address === '::') exposed.push(`${name} on ${listener.address}:${rec.port}`);
-    }
-  }
-  if (exposed.length === 0) return { id: 'exposed-services', status: 'ok', message: 'no service of this project listens on a network-wide address' };
-  return {
-    id: 'exposed-services',
-    status: 'warn',
-    message: `reachable from the network: ${[...new Set(exposed)].join(', ')}`,
-    fix: 'make the service bind to 127.0.0.1 (portbroker sets HOST=127.0.0.1; pass --host 127.0.0.1 to tools that ignore it)',
   };
 }

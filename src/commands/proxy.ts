@@ -31,7 +31,7 @@ export interface ProxyStartResult extends ProxyState {
 export async function proxyStart(options: ProxyOptions = {}): Promise<ProxyStartResult> {
   const settings = await machineSettings(options);
   const before = runningProxy(settings.home);
-  const state = await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan });
+  const state = await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan, https: settings.https });
   return { ...state, reused: before?.pid === state.pid, dashboard: dashboardUrl(state.port, state.https) };
 }
 
@@ -72,8 +72,8 @@ export async function proxyStatus(options: ProxyOptions = {}): Promise<ProxyStat
     addresses: state?.addresses ?? [],
     startedAt: state?.startedAt ?? null,
     uptimeSeconds: state ? Math.max(0, Math.round((Date.now() - Date.parse(state.startedAt)) / 1000)) : null,
-    dashboard: dashboardUrl(port, state?.https ?? false),
-    routes: routeViews(table.routes, port),
+    dashboard: dashboardUrl(port, state?.https ?? settings.https),
+    routes: routeViews(table.routes, port, state?.https ?? settings.https),
   };
 }
 
@@ -87,7 +87,7 @@ export async function proxyForeground(options: ProxyOptions & { onListening?: (s
   if (running) {
     throw new PortbrokerError(`the proxy of ${settings.home} already runs (pid ${running.pid}, port ${running.port})`, { details: ['stop it first: portbroker proxy stop'] });
   }
-  const proxy = await serveProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan });
+  const proxy = await serveProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan, https: settings.https });
   options.onListening?.(proxy.state);
   await proxy.stopped;
   return proxy.state;

@@ -66,7 +66,7 @@ async function startProxy(project: Project, options: UpOptions): Promise<void> {
   try {
     // Loaded here, not at the top: its modules are not needed before the services are spawned.
     const { ensureProxy } = await import('../proxy/daemon.js');
-    await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan });
+    await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan, https: settings.https });
   } catch (error) {
     const details = error instanceof PortbrokerError ? error.details : [];
     options.onEvent?.({

@@ -1,7 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { PortRange } from '../platform/ephemeral.js';
 import { stateHome } from '../platform/paths.js';
-import { warn, type WarningSink } from '../platform/warnings.js';
 import { DEFAULTS, type ProjectConfig } from './project-config.js';
 
 /** Machine-level settings for one command: flags beat environment, environment beats config, config beats defaults. */
@@ -9,10 +8,8 @@ export interface Settings {
   home: string;
   proxyPort: number;
   range: PortRange;
-  /** Whether URLs are https://. Always false until the proxy serves TLS (see `httpsRequested`). */
+  /** The proxy serves TLS and URLs are https:// (--https, PORTBROKER_HTTPS=1 or proxy.https). */
   https: boolean;
-  /** --https, PORTBROKER_HTTPS=1 or proxy.https asked for TLS, which this version does not serve yet. */
-  httpsRequested: boolean;
 }
 
 export interface SettingsInput {
@@ -31,17 +28,9 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     DEFAULTS.proxyPort;
   // SPEC order for the range: the config wins over the environment.
   const range = input.config?.range ?? parseRange(env.PORTBROKER_RANGE) ?? DEFAULTS.range;
-  const httpsRequested = input.https ?? (envFlag(env.PORTBROKER_HTTPS) || input.config?.proxy.https === true);
-  return { home: stateHome(env), proxyPort, range, https: false, httpsRequested };
+  const https = input.https ?? (envFlag(env.PORTBROKER_HTTPS) || input.config?.proxy.https === true);
+  return { home: stateHome(env), proxyPort, range, https };
 }
-
-/** Said once per command that serves or names URLs, so nobody is handed an https:// URL nothing answers. */
-export function warnIfHttpsRequested(settings: Settings, onWarning?: WarningSink): void {
-  if (settings.httpsRequested) warn(onWarning, HTTPS_NOT_BUILT);
-}
-
-export const HTTPS_NOT_BUILT =
-  'HTTPS (--https, PORTBROKER_HTTPS=1, proxy.https) is not available in this version: the proxy serves plain HTTP and URLs stay http://';
 
 /** A port from the command line or the environment; undefined when not given. `source` names it in the error. */
 export function parsePort(value: number | string | undefined, source: string): number | undefined {

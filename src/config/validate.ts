@@ -75,7 +75,7 @@ function describe(value: unknown): string {
 }
 
 /** The closest known field within edit distance 2, for typos such as `comand`. */
-function suggest(field: string, known: readonly string[]): string | undefined {
+export function suggest(field: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of known) {

@@ -24,3 +24,8 @@ export async function acceptsConnections(port: number): Promise<boolean> {
   const results = await Promise.all(LOOPBACK.map((host) => connects(host, port)));
   return results.includes(true);
 }
+
+/** Whether a bound address is loopback only (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6). */
+export function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}

@@ -22,7 +22,10 @@ export function processState(pid: number): string | undefined {
   return stat?.state;
 }
 
-interface ProcStat {
+/** Linux reports CPU times in /proc in USER_HZ, which is 100 on every architecture. */
+export const TICKS_PER_SECOND = 100;
+
+export interface ProcStat {
   state: string;
   ppid: number;
   pgid: number;

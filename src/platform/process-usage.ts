@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { procPids, readStat } from './proc.js';
+import { TICKS_PER_SECOND } from './proc.js';
+import { processTrees } from './process-tree.js';
 
 /**
- * CPU and memory of whole process trees, from /proc: a dev server is often a shell, `npm`, and the server
- * itself (and its workers), so one pid's figures would show the shell. A tree is every live process in the
- * root's process group (each service runs in its own) plus every descendant that left it. CPU is a rate, so
+ * CPU and memory of whole process trees (see `processTrees`): a dev server is often a shell, `npm`, and the
+ * server itself (and its workers), so one pid's figures would show the shell. CPU is a rate, so
  * the sampler remembers the last reading of each tree and answers with the share of one core since then.
  */
 
@@ -17,8 +17,6 @@ export interface TreeUsage {
   startedAt: Date | null;
 }
 
-/** Linux reports times in /proc in USER_HZ, which is 100 on every architecture. */
-const TICKS_PER_SECOND = 100;
 
 /** Readings closer together than this keep the previous rate: a few ticks over a few ms say nothing. */
 const MIN_INTERVAL_MS = 500;
@@ -34,33 +32,11 @@ export class ProcessUsageSampler {
     const result = new Map<number, TreeUsage>();
     if (wanted.size === 0 || process.platform !== 'linux') return result;
     const now = Date.now();
-    const stats = new Map<number, NonNullable<ReturnType<typeof readStat>>>();
-    const children = new Map<number, number[]>();
-    for (const pid of procPids()) {
-      const stat = readStat(pid);
-      if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
-      stats.set(pid, stat);
-      const siblings = children.get(stat.ppid);
-      if (siblings) siblings.push(pid);
-      else children.set(stat.ppid, [pid]);
-    }
-    const byGroup = new Map<number, number[]>();
-    for (const [pid, stat] of stats) {
-      if (!wanted.has(stat.pgid)) continue;
-      const members = byGroup.get(stat.pgid);
-      if (members) members.push(pid);
-      else byGroup.set(stat.pgid, [pid]);
-    }
     const boot = bootTime();
-    for (const root of wanted) {
-      const tree = new Set<number>(byGroup.get(root) ?? []);
-      if (stats.has(root)) tree.add(root);
-      if (tree.size === 0) continue;
-      for (const pid of tree) for (const child of children.get(pid) ?? []) tree.add(child); // a Set iterates what is added
+    for (const [root, tree] of processTrees(wanted)) {
       let ticks = 0;
       let pages = 0;
-      for (const pid of tree) {
-        const stat = stats.get(pid)!;
+      for (const { stat } of tree) {
         ticks += stat.cpuTicks;
         pages += stat.rssPages;
       }
@@ -72,11 +48,11 @@ export class ProcessUsageSampler {
         cpuPercent = before && ticks >= before.ticks ? round1(((ticks - before.ticks) / TICKS_PER_SECOND / seconds) * 100) : null;
         this.last.set(root, { ticks, at: now, cpuPercent });
       }
-      const rootStat = stats.get(root);
+      const rootStat = tree.find((m) => m.pid === root)?.stat;
       result.set(root, {
         cpuPercent,
         memoryBytes: pages * pageSize(),
-        processes: tree.size,
+        processes: tree.length,
         startedAt: rootStat && boot ? new Date(boot + (rootStat.startTicks / TICKS_PER_SECOND) * 1000) : null,
       });
     }

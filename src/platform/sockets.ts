@@ -21,9 +21,34 @@ export function findListeners(port: number): Listener[] {
   return lsofListeners(port);
 }
 
+/**
+ * Every TCP socket that one of `pids` listens on, any port, any address: what a service really serves on.
+ * Linux reads /proc; elsewhere lsof.
+ */
+export function listenersOf(pids: Iterable<number>): Listener[] {
+  const wanted = [...new Set(pids)];
+  if (wanted.length === 0) return [];
+  if (process.platform !== 'linux') return lsof(['-a', '-p', wanted.join(','), '-iTCP', '-sTCP:LISTEN']);
+  const owners = new Map<string, number>();
+  for (const pid of wanted) for (const inode of socketInodes(pid)) owners.set(inode, pid);
+  if (owners.size === 0) return [];
+  return listeningSockets((row) => owners.has(row.inode)).map(({ inode, ...listener }) => ({ ...listener, pid: owners.get(inode) }));
+}
+
 const LISTEN = '0A';
 
 function linuxListeners(port: number): Listener[] {
+  const found = listeningSockets((row) => row.port === port);
+  if (found.length === 0) return [];
+  const owners = socketOwners(new Set(found.map((l) => l.inode)));
+  return found.map(({ inode, ...listener }) => {
+    const pid = owners.get(inode);
+    return pid === undefined ? listener : { ...listener, pid, command: commandLine(pid) };
+  });
+}
+
+/** The listening rows of /proc/net/tcp{,6} that `keep` accepts, with their socket inodes. */
+function listeningSockets(keep: (row: { port: number; inode: string }) => boolean): Array<Listener & { inode: string }> {
   const found: Array<Listener & { inode: string }> = [];
   for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
     let table: string;
@@ -36,16 +61,31 @@ function linuxListeners(port: number): Listener[] {
       const cols = line.trim().split(/\s+/);
       if (cols.length < 10 || cols[3] !== LISTEN) continue;
       const [hexAddr, hexPort] = (cols[1] ?? '').split(':');
-      if (parseInt(hexPort ?? '', 16) !== port) continue;
-      found.push({ port, address: decodeAddress(hexAddr ?? '', family), family, inode: cols[9] ?? '' });
+      const row = { port: parseInt(hexPort ?? '', 16), inode: cols[9] ?? '' };
+      if (keep(row)) found.push({ ...row, address: decodeAddress(hexAddr ?? '', family), family });
     }
   }
-  if (found.length === 0) return [];
-  const owners = socketOwners(new Set(found.map((l) => l.inode)));
-  return found.map(({ inode, ...listener }) => {
-    const pid = owners.get(inode);
-    return pid === undefined ? listener : { ...listener, pid, command: commandLine(pid) };
-  });
+  return found;
+}
+
+/** The inodes of the sockets process `pid` holds open (none when it is gone or not ours to read). */
+function socketInodes(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const inodes: string[] = [];
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.push(match[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
 }
 
 /** /proc/net/tcp stores addresses as little-endian 32-bit words. */
@@ -91,31 +131,21 @@ function compressIPv6(groups: string[]): string {
 function socketOwners(inodes: Set<string>): Map<string, number> {
   const owners = new Map<string, number>();
   for (const pid of procPids()) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let target: string;
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      const match = /^socket:\[(\d+)\]$/.exec(target);
-      if (match && inodes.has(match[1]!) && !owners.has(match[1]!)) owners.set(match[1]!, Number(pid));
-    }
+    for (const inode of socketInodes(pid)) if (inodes.has(inode) && !owners.has(inode)) owners.set(inode, pid);
     if (owners.size === inodes.size) break;
   }
   return owners;
 }
 
 function lsofListeners(port: number): Listener[] {
+  return lsof([`-iTCP:${port}`, '-sTCP:LISTEN']);
+}
+
+/** Listening sockets as lsof reports them for `selection` (its filter arguments). */
+function lsof(selection: string[]): Listener[] {
   let out: string;
   try {
-    out = execFileSync('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-FpcnT'], {
+    out = execFileSync('lsof', ['-nP', ...selection, '-FpcnT'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -131,7 +161,9 @@ function lsofListeners(port: number): Listener[] {
     if (tag === 'p') pid = Number(value);
     else if (tag === 'c') command = value;
     else if (tag === 'n') {
-      const address = value.slice(0, value.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+      const colon = value.lastIndexOf(':');
+      const address = value.slice(0, colon).replace(/^\[|\]$/g, '');
+      const port = Number(value.slice(colon + 1));
       const family = address.includes(':') ? 6 : 4;
       listeners.push({ port, address: address === '*' ? (family === 6 ? '::' : '0.0.0.0') : address, family, pid, command });
     }

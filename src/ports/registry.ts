@@ -27,6 +27,10 @@ export interface ServiceRecord {
   owner?: number;
   command?: string;
   onDemand?: boolean;
+  /** When its current process was started (ISO time), while it runs: uptime. */
+  startedAt?: string;
+  /** How many times its supervisor started it again (crashes, `restart`, on-demand starts after idle). */
+  restarts?: number;
   reservedAt: string;
   updatedAt?: string;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { findConfig, noConfigError } from '../config/load.js';
 import type { ProjectConfig } from '../config/project-config.js';
-import { resolveSettings, warnIfHttpsRequested, type Settings } from '../config/settings.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
 import { statePaths } from '../platform/paths.js';
 import type { RegistryOptions } from '../ports/registry.js';
 
@@ -56,7 +56,5 @@ export async function resolveContext(options: CommonOptions, need: ConfigNeed): 
   }
   if (!config && !configError && need === 'required') throw noConfigError(cwd);
   const settings = config ? resolveSettings({ ...input, config }) : early;
-  // doctor reports it as a check of its own.
-  if (need !== 'diagnose') warnIfHttpsRequested(settings, options.onWarning);
   return { settings, config, configError };
 }

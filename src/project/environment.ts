@@ -1,4 +1,5 @@
 import { envPrefix } from '../config/names.js';
+import { certificateFiles } from '../tls/authority.js';
 import { serviceSpec, servicePort, serviceUrl, type Project } from './open.js';
 
 /** `${port}`, `${url}`, `${api.port}`, `${api.url}` inside a service's `env` values. */
@@ -17,7 +18,7 @@ export function projectEnvironment(project: Project): Record<string, string> {
 
 /**
  * Exactly what a service's process gets on top of the inherited environment, in SPEC order: the port
- * variables, HOST, the PORTBROKER_* set, every service's S_PORT/S_URL, then its own `env` with references
+ * variables, HOST, the PORTBROKER_* set (and NODE_EXTRA_CA_CERTS with HTTPS on), every service's S_PORT/S_URL, then its own `env` with references
  * resolved.
  */
 export function serviceEnvironment(project: Project, name: string): Record<string, string> {
@@ -32,6 +33,8 @@ export function serviceEnvironment(project: Project, name: string): Record<strin
     PORTBROKER_SERVICE: name,
     PORTBROKER_URL: url,
   });
+  // With HTTPS on, Node clients in the service trust the proxy's CA (its https:// URLs) without a system install.
+  if (project.settings.https) env.NODE_EXTRA_CA_CERTS = certificateFiles(project.settings.home).authority;
   Object.assign(env, projectEnvironment(project));
   for (const [key, value] of Object.entries(spec.env)) {
     env[key] = value.replace(ENV_REFERENCE, (_match, service: string | undefined, what: 'port' | 'url') => {

@@ -21,6 +21,8 @@ export interface EnsureProxyOptions {
   home: string;
   port: number;
   lan?: boolean;
+  /** Serve HTTPS (TLS, HTTP/2) on the port; plain HTTP is redirected there. */
+  https?: boolean;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -39,6 +41,12 @@ export async function ensureProxy(options: EnsureProxyOptions): Promise<ProxySta
   if (running && options.lan && !running.addresses.includes('::')) {
     throw new PortbrokerError(`the proxy of ${home} runs on loopback only (pid ${running.pid}); it cannot take --lan while it runs`, {
       details: ['stop it first: portbroker proxy stop, then start it again with --lan'],
+    });
+  }
+  if (running && running.https !== (options.https === true)) {
+    const [now, wanted] = running.https ? ['HTTPS', 'plain HTTP'] : ['plain HTTP', 'HTTPS'];
+    throw new PortbrokerError(`the proxy of ${home} serves ${now} (pid ${running.pid}, port ${running.port}); this command wants ${wanted}`, {
+      details: [`stop it first (portbroker proxy stop), or ${running.https ? 'add --https (or PORTBROKER_HTTPS=1)' : 'drop --https, PORTBROKER_HTTPS and proxy.https'}`],
     });
   }
   // A connection is the cheap test (runningProxy already told our daemon from a recycled pid); who holds the
@@ -67,14 +75,14 @@ export async function stopProxy(home: string): Promise<boolean> {
   return true;
 }
 
-async function startDaemon({ home, port, lan }: EnsureProxyOptions): Promise<ProxyState> {
+async function startDaemon({ home, port, lan, https }: EnsureProxyOptions): Promise<ProxyState> {
   const paths = statePaths(home);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   rotateLog(paths.proxyLog);
   const logStart = sizeOf(paths.proxyLog);
   const log = openSync(paths.proxyLog, 'a', 0o600);
   const entry = fileURLToPath(new URL('./daemon-main.js', import.meta.url));
-  const child = spawn(process.execPath, [entry, '--home', home, '--port', String(port), ...(lan ? ['--lan'] : [])], {
+  const child = spawn(process.execPath, [entry, '--home', home, '--port', String(port), ...(lan ? ['--lan'] : []), ...(https ? ['--https'] : [])], {
     detached: true,
     stdio: ['ignore', log, log],
     cwd: '/', // never hold a project folder (or a test's temp folder) open

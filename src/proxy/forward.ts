@@ -12,19 +12,27 @@ import type { UpstreamDialer } from './upstream.js';
  */
 export class Forwarder {
   private readonly keepAlive: http.Agent;
-  /** Upgraded connections leave the pool for good; they get their own sockets. */
-  private readonly upgrades: http.Agent;
+  /** Upgraded connections leave the pool for good; they get their own sockets (the HTTP/2 WebSocket bridge too). */
+  readonly upgrades: http.Agent;
   private readonly proxy;
 
-  constructor(dialer: UpstreamDialer, stats: ConnectionStats) {
-    this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' }), dialer, stats);
+  /**
+   * `maxSockets` bounds the connections to one service: HTTP/2 clients send hundreds of requests at once, which
+   * then queue for a free connection instead of each opening its own (the agent queues; it never fails a request
+   * for being busy). HTTP/1.1 clients bring at most six connections per name, so the plain path has no bound.
+   */
+  constructor(dialer: UpstreamDialer, stats: ConnectionStats, options: { maxSockets?: number } = {}) {
+    const maxSockets = options.maxSockets ?? Infinity;
+    this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: 256, scheduling: 'lifo' }), dialer, stats);
     this.upgrades = dialingAgent(new http.Agent({ keepAlive: false }), dialer, stats);
     this.proxy = createProxyServer({ xfwd: true, ws: true });
     // Errors are handled per call; this keeps an unhandled 'error' event from throwing.
     this.proxy.on('error', () => undefined);
     // A service that dies mid-response: http-proxy-3 pipes the response without passing the error on, which
     // would leave the client waiting for the rest forever. Cut the client's response instead.
-    this.proxy.on('proxyRes', (proxyRes, _req, res) => {
+    this.proxy.on('proxyRes', (proxyRes, req, res) => {
+      // HTTP/2 forbids connection-specific headers (Node throws on them); http-proxy-3 drops only two of them.
+      if (req.httpVersionMajor === 2) for (const name of H2_FORBIDDEN) delete proxyRes.headers[name];
       proxyRes.once('close', () => {
         if (!proxyRes.complete) res.destroy();
       });
@@ -55,6 +63,9 @@ export class Forwarder {
   }
 }
 
+/** Hop-by-hop response headers an HTTP/1.1 service may send that have no place in an HTTP/2 response. */
+const H2_FORBIDDEN = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
+
 /**
  * The agents' connections come from the dialer, which finds the loopback address the service listens on
  * (127.0.0.1 or ::1). The host in the target only names the pool.
@@ -64,15 +75,10 @@ function target(port: number) {
 }
 
 function dialingAgent(agent: http.Agent, dialer: UpstreamDialer, stats: ConnectionStats): http.Agent {
-  agent.createConnection = ((options: net.NetConnectOpts & { port?: number | string }, callback: (error: Error | null, socket?: net.Socket) => void) => {
-    dialer.connect(Number(options.port)).then(
-      (socket) => {
-        stats.trackUpstream(socket);
-        callback(null, socket);
-      },
-      (error: Error) => callback(error),
-    );
-    return undefined;
+  agent.createConnection = ((options: net.NetConnectOpts & { port?: number | string }) => {
+    const socket = dialer.connectNow(Number(options.port));
+    stats.trackUpstream(socket);
+    return socket;
   }) as unknown as typeof agent.createConnection;
   return agent;
 }

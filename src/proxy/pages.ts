@@ -77,7 +77,8 @@ export function unavailablePage(route: Route, facts: UnavailableFacts): Page {
       { error: 'unavailable', host: route.host, kind: 'alias', port: route.port, reason: facts.reason },
     );
   }
-  const start = `cd ${shellQuote(route.root)} && npx portbroker up ${route.service}`;
+  // Under a live supervisor (stopped on purpose, or given up on after crashes) that one starts it; else `up`.
+  const start = `cd ${shellQuote(route.root)} && npx portbroker ${route.control ? 'start' : 'up'} ${route.service}`;
   return page(
     status,
     'Service unavailable',

@@ -14,10 +14,10 @@ export interface RouteView {
   state: string;
 }
 
-export function routeViews(routes: readonly Route[], proxyPort: number): RouteView[] {
+export function routeViews(routes: readonly Route[], proxyPort: number, https = false): RouteView[] {
   return routes.map((r) => ({
     host: r.host,
-    url: `${urlFor(r.host, proxyPort)}/`,
+    url: `${urlFor(r.host, proxyPort, https)}/`,
     kind: r.kind,
     project: r.kind === 'service' ? r.project : null,
     label: r.kind === 'service' ? r.label : null,

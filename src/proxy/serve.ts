@@ -26,7 +26,7 @@ export async function serveProxy(options: ProxyServerOptions): Promise<ServingPr
   const state: ProxyState = {
     pid: process.pid,
     port: server.port,
-    https: false,
+    https: options.https === true,
     addresses: server.addresses,
     startedAt: server.startedAt.toISOString(),
   };

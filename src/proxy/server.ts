@@ -17,6 +17,8 @@ export interface ProxyServerOptions {
   lan?: boolean;
   /** Splice connections whose first request names a running service (default true). Off: every request takes the general path. */
   fastPath?: boolean;
+  /** Serve TLS (HTTP/2 and HTTP/1.1) with the state folder's CA; plain HTTP on the port is redirected. */
+  https?: boolean;
   /** How long a request waits for a starting service (default 30 s). */
   startTimeoutMs?: number;
   /** Where the proxy's own messages go (default: stderr). */
@@ -53,17 +55,9 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     info: () => ({ pid: process.pid, port: options.port, addresses, startedAt, routes: routes.current.routes, stats: stats.snapshot(), requests: stats.requests, refusals: stats.refusals }),
     onRegistryChange: (listener) => routes.subscribe(listener),
   });
-  const handler = createProxyHandler({
-    routes,
-    port: options.port,
-    lan,
-    startTimeoutMs: options.startTimeoutMs ?? 30_000,
-    activity,
-    forwarder,
-    dashboard,
-    stats,
-    onError: (error) => log(`portbroker proxy: ${(error as Error)?.stack ?? error}`),
-  });
+  const context = { routes, port: options.port, lan, startTimeoutMs: options.startTimeoutMs ?? 30_000, activity };
+  const onError = (error: unknown) => log(`portbroker proxy: ${(error as Error)?.stack ?? error}`);
+  const handler = createProxyHandler({ ...context, forwarder, dashboard, stats, onError });
   // No request may take forever to arrive whole, but a 100 MB upload on a slow disk may take minutes.
   const general = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 }, handler.request);
   general.on('upgrade', handler.upgrade);
@@ -76,9 +70,22 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     socket.resume();
   };
   const fastPath = options.fastPath !== false;
+  // HTTPS: the same request handler behind a TLS front, over an upstream pool bounded per service.
+  const secureForwarder = options.https ? new Forwarder(dialer, stats, { maxSockets: UPSTREAM_CONNECTIONS_PER_SERVICE }) : undefined;
+  const tls = secureForwarder
+    ? await (await import('../tls/tls-front.js')).createTlsFront({
+        home: options.home,
+        lan,
+        handler: createProxyHandler({ ...context, forwarder: secureForwarder, dashboard, stats, onError }),
+        context,
+        upgrades: secureForwarder.upgrades,
+        onError,
+      })
+    : undefined;
   const onConnection = (socket: net.Socket) => {
     stats.trackClient(socket);
-    if (fastPath) acceptConnection(socket, { routes, dialer, lan, activity, stats, handOver });
+    if (tls) tls.accept(socket);
+    else if (fastPath) acceptConnection(socket, { routes, dialer, lan, activity, stats, handOver });
     else general.emit('connection', socket);
   };
 
@@ -90,6 +97,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     // upstream sockets with them).
     for (const socket of stats.clientSockets) socket.destroy();
     forwarder.close();
+    secureForwarder?.close();
+    tls?.close();
     await closed;
   };
   try {
@@ -107,6 +116,12 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   }
   return { port: options.port, addresses, startedAt, routes, stats, close };
 }
+
+/**
+ * Connections one service gets from the HTTPS front at most: enough for a page's parallel loads, few enough that
+ * a thousand HTTP/2 streams queue on them instead of opening a thousand sockets.
+ */
+const UPSTREAM_CONNECTIONS_PER_SERVICE = 32;
 
 /**
  * Listens on one address. A missing IPv6 loopback (IPv6 disabled) is not fatal when 127.0.0.1 works; a port held

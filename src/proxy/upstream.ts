@@ -1,3 +1,4 @@
+import type { LookupAddress } from 'node:dns';
 import net from 'node:net';
 
 export type LoopbackAddress = '127.0.0.1' | '::1';
@@ -29,6 +30,28 @@ export class UpstreamDialer {
     }
   }
 
+  /**
+   * The same, but the socket is returned at once, connecting: an http.Agent counts a connection (against
+   * `maxSockets`) only once it holds the socket, so an asynchronous dial would let every queued request open its
+   * own. Node's happy eyeballs (`autoSelectFamily`) tries the two loopback addresses in turn.
+   */
+  connectNow(port: number): net.Socket {
+    const first = this.answered.get(port) ?? '127.0.0.1';
+    const order: LoopbackAddress[] = first === '127.0.0.1' ? ['127.0.0.1', '::1'] : ['::1', '127.0.0.1'];
+    const socket = net.connect({
+      host: 'localhost',
+      port,
+      noDelay: true,
+      autoSelectFamily: true,
+      // On loopback an address answers or refuses at once; only a busy event loop makes a connect "slow", and
+      // giving up on it then (the default is 250 ms) would fail a request that was about to succeed.
+      autoSelectFamilyAttemptTimeout: 10_000,
+      lookup: (_host, _options, callback) => (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, order.map((address) => ({ address, family: net.isIP(address) }))),
+    });
+    socket.once('connect', () => this.answered.set(port, socket.remoteAddress === '::1' ? '::1' : '127.0.0.1'));
+    return socket;
+  }
+
   private dial(host: LoopbackAddress, port: number): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port, noDelay: true });
@@ -47,7 +70,9 @@ export class UpstreamDialer {
 }
 
 /** A one-line reason for a failed connection, for the 502 page. */
-export function connectionFailure(error: unknown, port: number): string {
+export function connectionFailure(reason: unknown, port: number): string {
+  // Both loopback addresses tried (happy eyeballs): the first address's error says it.
+  const error = reason instanceof AggregateError ? reason.errors[0] : reason;
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'ECONNREFUSED') return `nothing answers on port ${port} (127.0.0.1 or ::1)`;
   if (code === 'ECONNRESET') return `the service on port ${port} closed the connection without answering`;

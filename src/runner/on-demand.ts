@@ -1,5 +1,5 @@
 import { requestStart, touchService } from '../control/client.js';
-import type { ControlHandlers } from '../control/server.js';
+import { ControlRefusal, type ControlHandlers } from '../control/server.js';
 import { controlSocket } from '../platform/paths.js';
 import { readRegistry } from '../ports/registry.js';
 import { serviceSpec } from '../project/open.js';
@@ -31,6 +31,7 @@ export class OnDemand implements ControlHandlers {
     const sup = ctx.supervisors.get(name);
     if (sup) {
       if (ctx.stopping) return true;
+      if (ctx.held.has(name)) throw new ControlRefusal(`${name} was stopped with \`portbroker stop ${name}\`; \`portbroker start ${name}\` starts it again`);
       if (!sup.active) {
         sup.resetCrashes();
         ctx.publisher.set(name, 'starting');
@@ -78,6 +79,11 @@ export class OnDemand implements ControlHandlers {
     }, spec.idleStopMs);
     timer.unref();
     this.idleTimers.set(name, timer);
+  }
+
+  clearTimer(name: string): void {
+    clearTimeout(this.idleTimers.get(name));
+    this.idleTimers.delete(name);
   }
 
   clearTimers(): void {

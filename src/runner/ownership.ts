@@ -69,9 +69,13 @@ export function claimCheckout(options: ClaimOptions): Promise<Claim> {
         if (isActive(rec) || owner !== undefined) {
           if (isActive(rec)) rec.state = 'stopped';
           delete rec.pid;
+          delete rec.startedAt;
           delete rec.owner;
         }
-        if (options.services.includes(name)) rec.owner = me;
+        if (options.services.includes(name)) {
+          rec.owner = me;
+          delete rec.restarts;
+        }
       }
       if (!ownerAlive || options.takeControl) {
         checkout.ownerPid = me;
@@ -136,6 +140,7 @@ export function releaseCheckout(home: string, root: string, services: string[], 
         if (!rec || (rec.owner !== undefined && rec.owner !== me)) continue;
         if (rec.state !== 'reserved') rec.state = 'stopped';
         delete rec.pid;
+        delete rec.startedAt;
         delete rec.owner;
         rec.updatedAt = now;
       }

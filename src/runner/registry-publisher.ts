@@ -5,8 +5,20 @@ import { updateRegistry, type RegistryOptions, type ServiceState } from '../port
  * makes requests wait) and `ls` shows them. Changes are coalesced: twenty services turning `starting` at once
  * cost one locked write, not twenty, and the last state of each service always wins.
  */
+/** What a supervisor knows of its service's current run: recorded with its state. */
+export interface RunInfo {
+  startedAt?: number;
+  restarts: number;
+}
+
+interface Change {
+  state: ServiceState;
+  pid?: number;
+  run?: RunInfo;
+}
+
 export class RegistryPublisher {
-  private pending = new Map<string, { state: ServiceState; pid?: number }>();
+  private pending = new Map<string, Change>();
   private running: Promise<void> | undefined;
 
   constructor(
@@ -15,8 +27,8 @@ export class RegistryPublisher {
     private readonly options: RegistryOptions & { onError?: (error: Error) => void } = {},
   ) {}
 
-  set(service: string, state: ServiceState, pid?: number): void {
-    this.pending.set(service, { state, pid });
+  set(service: string, state: ServiceState, pid?: number, run?: RunInfo): void {
+    this.pending.set(service, { state, pid, run });
     if (!this.running) this.running = this.drain();
   }
 
@@ -42,7 +54,7 @@ export class RegistryPublisher {
     }
   }
 
-  private write(batch: Map<string, { state: ServiceState; pid?: number }>): Promise<void> {
+  private write(batch: Map<string, Change>): Promise<void> {
     const me = process.pid;
     return updateRegistry(
       this.home,
@@ -50,14 +62,18 @@ export class RegistryPublisher {
         const checkout = data.checkouts[this.root];
         if (!checkout) return;
         const now = new Date().toISOString();
-        for (const [service, { state, pid }] of batch) {
+        for (const [service, { state, pid, run }] of batch) {
           const rec = checkout.services[service];
           // Released meanwhile (`portbroker release`), or taken over by another supervisor: not ours to write.
           if (!rec || (rec.owner !== undefined && rec.owner !== me)) continue;
           rec.state = state;
           rec.owner = me;
-          if (pid !== undefined && (state === 'starting' || state === 'running')) rec.pid = pid;
+          const live = state === 'starting' || state === 'running';
+          if (pid !== undefined && live) rec.pid = pid;
           else delete rec.pid;
+          if (live && run?.startedAt !== undefined) rec.startedAt = new Date(run.startedAt).toISOString();
+          else if (!live) delete rec.startedAt;
+          if (run) rec.restarts = run.restarts;
           rec.updatedAt = now;
         }
       },

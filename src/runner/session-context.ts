@@ -14,6 +14,8 @@ export class SessionContext {
   /** Services another live portbroker of this checkout runs: service → its pid. */
   readonly elsewhere = new Map<string, number>();
   readonly statuses = new Map<string, ServiceStatus>();
+  /** Services stopped on request (`portbroker stop`): they stay down, and do not end the session. */
+  readonly held = new Set<string>();
   /** Set once the session is ending: nothing new starts. */
   stopping = false;
 

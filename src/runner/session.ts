@@ -1,15 +1,13 @@
 import { startControlServer, type ControlServer } from '../control/server.js';
-import { controlSocket, serviceLogFile } from '../platform/paths.js';
+import { controlSocket } from '../platform/paths.js';
 import type { RegistryOptions } from '../ports/registry.js';
-import { serviceSpec, servicePort, type Project } from '../project/open.js';
-import { prepareCommand } from './command-line.js';
-import { CrashPolicy, DEFAULT_CRASH_POLICY, type CrashPolicyOptions } from './crash-policy.js';
+import { serviceSpec, type Project } from '../project/open.js';
+import type { CrashPolicyOptions } from './crash-policy.js';
 import type { EventSink, RunnerEvent } from './events.js';
 import { LogFile } from './log-file.js';
 import { OnDemand } from './on-demand.js';
 import { openCheckout } from './open-checkout.js';
 import { releaseCheckout } from './ownership.js';
-import { processEnvironment } from './process-env.js';
 import { RegistryPublisher } from './registry-publisher.js';
 import { serviceViews, type ServiceView } from './service-views.js';
 import { SessionContext } from './session-context.js';
@@ -17,7 +15,8 @@ import { killAll, stopInOrder } from './shutdown.js';
 import { SpawnBurst } from './spawn-burst.js';
 import { StartOrder } from './start-order.js';
 import { exitStatus } from './service-unit.js';
-import { ServiceSupervisor } from './supervisor.js';
+import { createSupervisor } from './supervisors.js';
+import { ServiceControl } from './service-control.js';
 
 /**
  * The services one `up` (or `run`) supervises: started in dependency order once what they depend on is ready
@@ -62,6 +61,7 @@ export class Session {
   private readonly ctx: SessionContext;
   private readonly order: StartOrder;
   private readonly onDemand: OnDemand;
+  private readonly actions: ServiceControl;
   private readonly burst = new SpawnBurst();
   private readonly logFiles: LogFile[] = [];
   private control: ControlServer | undefined;
@@ -81,6 +81,7 @@ export class Session {
     this.ctx = new SessionContext(options.project, publisher, options.onEvent);
     this.order = new StartOrder(this.ctx, () => this.onFailure());
     this.onDemand = new OnDemand(this.ctx, this.order);
+    this.actions = new ServiceControl(this.ctx, this.order, this.onDemand);
   }
 
   /** Every service of the session with its port, URL and status, in dependency order. */
@@ -115,7 +116,12 @@ export class Session {
     const { project, services, startNow } = this.options;
     const { ctx } = this;
     const socket = controlSocket(ctx.home, process.pid);
-    const control = startControlServer(socket, this.onDemand).then(
+    const control = startControlServer(socket, {
+      start: (name) => this.onDemand.start(name),
+      touch: (name) => this.onDemand.touch(name),
+      act: (name, action) => this.actions.act(name, action),
+      down: () => void this.stop(),
+    }).then(
       (server) => (this.control = server),
       (error: Error) => ctx.notice('warn', `on-demand starts will not work: cannot listen on ${socket}: ${error.message}`),
     );
@@ -131,7 +137,9 @@ export class Session {
       } else if (!serviceSpec(project, name).command) {
         ctx.setStatus(name, 'reserved');
       } else {
-        ctx.supervisors.set(name, this.supervisor(name, free.get(name)));
+        const sup = createSupervisor(ctx, name, { ...this.options, burst: this.burst, portCheckedFreeAt: free.get(name), onEvent: (event) => this.onSupervisorEvent(event) });
+        ctx.supervisors.set(name, sup);
+        this.logFiles.push(sup.logFile);
         ctx.setStatus(name, serviceSpec(project, name).start === 'on-demand' && !startNow.includes(name) ? 'on-demand' : 'stopped');
       }
     }
@@ -141,28 +149,6 @@ export class Session {
     const alongside = this.options.whileStarting?.() ?? Promise.resolve();
     // Ready means recorded too: the proxy routes from the registry, and `ls` reads it.
     this.markReady(Promise.all([started.then(() => ctx.publisher.flush()).then(() => this.checkFinished()), alongside]));
-  }
-
-  private supervisor(name: string, portCheckedFreeAt: number | undefined): ServiceSupervisor {
-    const { project } = this.options;
-    const spec = serviceSpec(project, name);
-    const port = servicePort(project, name);
-    const logFile = new LogFile(serviceLogFile(this.ctx.home, project.checkout.project, project.checkout.label, name));
-    this.logFiles.push(logFile);
-    return new ServiceSupervisor({
-      name,
-      spec,
-      port,
-      env: processEnvironment(project, name, { supervisorPid: process.pid, forceColor: this.options.forceColor, inherit: this.options.env }),
-      command: prepareCommand(spec.command!, port, spec.cwd),
-      logFile,
-      crashPolicy: new CrashPolicy(this.options.crashPolicy ?? DEFAULT_CRASH_POLICY),
-      emit: (event) => this.onSupervisorEvent(event),
-      publish: (state, pid) => this.ctx.publisher.set(name, state, pid),
-      gate: this.burst,
-      portCheckedFreeAt,
-      keepUnready: this.options.exitWith === name,
-    });
   }
 
   private end(reason: EndReason): Promise<void> {
@@ -202,7 +188,7 @@ export class Session {
   /** With nothing left running, nothing to restart and nothing to start on demand, the session is over. */
   private checkFinished(): void {
     const { ctx } = this;
-    if (this.stopping || this.order.busy) return;
+    if (this.stopping || this.order.busy || ctx.held.size > 0) return;
     if ([...ctx.supervisors.values()].some((s) => s.active)) return;
     if ([...ctx.supervisors.keys()].some((name) => serviceSpec(this.project, name).start === 'on-demand')) return;
     this.exitCode = [...ctx.statuses.values()].includes('failed') ? 1 : 0;

@@ -51,6 +51,11 @@ export class StartOrder {
     return this.starts.size > 0;
   }
 
+  /** Resolves once no start of `name` is under way (a start a stop cut short has let go). */
+  async settled(name: string): Promise<void> {
+    await this.starts.get(name)?.catch(() => undefined);
+  }
+
   /** Starts a service once what it depends on is ready; resolves whether it became ready. Joins a start under way. */
   ensureStarted(name: string): Promise<boolean> {
     let start = this.starts.get(name);

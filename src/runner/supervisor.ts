@@ -7,11 +7,13 @@ import { kill, terminate } from '../platform/process-groups.js';
 import { sleep } from '../platform/sleep.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import type { ServiceState } from '../ports/registry.js';
+import type { RunInfo } from './registry-publisher.js';
 import type { PreparedCommand } from './command-line.js';
 import type { CrashPolicy } from './crash-policy.js';
 import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
 import { LineSplitter, RecentLines } from './log-lines.js';
+import { watchForWrongPort, wrongPortMessage } from './port-watch.js';
 import { describeProbe, waitUntilReady } from './readiness.js';
 import { adoptedUnit, describeExit, leftovers, outputSettled, seconds, spawnedUnit, type Unit } from './service-unit.js';
 import type { SpawnBurst } from './spawn-burst.js';
@@ -34,13 +36,15 @@ export interface SupervisorOptions {
   crashPolicy: CrashPolicy;
   emit: EventSink;
   /** Writes the state to the registry (coalesced by the session). */
-  publish: (state: ServiceState, pid?: number) => void;
+  publish: (state: ServiceState, pid: number | undefined, run: RunInfo) => void;
   /** While the session spawns a burst of services: what to wait for before running the command. */
   gate?: SpawnBurst;
   /** When the session found the port free (ms since epoch): a first start right after that skips its own check. */
   portCheckedFreeAt?: number;
   /** Never ready in time: warn and keep it running (`portbroker run`) instead of stopping it as failed. */
   keepUnready?: boolean;
+  /** Ports of its project's other services: listening there (a debugger port passed in) is not a wrong port. */
+  siblingPorts?: ReadonlySet<number>;
 }
 
 export type StartOutcome = 'ready' | 'failed';
@@ -66,10 +70,16 @@ export class ServiceSupervisor {
   private logMatched: (() => void) | undefined;
   private paused = false;
   private portCheckedFreeAt: number;
+  private spawns = 0;
+  private startedAt: number | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     this.name = options.name;
     this.portCheckedFreeAt = options.portCheckedFreeAt ?? 0;
+  }
+
+  get logFile(): LogFile {
+    return this.options.logFile;
   }
 
   /** The command as run (ports flags added) and the port it serves on. */
@@ -133,7 +143,7 @@ export class ServiceSupervisor {
     if (this.unit) await this.terminateUnit(this.unit);
     await this.loop;
     this.setStatus('stopped');
-    this.options.publish('stopped');
+    this.publish('stopped');
   }
 
   /** SIGKILL to everything of it, at once (a forced stop). */
@@ -184,7 +194,7 @@ export class ServiceSupervisor {
           this.fail(`${name} ${how}${ready ? '' : ' before it was ready'} (restart: "${spec.restart}", so it stays down)`);
         } else {
           this.setStatus('exited');
-          this.options.publish('stopped');
+          this.publish('stopped');
           this.notice(ready ? 'info' : 'warn', `${name} ${how}${ready ? '' : ' before it was ready'}`);
           this.settle(ready ? 'ready' : 'failed');
         }
@@ -199,7 +209,7 @@ export class ServiceSupervisor {
         return;
       }
       this.setStatus('restarting');
-      this.options.publish('crashed');
+      this.publish('crashed');
       this.notice('warn', `${name} ${how}; restarting in ${seconds(verdict.delayMs)} (${verdict.crashes} of ${crashPolicy.limit} within ${seconds(crashPolicy.windowMs)})`);
       await sleep(verdict.delayMs, this.abort.signal);
       if (this.stopping) return;
@@ -245,6 +255,8 @@ export class ServiceSupervisor {
       return { kind: 'failed' };
     }
     this.proc = proc;
+    this.spawns++;
+    this.startedAt = Date.now();
     this.attach(proc);
     let unit = spawnedUnit(proc);
     this.unit = unit;
@@ -254,20 +266,40 @@ export class ServiceSupervisor {
       return { kind: 'stopped' };
     }
     this.setStatus('starting', unit.pid);
-    this.options.publish('starting', unit.pid);
+    this.publish('starting', unit.pid);
     const startedAt = Date.now();
 
     for (;;) {
       const probe = new AbortController();
       const onAbort = () => probe.abort();
       this.abort.signal.addEventListener('abort', onAbort, { once: true });
+      const current = unit;
       const first = await Promise.race([
         unit.exited.then((status) => ({ kind: 'exit' as const, status })),
         waitUntilReady({ port, ready: spec.ready, signal: probe.signal, logMatched: matched }).then((r) => ({ kind: 'ready' as const, r })),
+        // A service ready by its log need not serve its port; one that must is watched for serving another.
+        ...(spec.ready.log
+          ? []
+          : [
+              watchForWrongPort({ port, groups: () => current.groups, allowed: this.options.siblingPorts, signal: probe.signal }).then((ports) =>
+                // Aborted (another outcome won): this one must not.
+                ports ? { kind: 'elsewhere' as const, ports } : new Promise<never>(() => undefined),
+              ),
+            ]),
       ]);
       probe.abort();
       this.abort.signal.removeEventListener('abort', onAbort);
       if (this.stopping) return { kind: 'stopped' };
+      if (first.kind === 'elsewhere') {
+        const { message, fix } = wrongPortMessage(name, port, first.ports, command);
+        if (this.options.keepUnready) {
+          this.becameReady(unit, 'warn', [`${message.replace(/, so portbroker stopped it$/, '')}; it keeps running`, ...fix].join('\n'));
+          return { kind: 'ready', unit };
+        }
+        await this.terminateUnit(unit, Date.now() + spec.shutdownGraceMs);
+        this.fail(message, fix);
+        return { kind: 'failed' };
+      }
       if (first.kind === 'exit') {
         const next = await this.afterExit(unit, first.status, false);
         if (next.kind !== 'adopted') return next;
@@ -307,7 +339,7 @@ export class ServiceSupervisor {
 
   private becameReady(unit: Unit, level: 'info' | 'warn', message: string): void {
     this.setStatus('running', unit.pid);
-    this.options.publish('running', unit.pid);
+    this.publish('running', unit.pid);
     this.notice(level, message);
     this.settle('ready');
   }
@@ -322,7 +354,7 @@ export class ServiceSupervisor {
     if (unit.kind === 'spawned' && status.code === 0 && left.pids.length > 0) {
       const adopted = adoptedUnit(left);
       this.unit = adopted;
-      this.options.publish(ready ? 'running' : 'starting', adopted.pid);
+      this.publish(ready ? 'running' : 'starting', adopted.pid);
       this.notice(
         'warn',
         `${this.name}: its command exited but left ${left.pids.length === 1 ? `pid ${left.pids[0]}` : `pids ${left.pids.join(', ')}`} running: it daemonized itself (went to the background). portbroker watches and stops it, but cannot show its output or restart it`,
@@ -369,7 +401,7 @@ export class ServiceSupervisor {
 
   private fail(message: string, fix: string[] = []): void {
     this.setStatus('failed');
-    this.options.publish('crashed');
+    this.publish('crashed');
     this.options.logFile.note(message);
     const output = this.recent.last(FAILURE_LINES);
     this.options.emit({ type: 'notice', level: 'error', service: this.name, message: [message, ...fix].join('\n'), output: output.length ? output : undefined });
@@ -378,6 +410,15 @@ export class ServiceSupervisor {
 
   private notice(level: 'info' | 'warn' | 'error', message: string, fix: string[] = []): void {
     this.options.emit({ type: 'notice', level, service: this.name, message: [message, ...fix].join('\n') });
+  }
+
+  /** When its current process started, and how many times it was started again since the session began. */
+  runInfo(): RunInfo {
+    return { startedAt: this.unit ? this.startedAt : undefined, restarts: Math.max(0, this.spawns - 1) };
+  }
+
+  private publish(state: ServiceState, pid?: number): void {
+    this.options.publish(state, pid, this.runInfo());
   }
 
   private setStatus(status: ServiceStatus, pid?: number): void {

@@ -73,12 +73,23 @@ describe('stable ports', () => {
     expect(result.stderr).toMatch(/declared services: web, api/);
   });
 
-  it('warns that HTTPS is not available and keeps http:// URLs', async () => {
+  it('gives https:// URLs with HTTPS on, without a port when the proxy port is the scheme default', async () => {
     const fx = await fixture(config('acme'));
     const result = await fx.run(['url', 'web'], { env: { PORTBROKER_HTTPS: '1' } });
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe(`http://web.acme.localhost:${fx.proxyPort}`);
-    expect(result.stderr).toMatch(/^portbroker: warning: HTTPS .* is not available in this version/);
+    expect(result.stdout.trim()).toBe(`https://web.acme.localhost:${fx.proxyPort}`);
+    expect(result.stderr).toBe('');
+    const on443 = await fx.run(['url', 'web'], { env: { PORTBROKER_PROXY_PORT: '443', PORTBROKER_HTTPS: '1' } });
+    expect(on443.stdout.trim()).toBe('https://web.acme.localhost');
+    const on80 = await fx.run(['url', 'web'], { env: { PORTBROKER_PROXY_PORT: '80' } });
+    expect(on80.stdout.trim()).toBe('http://web.acme.localhost');
+    const env = await fx.run(['env', 'web', '--format', 'json'], { env: { PORTBROKER_HTTPS: '1' } });
+    expect(JSON.parse(env.stdout)).toMatchObject({
+      PORTBROKER_URL: `https://web.acme.localhost:${fx.proxyPort}`,
+      API_URL: `https://api.acme.localhost:${fx.proxyPort}`,
+      NODE_EXTRA_CA_CERTS: path.join(fx.home, 'certs', 'ca.pem'),
+    });
+    expect(JSON.parse((await fx.run(['env', 'web', '--format', 'json'])).stdout)).not.toHaveProperty('NODE_EXTRA_CA_CERTS');
   });
 
   it('url and port --json give the ls row', async () => {

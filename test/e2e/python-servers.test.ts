@@ -78,5 +78,5 @@ describe.skipIf(skip)('real Python dev servers started with bare commands', () =
     expect((await viaProxy(fx, 'files.py.localhost', '/hello.txt')).body).toBe('hello from http.server\n');
 
     expect((await up.stop()).code).toBe(0);
-  });
+  }, 120_000); // a first compile, or four servers booting, can take over a minute on a loaded 2-core machine
 });

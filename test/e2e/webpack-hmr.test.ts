@@ -61,5 +61,5 @@ describe.skipIf(skipBrowser)('a real webpack-dev-server behind portbroker', () =
     expect(logs.filter((l) => /Invalid Host|Invalid Origin|Invalid Host\/Origin/i.test(l))).toEqual([]);
 
     expect((await up.stop()).code).toBe(0);
-  });
+  }, 120_000); // a first compile, or four servers booting, can take over a minute on a loaded 2-core machine
 });

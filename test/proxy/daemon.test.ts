@@ -110,16 +110,17 @@ describe('proxy start|stop|status', () => {
     expect(existsSync(path.join(fx.home, 'proxy.json'))).toBe(false);
   });
 
-  it('refuses an unknown action (exit 2) and HTTPS, which it cannot serve yet (exit 1)', async () => {
+  it('refuses an unknown action (exit 2), and a proxy of the other scheme while one runs', async () => {
     const fx = await fixture();
     const unknown = await fx.run(['proxy', 'restart']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown proxy action "restart"; use start, stop or status');
-    // HTTPS is not built: said plainly, and the proxy serves HTTP.
-    const https = await fx.run(['proxy', 'start', '--https', '--json']);
-    expect(https.code).toBe(0);
-    expect(https.stderr).toMatch(/warning: HTTPS .* is not available in this version/);
-    expect(JSON.parse(https.stdout)).toMatchObject({ https: false, port: fx.proxyPort });
+    const plain = await fx.run(['proxy', 'start', '--json']);
+    expect(JSON.parse(plain.stdout)).toMatchObject({ https: false, port: fx.proxyPort });
+    const https = await fx.run(['proxy', 'start', '--https']);
+    expect(https.code).toBe(1);
+    expect(https.stderr).toMatch(/serves plain HTTP .*; this command wants HTTPS/);
+    expect(https.stderr).toMatch(/stop it first \(portbroker proxy stop\)/);
   });
 });
 

@@ -1,0 +1,104 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+import writeFileAtomic from 'write-file-atomic';
+import { certificateFiles, ensureAuthority, type Authority } from './authority.js';
+
+/** A leaf lives 90 days and is replaced once fewer than 30 remain (a proxy may run for weeks). */
+const LEAF_DAYS = 90;
+const RENEW_BEFORE_MS = 30 * 86_400_000;
+/** Names remembered in memory; any *.localhost name may be asked for, so the cache is bounded. */
+const MAX_CACHED = 1_000;
+/** What a client that sends no server name (https://127.0.0.1:7355/) is shown. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+
+interface Leaf {
+  context: tls.SecureContext;
+  /** The leaf followed by the CA. */
+  chain: string;
+  renewAt: number;
+}
+
+/**
+ * A certificate per host name, issued by the state folder's CA on first use (SNI), kept on disk in
+ * `certs/hosts/` and in memory, and issued again when it nears its end or the CA changed.
+ */
+export class CertificateStore {
+  private readonly cache = new Map<string, Leaf>();
+  private readonly pending = new Map<string, Promise<Leaf>>();
+
+  private constructor(
+    private readonly home: string,
+    private readonly authority: Authority,
+    private readonly leafKeyPem: string,
+    /** Key and certificate for clients that send no name (an IP literal in the URL). */
+    readonly loopback: { key: string; cert: string },
+  ) {}
+
+  static async open(home: string): Promise<CertificateStore> {
+    const authority = await ensureAuthority(home);
+    const leafKeyPem = await ensureLeafKey(home);
+    const partial = new CertificateStore(home, authority, leafKeyPem, { key: '', cert: '' });
+    const loopback = await partial.leafFor('localhost', LOOPBACK_NAMES);
+    return new CertificateStore(home, authority, leafKeyPem, { key: leafKeyPem, cert: loopback.chain });
+  }
+
+  /** The TLS context for `name` (already checked to be a name the proxy serves). */
+  async contextFor(name: string): Promise<tls.SecureContext> {
+    const cached = this.cache.get(name);
+    if (cached && cached.renewAt > Date.now()) {
+      this.cache.delete(name); // least recently used goes first
+      this.cache.set(name, cached);
+      return cached.context;
+    }
+    let pending = this.pending.get(name);
+    if (!pending) {
+      pending = this.leafFor(name, [name]).finally(() => this.pending.delete(name));
+      this.pending.set(name, pending);
+    }
+    const leaf = await pending;
+    this.cache.set(name, leaf);
+    if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    return leaf.context;
+  }
+
+  private async leafFor(file: string, names: string[]): Promise<Leaf> {
+    const leaves = certificateFiles(this.home).leaves;
+    const certFile = path.join(leaves, `${file}.pem`);
+    let certPem = existsSync(certFile) ? readFileSync(certFile, 'utf8') : undefined;
+    let renewAt = certPem ? this.usableUntil(certPem) : 0;
+    if (renewAt <= Date.now()) {
+      const { issueLeaf } = await import('./x509.js');
+      certPem = await issueLeaf({ names, validDays: LEAF_DAYS, authority: this.authority, leafKeyPem: this.leafKeyPem });
+      mkdirSync(leaves, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(certFile, certPem, { mode: 0o600 });
+      renewAt = this.usableUntil(certPem);
+    }
+    // The chain carries the CA too: a client that trusts it by fingerprint only still gets the whole path.
+    const chain = certPem! + this.authority.certPem;
+    return { context: tls.createSecureContext({ key: this.leafKeyPem, cert: chain }), chain, renewAt };
+  }
+
+  /** When a leaf on disk must be replaced: 30 days before its end, or now if another CA signed it. */
+  private usableUntil(certPem: string): number {
+    try {
+      const cert = new X509Certificate(certPem);
+      if (!cert.checkIssued(this.authority.certificate) || !cert.verify(this.authority.certificate.publicKey)) return 0;
+      if (!cert.checkPrivateKey(createPrivateKey(this.leafKeyPem))) return 0; // the leaf key was replaced
+      return Date.parse(cert.validTo) - RENEW_BEFORE_MS;
+    } catch {
+      return 0; // unreadable: issue a new one
+    }
+  }
+}
+
+async function ensureLeafKey(home: string): Promise<string> {
+  const file = certificateFiles(home).leafKey;
+  if (existsSync(file)) return readFileSync(file, 'utf8');
+  const { createLeafKey } = await import('./x509.js');
+  const pem = await createLeafKey();
+  // Two proxies never run on one state folder at once; a lost race would only replace the key and its leaves.
+  await writeFileAtomic(file, pem, { mode: 0o600 });
+  return pem;
+}
