@@ -20,6 +20,8 @@ export interface ServiceView extends Omit<ServiceInfo, 'state'> {
   command: string | null;
   /** Ready: it answered its readiness check (its state is `running`). */
   ready: boolean;
+  /** How many times its supervisor restarted it (crashes and restarts asked for). */
+  restarts: number | null;
   startedAt: string | null;
   uptimeSeconds: number | null;
   /** Percent of one core, over the last sampling interval. */
@@ -51,6 +53,8 @@ export function serviceViews(data: RegistryData, context: ViewContext): ServiceV
 
 function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | undefined, now: number): ServiceView {
   const record = checkout.services[info.service]!;
+  // The supervisor's own record of the start, else the root process's start time from /proc.
+  const started = info.pid === null ? undefined : record.startedAt ? new Date(record.startedAt) : (usage?.startedAt ?? undefined);
   // A service that waits for its first request is not merely reserved.
   const state = record.onDemand && (info.state === 'reserved' || info.state === 'stopped') ? 'on-demand' : info.state;
   return {
@@ -62,8 +66,9 @@ function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | 
     onDemand: record.onDemand === true,
     command: record.command ?? null,
     ready: info.state === 'running',
-    startedAt: usage?.startedAt?.toISOString() ?? null,
-    uptimeSeconds: usage?.startedAt ? Math.max(0, Math.round((now - usage.startedAt.getTime()) / 1000)) : null,
+    restarts: record.restarts ?? null,
+    startedAt: started?.toISOString() ?? null,
+    uptimeSeconds: started ? Math.max(0, Math.round((now - started.getTime()) / 1000)) : null,
     cpuPercent: usage?.cpuPercent ?? null,
     memoryBytes: usage?.memoryBytes ?? null,
     processes: usage?.processes ?? null,
