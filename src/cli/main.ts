@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
+import { insertRunSeparator } from './run-argv.js';
 import { run, type CliOptions } from './run.js';
 
 /**
@@ -28,6 +29,16 @@ cli
   .action((services: string[], options: CliOptions) => run('up', [services], options));
 
 cli
+  .command('logs [...services]', "The services' output from their log files (all services without names)")
+  .option('-f, --follow', 'Keep printing new lines as they are written')
+  .option('-n, --lines <n>', 'Lines per service (default 200; all for everything kept)')
+  .option('--since <when>', 'Only lines since a duration ago (30s, 5m, 2h) or an ISO time')
+  .option('--timestamps', 'Prefix each line with the time it was printed')
+  .example('  $ portbroker logs api -f')
+  .example('  $ portbroker logs --since 10m --json')
+  .action((services: string[], options: CliOptions) => run('logs', [services], options));
+
+cli
   .command('restart <...services>', 'Restart services of a running project (from any terminal or folder of it)')
   .example('  $ portbroker restart api')
   .action((services: string[], options: CliOptions) => run('restart', [services], options));
@@ -49,7 +60,7 @@ cli
 
 cli
   .command('run <name>', 'Run one command with a reserved port and a URL, without a config file')
-  .usage('run <name> [--port N] -- <command…>')
+  .usage('run <name> [--port N] [--] <command…>')
   .option('--port <port>', 'Pin the port instead of letting the allocator choose')
   .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .example('  $ portbroker run files -- python3 -m http.server {port}')
@@ -142,7 +153,7 @@ await main();
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = cli.parse(process.argv, { run: false });
+    parsed = cli.parse([...process.argv.slice(0, 2), ...insertRunSeparator(process.argv.slice(2))], { run: false });
   } catch (error) {
     usageFailure((error as Error).message);
     return;

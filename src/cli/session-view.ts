@@ -67,7 +67,7 @@ export class SessionView {
   handle(event: RunnerEvent): void {
     switch (event.type) {
       case 'log':
-        return this.log(event.service, event.line, event.stream);
+        return this.log(event.service, event.line, event.stream, event.time);
       case 'status':
         return this.status(event.service, event.status, event.waitingFor);
       case 'notice':
@@ -92,7 +92,7 @@ export class SessionView {
   /** The table of services, once they are up. */
   table(services: ServiceView[]): void {
     const o = this.out;
-    const rows = services.map((s) => [s.name, String(s.port), o.cyan(s.url), this.state(s)]);
+    const rows = services.map((s) => [s.name, String(s.port), s.url === null ? o.dim('-') : o.cyan(s.url), this.state(s)]);
     this.write('stdout', `${table(['SERVICE', 'PORT', 'URL', 'STATE'], rows)}\n`);
   }
 
@@ -106,14 +106,14 @@ export class SessionView {
     this.flush();
   }
 
-  private log(service: string, line: string, stream: 'stdout' | 'stderr'): void {
+  private log(service: string, line: string, stream: 'stdout' | 'stderr', time?: string): void {
     const text = this.clean(line);
     if (this.options.plain) {
       this.write(stream, `${text}\n`);
       return;
     }
     const paint = this.paint.get(service) ?? ((t: string) => t);
-    this.write('stdout', `${this.stamp(this.out)}${paint(`${service.padEnd(this.width)} │`)} ${text}\n`);
+    this.write('stdout', `${this.stamp(this.out, time)}${paint(`${service.padEnd(this.width)} │`)} ${text}\n`);
   }
 
   private status(service: string, status: ServiceStatus, waitingFor?: string[]): void {
@@ -143,8 +143,8 @@ export class SessionView {
       }
       case 'on-demand':
         return o.cyan('on demand');
-      case 'failed':
-        return o.red('failed');
+      case 'crashed':
+        return o.red('crashed');
       case 'restarting':
         return o.yellow('restarting');
       case 'starting':
@@ -159,9 +159,9 @@ export class SessionView {
     return this.keepAnsi ? line : stripAnsi(line);
   }
 
-  private stamp(c: Colors): string {
+  private stamp(c: Colors, time?: string): string {
     if (!this.options.timestamps) return '';
-    const d = new Date();
+    const d = time ? new Date(time) : new Date();
     const p = (n: number, w = 2) => String(n).padStart(w, '0');
     return `${c.dim(`${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`)} `;
   }

@@ -10,6 +10,7 @@ import { isAlive } from '../platform/proc.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
 import { readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
+import { withAdHocServices } from '../project/adhoc.js';
 import { resolveContext, type CommonOptions } from '../project/context.js';
 import { exposedServices } from './doctor-exposure.js';
 
@@ -28,13 +29,15 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   const { settings, config, configError } = await resolveContext(options, 'diagnose');
   const checks: Check[] = [configCheck(config, configError)];
   const data = readRegistry(settings.home, options);
+  // Services `run` added beside the config are not stale.
+  const project = config && withAdHocServices(config, data.checkouts[config.root]);
   checks.push(stateFolder(settings));
   checks.push(proxyPort(settings));
   checks.push(...certificateChecks({ ...settings, env: options.env }));
   checks.push(await localhostResolves());
   checks.push(await loopback('127.0.0.1'), await loopback('::1'));
   checks.push(rangeOverlap(settings));
-  checks.push(staleReservations(data, config));
+  checks.push(staleReservations(data, project));
   checks.push(orphans(data));
   checks.push(exposedServices(data, config?.root, options.cwd ?? process.cwd()));
   return checks;

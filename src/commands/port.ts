@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import { infoFromProject, type ServiceInfo } from './service-info.js';
 import { openProject, serviceSpec, type CommonOptions } from '../project/open.js';
 
@@ -9,4 +10,12 @@ export async function port(service: string, options: CommonOptions = {}): Promis
 }
 
 /** A service's URL: `http://web.acme.localhost:7355`. Same object as `port`; the CLI prints `.url`. */
-export const url = port;
+export async function url(service: string, options: CommonOptions = {}): Promise<ServiceInfo & { url: string }> {
+  const info = await port(service, options);
+  if (info.url === null) {
+    throw new UsageError(`${service} has no URL: it is proxy: false (not HTTP, no route); its address is 127.0.0.1:${info.port}`, [
+      `give it one in the config for its scheme, e.g. url: 'postgres://127.0.0.1:\${port}/app'`,
+    ]);
+  }
+  return { ...info, url: info.url };
+}

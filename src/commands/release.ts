@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { liveState } from '../ports/live-state.js';
-import { updateRegistry, type CheckoutRecord } from '../ports/registry.js';
+import { readRegistry, updateRegistry, type CheckoutRecord } from '../ports/registry.js';
+import { withAdHocServices } from '../project/adhoc.js';
 import { resolveContext, type CommonOptions } from '../project/context.js';
 
 export interface ReleaseOptions extends CommonOptions {
@@ -33,7 +34,10 @@ export async function release(services: string[], options: ReleaseOptions = {}):
   if (options.all && (options.stale || services.length > 0)) throw new UsageError('--all releases everything; do not combine it with service names or --stale');
   // Without --stale or --all it acts on this checkout, so it needs the config; across projects it does not.
   const needsConfig = !options.all && (!options.stale || services.length > 0);
-  const { config, settings } = await resolveContext(options, needsConfig ? 'required' : 'if-loadable');
+  const context = await resolveContext(options, needsConfig ? 'required' : 'if-loadable');
+  const { settings } = context;
+  // Services `run` added beside the config are this checkout's too (and not stale).
+  const config = context.config && withAdHocServices(context.config, readRegistry(settings.home, options).checkouts[context.config.root]);
   if (config) {
     for (const name of services) {
       if (!(name in config.services)) throw new UsageError(`unknown service "${name}" in ${config.file}`, [`declared services: ${Object.keys(config.services).join(', ')}`]);

@@ -25,8 +25,10 @@ export interface ServiceConfig {
   portEnv?: string[];
   /** Extra names routed to this service: `app` → `app.localhost`. */
   hostnames?: string[];
-  /** `false`: not HTTP, no route through the proxy. */
+  /** `false`: not HTTP, no route through the proxy, and no URL unless `url` gives one. */
   proxy?: boolean;
+  /** The URL of a `proxy: false` service, for a scheme of its own: `postgres://127.0.0.1:${port}/app`. */
+  url?: string;
   /** Services that must be ready before this one starts. */
   dependsOn?: string[];
   ready?: ReadyCheck;

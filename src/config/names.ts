@@ -41,6 +41,11 @@ export function urlFor(host: string, proxyPort: number, https = false): string {
   return `${scheme}://${host}${proxyPort === defaultPort ? '' : `:${proxyPort}`}`;
 }
 
+/** A `proxy: false` service's `url`: `postgres://127.0.0.1:${port}/app` with its port. */
+export function expandUrlTemplate(template: string, port: number): string {
+  return template.replaceAll('${port}', String(port));
+}
+
 /** portbroker's own name on the proxy: the dashboard. */
 export const DASHBOARD_HOST = 'portbroker.localhost';
 

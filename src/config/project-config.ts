@@ -20,12 +20,16 @@ export interface ServiceSpec {
   /** Extra hosts, already expanded to `*.localhost`. */
   hostnames: string[];
   proxy: boolean;
+  /** A `proxy: false` service's URL template (`${port}` inside); HTTP services' URLs go through the proxy. */
+  url?: string;
   dependsOn: string[];
   ready: ReadySpec;
   restart: 'no' | 'on-failure' | 'always';
   start: 'always' | 'on-demand';
   idleStopMs?: number;
   shutdownGraceMs: number;
+  /** Added by `portbroker run` beside a config that does not declare it (never set by a config). */
+  adHoc?: true;
 }
 
 /** The validated, resolved config of one checkout. Every stage after `loadConfig` trusts it. */

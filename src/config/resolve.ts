@@ -55,6 +55,13 @@ export function resolveConfig(raw: PortbrokerConfigInput, file: string): Project
       problems.push({ path: `${at}.idleStopMs`, message: 'only applies to start: "on-demand" services' });
     }
 
+    if (s.url !== undefined) {
+      if (s.proxy !== false) problems.push({ path: `${at}.url`, message: 'only applies to proxy: false services (an HTTP service\'s URL goes through the proxy)' });
+      for (const match of s.url.matchAll(/\$\{([^}]*)\}/g)) {
+        if (match[1] !== 'port') problems.push({ path: `${at}.url`, message: `unknown reference "${match[0]}"; a url may use \${port}` });
+      }
+    }
+
     const dependsOn = s.dependsOn ?? [];
     dependsOn.forEach((dep, i) => {
       if (dep === name) problems.push({ path: `${at}.dependsOn[${i}]`, message: `"${name}" cannot depend on itself` });
@@ -89,6 +96,11 @@ export function resolveConfig(raw: PortbrokerConfigInput, file: string): Project
           problems.push({ path: `${at}.env.${key}`, message: `unknown reference "${match[0]}"; use \${port}, \${url}, \${<service>.port} or \${<service>.url}` });
         } else if (ref[1] && !(ref[1] in raw.services)) {
           problems.push({ path: `${at}.env.${key}`, message: `"${match[0]}" names unknown service "${ref[1]}" (declared: ${names.join(', ')})` });
+        } else if (ref[2] === 'url' && hasNoUrl(raw.services[ref[1] ?? name])) {
+          problems.push({
+            path: `${at}.env.${key}`,
+            message: `"${match[0]}": ${ref[1] ?? name} has no URL (proxy: false); use \${${ref[1] ? `${ref[1]}.` : ''}port}, or give it one with url: 'scheme://127.0.0.1:\${port}'`,
+          });
         }
       }
     }
@@ -111,6 +123,7 @@ export function resolveConfig(raw: PortbrokerConfigInput, file: string): Project
       portEnv: s.portEnv ?? [],
       hostnames,
       proxy: s.proxy ?? true,
+      url: s.url,
       dependsOn,
       ready: { http: s.ready?.http, tcp: s.ready?.tcp, log, timeoutMs: s.ready?.timeoutMs ?? DEFAULTS.readyTimeoutMs },
       restart: s.restart ?? 'on-failure',
@@ -134,6 +147,10 @@ export function resolveConfig(raw: PortbrokerConfigInput, file: string): Project
     services,
     order,
   };
+}
+
+function hasNoUrl(service: { proxy?: boolean; url?: string } | undefined): boolean {
+  return service?.proxy === false && service.url === undefined;
 }
 
 /** A config in `.config/` belongs to the folder above it. */

@@ -34,6 +34,7 @@ export const serviceSchema = v.strictObject({
   portEnv: v.optional(v.array(envName)),
   hostnames: v.optional(v.array(v.string())),
   proxy: v.optional(v.boolean()),
+  url: v.optional(v.pipe(v.string(), v.nonEmpty('must not be empty'))),
   dependsOn: v.optional(v.array(v.string())),
   ready: v.optional(readySchema),
   restart: v.optional(v.picklist(['no', 'on-failure', 'always'])),

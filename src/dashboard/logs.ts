@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { logText } from '../runner/log-file.js';
 import { lastLines, LogFollower } from './log-reader.js';
 import { openEventStream } from './sse.js';
 
@@ -27,12 +28,12 @@ export function sendLogs(req: Request, res: Response, file: string, about: Recor
   const tail = lastLines(file, count);
   const follow = req.query.follow === '1' || req.query.follow === 'true';
   if (!follow) {
-    res.json({ ...about, lines: tail.lines });
+    res.json({ ...about, lines: tail.lines.map(logText) });
     return;
   }
   const stream = openEventStream(req, res);
-  stream.send('lines', tail.lines);
-  const follower = new LogFollower(file, tail.position, (lines) => stream.send('lines', lines));
+  stream.send('lines', tail.lines.map(logText));
+  const follower = new LogFollower(file, tail.position, (lines) => stream.send('lines', lines.map(logText)));
   stream.onDrain(() => follower.resume());
   stream.onClose(() => follower.close());
 }

@@ -6,6 +6,7 @@ import { readRegistry } from '../ports/registry.js';
 import { machineSettings } from '../commands/machine-settings.js';
 import { checkoutId, findService as findInRegistry } from '../dashboard/service-views.js';
 import { lastLines } from '../dashboard/log-reader.js';
+import { logText } from '../runner/log-file.js';
 import { PortbrokerError } from '../errors.js';
 import { serviceLogFile } from '../platform/paths.js';
 import type { ServiceInfo } from '../ports/service-info.js';
@@ -44,7 +45,7 @@ export async function readLogs(options: CommonOptions, service: string, project:
   const info = await findService(options, service, project);
   const { home } = await machineSettings(options);
   const { lines } = lastLines(serviceLogFile(home, info.project, info.label, info.service), count);
-  return { project: info.project, label: info.label, service: info.service, lines };
+  return { project: info.project, label: info.label, service: info.service, lines: lines.map(logText) };
 }
 
 /** Starts, stops or restarts a service through its supervisor; answers once done (a start: ready or failed). */

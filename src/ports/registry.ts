@@ -18,6 +18,8 @@ export interface ServiceRecord {
   pinned?: boolean;
   /** false: not HTTP, never routed. */
   proxy: boolean;
+  /** A `proxy: false` service's URL template (`${port}` inside), so readers without its config can show it. */
+  url?: string;
   /** Extra `*.localhost` names routed to it. */
   hostnames: string[];
   state: ServiceState;
@@ -27,6 +29,8 @@ export interface ServiceRecord {
   owner?: number;
   command?: string;
   onDemand?: boolean;
+  /** Added by `portbroker run` to a project whose config does not declare it; a config that does takes it over. */
+  adHoc?: true;
   /** When its current process was started (ISO time), while it runs: uptime. */
   startedAt?: string;
   /** How many times its supervisor started it again (crashes, `restart`, on-demand starts after idle). */

@@ -79,13 +79,15 @@ async function reserveInto(data: RegistryData, config: ProjectConfig, settings: 
 }
 
 /** The parts of a service record that follow the config. */
-function describe(spec: ServiceSpec): Pick<ServiceRecord, 'pinned' | 'proxy' | 'hostnames' | 'command' | 'onDemand'> {
+function describe(spec: ServiceSpec): Pick<ServiceRecord, 'pinned' | 'proxy' | 'url' | 'hostnames' | 'command' | 'onDemand' | 'adHoc'> {
   return {
     pinned: spec.port !== undefined ? true : undefined,
     proxy: spec.proxy,
+    url: spec.url,
     hostnames: spec.hostnames,
     command: spec.command,
     onDemand: spec.start === 'on-demand' ? true : undefined,
+    adHoc: spec.adHoc,
   };
 }
 
@@ -99,8 +101,10 @@ function isUpToDate(record: CheckoutRecord, config: ProjectConfig): boolean {
     return (
       rec.pinned === want.pinned &&
       rec.proxy === want.proxy &&
+      rec.url === want.url &&
       rec.command === want.command &&
       rec.onDemand === want.onDemand &&
+      rec.adHoc === want.adHoc &&
       rec.hostnames.join() === want.hostnames.join()
     );
   });

@@ -1,5 +1,6 @@
-import { qualifiedHost, urlFor } from '../config/names.js';
+import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import { findListeners } from '../platform/sockets.js';
+import { isAlive } from '../platform/proc.js';
 import { liveState } from './live-state.js';
 import type { CheckoutRecord, RegistryData, ServiceRecord, ServiceState } from './registry.js';
 
@@ -10,23 +11,34 @@ export interface ServiceInfo {
   label: string;
   service: string;
   port: number;
-  url: string;
+  /** null for a `proxy: false` service without a `url` template. */
+  url: string | null;
   state: ServiceState;
   pid: number | null;
   root: string;
   pinned: boolean;
-  /** `alias`: a static route made with `portbroker alias`, not a service of any config. */
-  kind: 'service' | 'alias';
+  /**
+   * `alias`: a static route made with `portbroker alias`, not a service of any config; `ad-hoc`: added by
+   * `portbroker run`, not declared in the config.
+   */
+  kind: 'service' | 'ad-hoc' | 'alias';
+  /** When its current process started (ISO), while it runs or starts. */
+  startedAt: string | null;
+  uptimeSeconds: number | null;
+  /** How many times its supervisor started it again (crashes, `restart`, on-demand starts after idle). */
+  restarts: number;
+  /** The live portbroker process supervising it (null when none does). */
+  supervisor: number | null;
 }
 
 /** For checkouts whose config is not loaded (`ls --all`, the dashboard), the URL is rebuilt from the record. */
 export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort: number, https: boolean): ServiceInfo {
   const rec = checkout.services[name]!;
-  const url = rec.proxy ? urlFor(qualifiedHost(name, checkout.project, checkout.label), proxyPort, https) : `http://127.0.0.1:${rec.port}`;
+  const url = rec.proxy ? urlFor(qualifiedHost(name, checkout.project, checkout.label), proxyPort, https) : rec.url ? expandUrlTemplate(rec.url, rec.port) : null;
   return serviceInfo(checkout, name, rec, url);
 }
 
-export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string): ServiceInfo {
+export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string | null): ServiceInfo {
   const state = liveState(rec);
   return {
     project: checkout.project,
@@ -38,7 +50,8 @@ export function serviceInfo(checkout: CheckoutRecord, name: string, rec: Service
     pid: state === 'running' || state === 'starting' ? (rec.pid ?? null) : null,
     root: checkout.root,
     pinned: rec.pinned === true,
-    kind: 'service',
+    kind: rec.adHoc ? 'ad-hoc' : 'service',
+    ...runFacts(rec, state),
   };
 }
 
@@ -62,7 +75,23 @@ export function everyService(data: RegistryData, proxyPort: number, https: boole
       root: '',
       pinned: true,
       kind: 'alias',
+      startedAt: null,
+      uptimeSeconds: null,
+      restarts: 0,
+      supervisor: null,
     });
   }
   return rows;
+}
+
+/** Uptime, restarts and supervisor, from what the supervisor recorded. */
+function runFacts(rec: ServiceRecord, state: ServiceState): Pick<ServiceInfo, 'startedAt' | 'uptimeSeconds' | 'restarts' | 'supervisor'> {
+  const live = (state === 'running' || state === 'starting') && rec.startedAt !== undefined;
+  const started = live ? Date.parse(rec.startedAt!) : NaN;
+  return {
+    startedAt: Number.isNaN(started) ? null : rec.startedAt!,
+    uptimeSeconds: Number.isNaN(started) ? null : Math.max(0, Math.round((Date.now() - started) / 1000)),
+    restarts: rec.restarts ?? 0,
+    supervisor: rec.owner !== undefined && isAlive(rec.owner) ? rec.owner : null,
+  };
 }

@@ -1,9 +1,10 @@
-import { qualifiedHost, urlFor } from '../config/names.js';
+import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import type { ProjectConfig, ServiceSpec } from '../config/project-config.js';
 import type { Settings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
-import type { CheckoutRecord } from '../ports/registry.js';
+import { readRegistry, type CheckoutRecord } from '../ports/registry.js';
 import { reserveCheckout } from '../ports/reservations.js';
+import { withAdHocServices } from './adhoc.js';
 import { resolveContext, type CommonOptions } from './context.js';
 
 export type { CommonOptions } from './context.js';
@@ -15,9 +16,11 @@ export interface Project {
   checkout: CheckoutRecord;
 }
 
-/** Loads the config, resolves settings and makes sure every service holds a port. */
+/** Loads the config (and the services `run` added beside it), resolves settings and makes sure every service holds a port. */
 export async function openProject(options: CommonOptions = {}): Promise<Project> {
-  const { config, settings } = await resolveContext(options, 'required');
+  const context = await resolveContext(options, 'required');
+  const { settings } = context;
+  const config = withAdHocServices(context.config, readRegistry(settings.home, options).checkouts[context.config.root]);
   const checkout = await reserveCheckout(config, settings, options);
   return { config, settings, checkout };
 }
@@ -42,11 +45,11 @@ export function serviceHost(project: Project, name: string): string {
 }
 
 /**
- * A service's URL: through the proxy for HTTP services; straight to the port for `proxy: false` ones, which
- * have no route (a debugger, a database).
+ * A service's URL: through the proxy for HTTP services. A `proxy: false` one (a debugger, a database) has no
+ * route and speaks no HTTP, so it has none, unless its `url` template gives one (`postgres://127.0.0.1:${port}/app`).
  */
-export function serviceUrl(project: Project, name: string): string {
+export function serviceUrl(project: Project, name: string): string | undefined {
   const spec = serviceSpec(project, name);
-  if (!spec.proxy) return `http://127.0.0.1:${servicePort(project, name)}`;
+  if (!spec.proxy) return spec.url ? expandUrlTemplate(spec.url, servicePort(project, name)) : undefined;
   return urlFor(serviceHost(project, name), project.settings.proxyPort, project.settings.https);
 }

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { stripAnsi } from '../platform/ansi.js';
+import { logText } from '../runner/log-file.js';
 
 /**
  * The last `lines` lines of a service's log file (what the runner appended), without colour codes; empty when
@@ -20,7 +21,7 @@ export function logTail(file: string, lines = 15, maxBytes = 16 * 1024): string[
     const all = stripAnsi(buffer.toString('utf8')).split(/\r?\n/);
     if (start > 0) all.shift(); // cut mid-line
     while (all.length > 0 && all[all.length - 1]!.trim() === '') all.pop();
-    return all.slice(-lines);
+    return all.slice(-lines).map(logText);
   } catch {
     return [];
   } finally {

@@ -20,13 +20,13 @@ export type ServiceStatus =
   | 'stopped'
   /** Ended by itself with status 0 and not restarted. */
   | 'exited'
-  /** Could not start, never became ready, or crashed too often: given up on. */
-  | 'failed'
+  /** Could not start, never became ready, or crashed too often: given up on (`ls` says the same). */
+  | 'crashed'
   /** Run by another portbroker process of this checkout (another terminal's `up` or `run`). */
   | 'elsewhere';
 
 export type RunnerEvent =
-  | { type: 'log'; service: string; line: string; stream: 'stdout' | 'stderr' }
+  | { type: 'log'; service: string; line: string; stream: 'stdout' | 'stderr'; /** When it was printed (ISO), if not now: `logs`. */ time?: string }
   | { type: 'status'; service: string; status: ServiceStatus; pid?: number; /** `waiting`: the services it waits for. */ waitingFor?: string[] }
   | {
       type: 'notice';

@@ -4,6 +4,7 @@ import { stripAnsi } from '../platform/ansi.js';
 
 /**
  * A service's log file in the state folder (`serviceLogFile`): every line it prints, without colour codes,
+ * each after the time it was read (`2026-11-30T12:00:00.000Z <line>`, for `logs --since` and `--timestamps`),
  * plus portbroker's own notes (start, exit) marked `[portbroker]`. The proxy's 502 page shows its tail. Capped:
  * past `maxBytes` it is renamed to `<file>.1` (replacing the previous one) and a new file begins, so a chatty
  * service never fills the disk.
@@ -24,12 +25,12 @@ export class LogFile {
   ) {}
 
   line(text: string): void {
-    this.pending.push(stripAnsi(text));
+    this.pending.push(`${new Date().toISOString()} ${stripAnsi(text)}`);
     this.schedule();
   }
 
   note(text: string): void {
-    this.line(`[portbroker] ${new Date().toISOString()} ${text}`);
+    this.line(`[portbroker] ${text}`);
   }
 
   /** Writes what is buffered now (called on stop, so the last lines are on disk before the state changes). */
@@ -75,4 +76,17 @@ export class LogFile {
     this.fd = openSync(this.file, 'a', 0o600);
     this.size = 0;
   }
+}
+
+const STAMPED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) /;
+
+/** A line of a log file: when it was written (null for a line without a time) and its text. */
+export function parseLogLine(line: string): { time: string | null; text: string } {
+  const match = STAMPED.exec(line);
+  return match ? { time: match[1]!, text: line.slice(match[0].length) } : { time: null, text: line };
+}
+
+/** A log file's line as the service printed it, without the time portbroker wrote before it. */
+export function logText(line: string): string {
+  return STAMPED.test(line) ? line.slice(25) : line;
 }

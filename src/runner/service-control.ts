@@ -62,7 +62,7 @@ export class ServiceControl {
 
   private result(name: string, action: ControlAction, previousPid: number | null, message: string): ActionResult {
     const sup = this.ctx.supervisors.get(name)!;
-    const state = sup.status === 'running' ? 'running' : sup.status === 'failed' ? 'crashed' : sup.active ? 'starting' : 'stopped';
+    const state = sup.status === 'running' ? 'running' : sup.status === 'crashed' ? 'crashed' : sup.active ? 'starting' : 'stopped';
     return { service: name, action, state, pid: sup.status === 'running' ? (sup.pid ?? null) : null, previousPid, port: servicePort(this.ctx.project, name), supervisor: process.pid, message };
   }
 }

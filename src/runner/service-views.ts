@@ -7,7 +7,8 @@ import type { SessionContext } from './session-context.js';
 export interface ServiceView {
   name: string;
   port: number;
-  url: string;
+  /** null for a `proxy: false` service without a `url`. */
+  url: string | null;
   status: ServiceStatus;
   pid?: number;
   /** `elsewhere`: the portbroker process that runs it, and what the registry says of it. */
@@ -22,7 +23,7 @@ export function serviceViews(ctx: SessionContext, names: string[]): ServiceView[
     const view: ServiceView = {
       name,
       port: servicePort(ctx.project, name),
-      url: serviceUrl(ctx.project, name),
+      url: serviceUrl(ctx.project, name) ?? null,
       status: ctx.statuses.get(name) ?? 'stopped',
       pid: ctx.supervisors.get(name)?.pid,
     };

@@ -162,7 +162,7 @@ export class Session {
     if (event.type !== 'status') return this.ctx.emit(event);
     this.ctx.setStatus(event.service, event.status, event.pid);
     if (event.status === 'running') this.onDemand.armIdleTimer(event.service);
-    if (event.status === 'exited' || event.status === 'failed') this.onServiceEnded(event.service);
+    if (event.status === 'exited' || event.status === 'crashed') this.onServiceEnded(event.service);
   }
 
   /** A service ended by itself and will not be restarted. */
@@ -170,7 +170,7 @@ export class Session {
     if (this.stopping) return;
     if (this.options.exitWith === name) {
       const exit = this.ctx.supervisors.get(name)?.lastExit;
-      this.exitCode = this.ctx.statuses.get(name) === 'failed' && !exit ? 1 : exitStatus(exit);
+      this.exitCode = this.ctx.statuses.get(name) === 'crashed' && !exit ? 1 : exitStatus(exit);
       void this.end('finished');
       return;
     }
@@ -191,7 +191,7 @@ export class Session {
     if (this.stopping || this.order.busy || ctx.held.size > 0) return;
     if ([...ctx.supervisors.values()].some((s) => s.active)) return;
     if ([...ctx.supervisors.keys()].some((name) => serviceSpec(this.project, name).start === 'on-demand')) return;
-    this.exitCode = [...ctx.statuses.values()].includes('failed') ? 1 : 0;
+    this.exitCode = [...ctx.statuses.values()].includes('crashed') ? 1 : 0;
     if (ctx.supervisors.size > 0) ctx.notice('info', 'no service is running any more');
     else if (ctx.elsewhere.size > 0) {
       const owners = [...new Set(ctx.elsewhere.values())].join(', ');

@@ -30,7 +30,7 @@ export async function stopInOrder(ctx: SessionContext): Promise<void> {
   };
   await Promise.all([...supervisors.keys()].map(stopOne));
   await endLeftovers(ctx);
-  for (const name of supervisors.keys()) if (ctx.statuses.get(name) !== 'failed') ctx.setStatus(name, 'stopped');
+  for (const name of supervisors.keys()) if (ctx.statuses.get(name) !== 'crashed') ctx.setStatus(name, 'stopped');
 }
 
 /** Processes with our mark that outlived their group (they left it): ended too, and named. */

@@ -17,7 +17,8 @@ import type { ServiceSupervisor } from './supervisor.js';
 
 /** What `up [names…]` runs (the named services and what they depend on) and what it starts now. */
 export function selectServices(config: ProjectConfig, names: string[]): { services: string[]; startNow: string[] } {
-  const unknown = names.filter((n) => !(n in config.services));
+  // Services `run` added beside the config (ad hoc) are `run`'s to start, not up's.
+  const unknown = names.filter((n) => !config.order.includes(n));
   if (unknown.length > 0) {
     throw new UsageError(`unknown service${unknown.length === 1 ? '' : 's'} ${unknown.map((n) => `"${n}"`).join(', ')} in ${config.file ?? config.root}`, [
       `declared services: ${config.order.join(', ')}`,
@@ -85,7 +86,7 @@ export class StartOrder {
       const missing = spec.dependsOn.filter((_dep, i) => !results[i]);
       if (ctx.stopping) return false;
       if (missing.length > 0) {
-        ctx.setStatus(name, 'failed');
+        ctx.setStatus(name, 'crashed');
         ctx.notice('error', `${name} was not started: it depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not running`, name);
         this.onFailure();
         return false;

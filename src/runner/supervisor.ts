@@ -400,7 +400,7 @@ export class ServiceSupervisor {
   }
 
   private fail(message: string, fix: string[] = []): void {
-    this.setStatus('failed');
+    this.setStatus('crashed');
     this.publish('crashed');
     this.options.logFile.note(message);
     const output = this.recent.last(FAILURE_LINES);

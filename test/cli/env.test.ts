@@ -26,8 +26,12 @@ describe('env', () => {
       PORTBROKER_SERVICE: 'admin-ui',
       PORTBROKER_URL: `http://admin-ui.${base}`,
       API_PORT: ports.api,
+      API_HOST: '127.0.0.1',
+      API_ADDR: `127.0.0.1:${ports.api}`,
       API_URL: `http://api.${base}`,
       ADMIN_UI_PORT: ports['admin-ui'],
+      ADMIN_UI_HOST: '127.0.0.1',
+      ADMIN_UI_ADDR: `127.0.0.1:${ports['admin-ui']}`,
       ADMIN_UI_URL: `http://admin-ui.${base}`,
       BACKEND: `http://api.${base}/v1`,
       SELF: `http://admin-ui.${base}`,
@@ -45,10 +49,10 @@ describe('env', () => {
     expect(shell).toContain(`export QUOTED='it'\\''s "quoted"'`);
   });
 
-  it('without a service gives the S_PORT/S_URL set', async () => {
+  it('without a service gives the S_PORT/S_HOST/S_ADDR/S_URL set', async () => {
     const fx = await fixture(CONFIG);
     const vars = JSON.parse((await fx.run(['env', '--json'])).stdout) as Record<string, string>;
-    expect(Object.keys(vars).sort()).toEqual(['ADMIN_UI_PORT', 'ADMIN_UI_URL', 'API_PORT', 'API_URL']);
+    expect(Object.keys(vars).sort()).toEqual(['ADMIN_UI_ADDR', 'ADMIN_UI_HOST', 'ADMIN_UI_PORT', 'ADMIN_UI_URL', 'API_ADDR', 'API_HOST', 'API_PORT', 'API_URL']);
   });
 
   it('refuses an unknown format', async () => {

@@ -24,7 +24,7 @@ describe('ls', () => {
       expect(r).toMatchObject({ project: 'acme', state: 'reserved', pid: null, root: fx.root });
     }
     const table = (await fx.run(['ls'])).stdout;
-    expect(table.split('\n')[0]).toMatch(/^SERVICE\s+PORT\s+URL\s+STATE\s+PID$/);
+    expect(table.split('\n')[0]).toMatch(/^SERVICE\s+PORT\s+URL\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+SUPERVISOR$/);
     expect(table).toContain(`http://web.acme.localhost:${fx.proxyPort}`);
     expect(table).not.toMatch(/\u001b\[/);
     const md = (await fx.run(['ls', '--format', 'markdown'])).stdout;

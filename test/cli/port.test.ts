@@ -93,10 +93,19 @@ describe('stable ports', () => {
   });
 
   it('url and port --json give the ls row', async () => {
-    const fx = await fixture(config('acme', { web: { hostnames: ['app'] }, debug: { proxy: false } }));
+    const fx = await fixture(config('acme', { web: { hostnames: ['app'] }, debug: { proxy: false }, pg: { proxy: false, url: 'postgres://127.0.0.1:${port}/app' } }));
     const port = JSON.parse((await fx.run(['port', 'web', '--json'])).stdout) as Record<string, unknown>;
     expect(port).toMatchObject({ project: 'acme', service: 'web', state: 'reserved', pid: null, root: fx.root, url: `http://web.acme.localhost:${fx.proxyPort}` });
-    const debug = JSON.parse((await fx.run(['url', 'debug', '--json'])).stdout) as { url: string; port: number };
-    expect(debug.url).toBe(`http://127.0.0.1:${debug.port}`);
+    // proxy: false: no URL (not HTTP, no route) unless a url template gives one.
+    const debug = JSON.parse((await fx.run(['port', 'debug', '--json'])).stdout) as { url: string | null; port: number };
+    expect(debug.url).toBeNull();
+    const noUrl = await fx.run(['url', 'debug']);
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toContain(`debug has no URL: it is proxy: false (not HTTP, no route); its address is 127.0.0.1:${debug.port}`);
+    const pg = JSON.parse((await fx.run(['url', 'pg', '--json'])).stdout) as { url: string; port: number };
+    expect(pg.url).toBe(`postgres://127.0.0.1:${pg.port}/app`);
+    const all = JSON.parse((await fx.run(['ls', '--all', '--json'])).stdout) as Array<{ service: string; url: string | null }>;
+    expect(all.find((r) => r.service === 'debug')!.url).toBeNull();
+    expect(all.find((r) => r.service === 'pg')!.url).toBe(pg.url);
   });
 });

@@ -37,6 +37,15 @@ describe('restart, stop, start, down', () => {
     expect(serviceRecord(fx, 'api')).toMatchObject({ state: 'running', pid: restarted!.pid, port: before.port, restarts: 1 });
     // Dependents are left running.
     expect(serviceRecord(fx, 'web')!.pid).toBe(webPid);
+    // ls, from another folder: uptime, restarts and the supervisor of each running service.
+    const ls = await fx.run(['ls', '--json'], { cwd: path.join(fx.root, 'packages', 'deep') });
+    const rows = JSON.parse(ls.stdout) as Array<{ service: string; restarts: number; supervisor: number; uptimeSeconds: number; startedAt: string }>;
+    expect(rows.find((r) => r.service === 'api')).toMatchObject({ restarts: 1, supervisor: up.child.pid, pid: restarted!.pid });
+    expect(rows.find((r) => r.service === 'web')).toMatchObject({ restarts: 0, supervisor: up.child.pid });
+    expect(rows.every((r) => typeof r.uptimeSeconds === 'number' && !Number.isNaN(Date.parse(r.startedAt)))).toBe(true);
+    const table = (await fx.run(['ls'])).stdout;
+    expect(table).toMatch(/SERVICE\s+PORT\s+URL\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+SUPERVISOR/);
+    expect(table).toMatch(new RegExp(`api\\s+\\d+\\s+\\S+\\s+running\\s+${restarted!.pid}\\s+\\d+s\\s+1\\s+${up.child.pid}`));
     expect(await viaProxy(fx, 'api.ct-restart.localhost')).toEqual({ status: 200, body: 'this is api' });
 
     const [a, b] = await Promise.all([fx.run(['restart', 'api']), fx.run(['restart', 'api'])]);

@@ -105,7 +105,7 @@ describe('GET /api/v1/services', () => {
     expect(api.uptimeSeconds).toBeGreaterThanOrEqual(0);
     expect(Date.parse(api.startedAt)).toBeLessThanOrEqual(Date.now());
     // The non-HTTP service is listed (with its direct address), the on-demand one says so.
-    expect(res.body[1]).toMatchObject({ service: 'db', proxy: false, host: null, url: 'http://127.0.0.1:61004', state: 'reserved', pid: null, cpuPercent: null });
+    expect(res.body[1]).toMatchObject({ service: 'db', proxy: false, host: null, url: null, state: 'reserved', pid: null, cpuPercent: null });
     expect(res.body[2]).toMatchObject({ service: 'docs', state: 'on-demand', onDemand: true, ready: false });
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, freePort } from '../helpers/cli.js';
+import { insertRunSeparator } from '../../src/cli/run-argv.js';
 import { config, get, readRegistry, SERVE, serviceRecord, viaProxy } from './helpers.js';
 
 /** Serves on the port given as its first argument, and says what it got. */
@@ -48,6 +49,20 @@ describe('portbroker run', () => {
     expect(result.stdout).toMatch(/^tests passed on \d+$/m);
   });
 
+  it('takes the command without "--" when the first word after the name and its flags starts it', async () => {
+    const fx = await fixture({ 'files.mjs': ARG_SERVER });
+    const port = await freePort();
+    // node's own flag after the command word is the command's, not portbroker's.
+    const run = fx.start(['run', 'files', '--port', String(port), 'node', '--no-warnings', 'files.mjs', '{port}']);
+    await run.waitFor(new RegExp(`serving on ${port}`));
+    expect((await get(port, '/')).body).toBe(`files on ${port} PORT=${port}`);
+    expect((await run.stop()).code).toBe(0);
+    expect(insertRunSeparator(['run', 'web', 'python3', '-m', 'http.server', '{port}'])).toEqual(['run', 'web', '--', 'python3', '-m', 'http.server', '{port}']);
+    expect(insertRunSeparator(['--cwd', 'x', 'run', '--port', '1', 'web', '--https', 'a', '-b'])).toEqual(['--cwd', 'x', 'run', '--port', '1', 'web', '--https', '--', 'a', '-b']);
+    expect(insertRunSeparator(['run', 'web', '--', 'a', '-b'])).toEqual(['run', 'web', '--', 'a', '-b']);
+    expect(insertRunSeparator(['up', 'run', 'x'])).toEqual(['up', 'run', 'x']);
+  });
+
   it('--port pins the port', async () => {
     const fx = await fixture({ 'files.mjs': ARG_SERVER });
     const port = await freePort();
@@ -80,6 +95,46 @@ describe('portbroker run', () => {
     expect(Object.values(readRegistry(fx).checkouts)[0]!.ownerPid).toBe(up.child.pid);
     expect((await get(serviceRecord(fx, 'api')!.port, '/')).body).toBe('this is api');
     expect((await up.stop()).code).toBe(0);
+  });
+
+  it('beside a config: the ad-hoc service is known to ls, port, url, env and release, and a config that declares it takes it over', async () => {
+    const fx = await fixture({
+      'files.mjs': ARG_SERVER,
+      'portbroker.config.json': config({ name: 'rt-adhoc', services: { api: {} } }),
+    });
+    const run = fx.start(['run', 'extra', '--', 'node', 'files.mjs', '{port}']);
+    await run.waitFor(/extra → /);
+    const port = serviceRecord(fx, 'extra')!.port;
+    expect(serviceRecord(fx, 'extra')).toMatchObject({ adHoc: true });
+    const check = async (state: string) => {
+      const rows = JSON.parse((await fx.run(['ls', '--json'])).stdout) as Array<{ service: string; kind: string; state: string; port: number }>;
+      expect(rows.map((r) => [r.service, r.kind])).toEqual([['api', 'service'], ['extra', 'ad-hoc']]);
+      expect(rows[1]).toMatchObject({ port, state });
+      expect((await fx.run(['ls'])).stdout).toMatch(new RegExp(`extra \\(ad hoc\\)\\s+${port}`));
+      expect((await fx.run(['port', 'extra'])).stdout.trim()).toBe(String(port));
+      expect((await fx.run(['url', 'extra'])).stdout.trim()).toBe(`http://extra.rt-adhoc.localhost:${fx.proxyPort}`);
+      const env = JSON.parse((await fx.run(['env', 'extra', '--json'])).stdout) as Record<string, string>;
+      expect(env).toMatchObject({ PORT: String(port), PORTBROKER_SERVICE: 'extra' });
+      const checks = JSON.parse((await fx.run(['doctor', '--json'])).stdout) as Array<{ id: string; status: string }>;
+      expect(checks.find((c) => c.id === 'stale-reservations')?.status).toBe('ok');
+    };
+    await check('running');
+    // While it runs its port is kept; once it ended, release drops it.
+    expect((await fx.run(['release', 'extra'])).stdout).toMatch(/kept|running/);
+    expect((await run.stop()).code).toBe(0);
+    await check('stopped');
+    expect((await fx.run(['release', 'extra'])).stdout).toContain(`released rt-adhoc/extra (port ${port})`);
+    expect(serviceRecord(fx, 'extra')).toBeUndefined();
+
+    // Recorded again, then declared in the config: the config's service now, with the same port.
+    const again = fx.start(['run', 'extra', '--', 'node', 'files.mjs', '{port}']);
+    await again.waitFor(/extra → /);
+    expect((await again.stop()).code).toBe(0);
+    const kept = serviceRecord(fx, 'extra')!.port;
+    fx.write('portbroker.config.json', config({ name: 'rt-adhoc', services: { api: {}, extra: { command: 'node files.mjs {port}' } } }));
+    const rows = JSON.parse((await fx.run(['ls', '--json'])).stdout) as Array<{ service: string; kind: string; port: number }>;
+    expect(rows.find((r) => r.service === 'extra')).toMatchObject({ kind: 'service', port: kept });
+    expect(serviceRecord(fx, 'extra')!.adHoc).toBeUndefined();
   });
 
   it('refuses a missing command and a bad name (status 2)', async () => {

@@ -13,7 +13,7 @@ describe('portbroker up: crashes', () => {
     });
     const up = fx.start(['up']);
     // The table comes once every start has settled: here, when flaky is given up on.
-    const out = await up.waitFor(/flaky\s+\d+\s+\S+\s+failed/, 40_000);
+    const out = await up.waitFor(/flaky\s+\d+\s+\S+\s+crashed/, 40_000);
     const delays = [...out.matchAll(/flaky exited with code 1; restarting in ([\d.]+) s \((\d) of 5 within 60 s\)/g)].map((m) => Number(m[1]));
     expect(delays).toHaveLength(4);
     for (let i = 1; i < delays.length; i++) expect(delays[i]).toBeGreaterThan(delays[i - 1]!);

@@ -17,6 +17,7 @@ describe('portbroker up: environment', () => {
             env: { TARGET_URL: '${api.url}', OWN: '${url}|${port}', LITERAL: 'x${api.port}y', FLAG: true },
           },
           db: { proxy: false },
+          pg: { proxy: false, url: 'postgres://127.0.0.1:${port}/app' },
         },
       }),
       'api/.keep': '',
@@ -26,7 +27,7 @@ describe('portbroker up: environment', () => {
 
     const expected = JSON.parse((await fx.run(['env', 'web-app', '--json'])).stdout) as Record<string, string>;
     const ports = Object.fromEntries(
-      await Promise.all(['api', 'web-app', 'db'].map(async (s) => [s, Number((await fx.run(['port', s])).stdout.trim())] as const)),
+      await Promise.all(['api', 'web-app', 'db', 'pg'].map(async (s) => [s, Number((await fx.run(['port', s])).stdout.trim())] as const)),
     );
     const env = JSON.parse((await get(ports['web-app']!, '/env')).body) as Record<string, string>;
 
@@ -40,16 +41,22 @@ describe('portbroker up: environment', () => {
       PORTBROKER_SERVICE: 'web-app',
       PORTBROKER_URL: `http://web-app.rt-env.localhost:${proxy}`,
       API_PORT: String(ports.api),
+      API_HOST: '127.0.0.1',
+      API_ADDR: `127.0.0.1:${ports.api}`,
       API_URL: `http://api.rt-env.localhost:${proxy}`,
       WEB_APP_PORT: String(ports['web-app']),
       WEB_APP_URL: `http://web-app.rt-env.localhost:${proxy}`,
       DB_PORT: String(ports.db),
-      DB_URL: `http://127.0.0.1:${ports.db}`,
+      DB_HOST: '127.0.0.1',
+      DB_ADDR: `127.0.0.1:${ports.db}`,
+      PG_URL: `postgres://127.0.0.1:${ports.pg}/app`,
       TARGET_URL: `http://api.rt-env.localhost:${proxy}`,
       OWN: `http://web-app.rt-env.localhost:${proxy}|${ports['web-app']}`,
       LITERAL: `x${ports.api}y`,
       FLAG: 'true',
     });
+    // A proxy: false service has no URL of its own unless its config gives one.
+    expect(env.DB_URL).toBeUndefined();
     // portEnv names receive the port too; the service runs in its cwd.
     const apiEnv = JSON.parse((await get(ports.api!, '/env')).body) as Record<string, string>;
     expect(apiEnv.API_LISTEN_PORT).toBe(String(ports.api));

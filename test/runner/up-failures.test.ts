@@ -39,8 +39,8 @@ describe('portbroker up: failures', () => {
     expect(out).toMatch(/│ .*nosuch-devserver: .*not found/);
     expect(out).toMatch(/✖ needsbad was not started: it depends on bad, which is not running/);
     expect(out).toMatch(/good\s+\d+\s+\S+\s+running/);
-    expect(out).toMatch(/bad\s+\d+\s+\S+\s+failed/);
-    expect(out).toMatch(/needsbad\s+\d+\s+\S+\s+failed/);
+    expect(out).toMatch(/bad\s+\d+\s+\S+\s+crashed/);
+    expect(out).toMatch(/needsbad\s+\d+\s+\S+\s+crashed/);
     expect(out.match(/bad\s+│/g)?.length ?? 0).toBeGreaterThan(0);
     expect((await get(serviceRecord(fx, 'good')!.port, '/')).body).toBe('this is good');
     expect((await up.stop()).code).toBe(0);

@@ -106,9 +106,11 @@ function serviceRow(s, key) {
   setText(cells.state, s.state);
   cells.state.className = `state ${s.state}`;
   setText(cells.port, String(s.port));
-  if (cells.url.dataset.url !== s.url) {
-    cells.url.dataset.url = s.url;
-    cells.url.replaceChildren(s.proxy ? el('a', { href: s.url }, s.url) : el('span', { class: 'dim' }, s.url));
+  // A proxy: false service has no URL unless its config gives one (url is null then).
+  const url = s.url ?? '';
+  if (cells.url.dataset.url !== url) {
+    cells.url.dataset.url = url;
+    cells.url.replaceChildren(s.proxy ? el('a', { href: url }, url) : el('span', { class: 'dim' }, url || '-'));
   }
   setText(cells.pid, s.pid === null ? '' : String(s.pid));
   setText(cells.uptime, duration(s.uptimeSeconds));
