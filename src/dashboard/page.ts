@@ -45,7 +45,7 @@ td.actions{white-space:nowrap}td.actions button{font-size:13px;padding:.1rem .45
 #log{margin-top:1.5rem;border:1px solid var(--line);border-radius:8px;padding:.75rem}
 .log-head{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}.log-head h2{margin:0;flex:1}
 #log-lines{height:24rem;overflow:auto;margin:.5rem 0 0;white-space:pre-wrap;overflow-wrap:anywhere}
-.b{font-weight:700}.d{opacity:.7}.i{font-style:italic}.u{text-decoration:underline}
+#log-lines time{color:var(--dim)}.b{font-weight:700}.d{opacity:.7}.i{font-style:italic}.u{text-decoration:underline}
 .f30,.f90{color:var(--dim)}.f31,.f91{color:var(--bad)}.f32,.f92{color:var(--ok)}.f33,.f93{color:var(--warn)}
 .f34,.f94{color:var(--accent)}.f35,.f95{color:#a475f9}.f36,.f96{color:#1b9aaa}
 @media (max-width:48rem){thead{display:none}table,tbody,tr,td,th{display:block}tr[data-service]{padding:.5rem 0;border-bottom:1px solid var(--line)}

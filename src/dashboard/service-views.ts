@@ -20,10 +20,6 @@ export interface ServiceView extends Omit<ServiceInfo, 'state'> {
   command: string | null;
   /** Ready: it answered its readiness check (its state is `running`). */
   ready: boolean;
-  /** How many times its supervisor restarted it (crashes and restarts asked for). */
-  restarts: number | null;
-  startedAt: string | null;
-  uptimeSeconds: number | null;
   /** Percent of one core, over the last sampling interval. */
   cpuPercent: number | null;
   memoryBytes: number | null;
@@ -47,14 +43,11 @@ export function serviceViews(data: RegistryData, context: ViewContext): ServiceV
     }
   }
   const usage = context.sampler.sample(rows.flatMap(({ info }) => (info.pid ? [info.pid] : [])));
-  const now = Date.now();
-  return rows.map(({ checkout, info }) => toView(checkout, info, info.pid ? usage.get(info.pid) : undefined, now));
+  return rows.map(({ checkout, info }) => toView(checkout, info, info.pid ? usage.get(info.pid) : undefined));
 }
 
-function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | undefined, now: number): ServiceView {
+function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | undefined): ServiceView {
   const record = checkout.services[info.service]!;
-  // The supervisor's own record of the start, else the root process's start time from /proc.
-  const started = info.pid === null ? undefined : record.startedAt ? new Date(record.startedAt) : (usage?.startedAt ?? undefined);
   // A service that waits for its first request is not merely reserved.
   const state = record.onDemand && (info.state === 'reserved' || info.state === 'stopped') ? 'on-demand' : info.state;
   return {
@@ -66,9 +59,10 @@ function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | 
     onDemand: record.onDemand === true,
     command: record.command ?? null,
     ready: info.state === 'running',
-    restarts: record.restarts ?? null,
-    startedAt: started?.toISOString() ?? null,
-    uptimeSeconds: started ? Math.max(0, Math.round((now - started.getTime()) / 1000)) : null,
+    // A supervisor that records no start time (an older portbroker): the root process's, from /proc.
+    ...(info.startedAt === null && info.pid !== null && usage?.startedAt
+      ? { startedAt: usage.startedAt.toISOString(), uptimeSeconds: Math.max(0, Math.round((Date.now() - usage.startedAt.getTime()) / 1000)) }
+      : {}),
     cpuPercent: usage?.cpuPercent ?? null,
     memoryBytes: usage?.memoryBytes ?? null,
     processes: usage?.processes ?? null,

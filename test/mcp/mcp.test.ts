@@ -53,7 +53,7 @@ describe('portbroker mcp', () => {
     expect(elsewhere.port).toBe(api.port);
 
     const logs = json(await client.callTool({ name: 'read_logs', arguments: { service: 'api', lines: 5 } }));
-    expect(logs.lines.join('\n')).toContain(`api listening on ${api.port}`);
+    expect(logs.lines.map((l: { text: string }) => l.text)).toContain(`api listening on ${api.port}`);
 
     // Restarted through the tool: a new process, ready, on the same port.
     expect(tools).toEqual(expect.arrayContaining(['restart_service', 'stop_service', 'start_service']));
