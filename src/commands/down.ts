@@ -4,6 +4,7 @@ import { isAlive } from '../platform/proc.js';
 import { terminate } from '../platform/process-groups.js';
 import { sleep } from '../platform/sleep.js';
 import { PortbrokerError } from '../errors.js';
+import { readRegistry } from '../ports/registry.js';
 import { openProject } from '../project/open.js';
 import { markedProcesses } from '../runner/marked-processes.js';
 import { supervisorAlive } from '../runner/ownership.js';
@@ -33,7 +34,7 @@ export async function down(options: ControlOptions = {}): Promise<DownResult> {
   const owners = new Set<number>();
   for (const rec of Object.values(checkout.services)) if (rec.owner !== undefined) owners.add(rec.owner);
   if (checkout.ownerPid !== undefined) owners.add(checkout.ownerPid);
-  const live = [...owners].filter((pid) => supervisorAlive(home, pid) && pid !== process.pid);
+  const live = [...owners].filter((pid) => supervisorAlive(home, pid));
   const dead = new Set([...owners].filter((pid) => !live.includes(pid)));
   const services = Object.entries(checkout.services)
     .filter(([, rec]) => rec.owner !== undefined && live.includes(rec.owner) && (rec.state === 'running' || rec.state === 'starting'))
@@ -42,9 +43,11 @@ export async function down(options: ControlOptions = {}): Promise<DownResult> {
   await Promise.all(live.map((pid) => requestDown(controlSocket(home, pid)).catch(() => undefined)));
   const graceMs = Math.max(0, ...Object.values(project.config.services).map((s) => s.shutdownGraceMs));
   const deadline = Date.now() + graceMs + 15_000;
-  while (live.some((pid) => isAlive(pid))) {
+  // A session of this very process (a program that called `up()`) is gone once it gave its services up.
+  const running = (pid: number) => (pid === process.pid ? ownsServices(home, project.config.root) : isAlive(pid));
+  while (live.some(running)) {
     if (Date.now() > deadline) {
-      const left = live.filter((pid) => isAlive(pid));
+      const left = live.filter(running);
       throw new PortbrokerError(`portbroker ${left.length === 1 ? `pid ${left[0]} has` : `pids ${left.join(', ')} have`} not stopped within ${Math.round((graceMs + 15_000) / 1000)} s`, {
         details: [`stop ${left.length === 1 ? 'it' : 'them'} with kill -INT ${left.join(' ')} (the services stop with it)`],
       });
@@ -55,4 +58,9 @@ export async function down(options: ControlOptions = {}): Promise<DownResult> {
   const orphans = markedProcesses(dead).filter((p) => p.project === checkout.project);
   if (orphans.length > 0) await terminate({ groups: orphans.map((p) => p.pgid), pids: orphans.map((p) => p.pid) }, graceMs);
   return { project: checkout.project, label: checkout.label, supervisors: live, services, orphans: orphans.map((p) => p.pid) };
+}
+
+function ownsServices(home: string, root: string): boolean {
+  const checkout = readRegistry(home).checkouts[root];
+  return Object.values(checkout?.services ?? {}).some((rec) => rec.owner === process.pid) || checkout?.ownerPid === process.pid;
 }

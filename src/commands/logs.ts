@@ -20,7 +20,7 @@ export interface LogsOptions extends CommonOptions {
   since?: string | Date;
 }
 
-export interface FollowOptions extends LogsOptions {
+export interface LogFollowOptions extends LogsOptions {
   /** Called with each batch of lines: first the tail, then new lines as they are written. */
   onLines: (lines: LogLine[]) => void;
   /** Ends the following. */
@@ -43,7 +43,7 @@ export async function logs(services: string[] = [], options: LogsOptions = {}): 
  * `portbroker logs -f`: the tail, then every new line of the named services as it is written, across
  * rotation, until `signal` aborts. Resolves once following has begun.
  */
-export async function followLogs(services: string[], options: FollowOptions): Promise<{ services: string[]; close(): void }> {
+export async function followLogs(services: string[], options: LogFollowOptions): Promise<{ services: string[]; close(): void }> {
   const { project, names } = await target(services, options);
   const { lines, positions } = tails(project, names, options);
   options.onLines(lines);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, PortbrokerError } from '../errors.js';
 import { findCheckout } from '../platform/git.js';
@@ -64,6 +64,7 @@ export async function findConfig(options: LoadConfigOptions): Promise<ProjectCon
     } else {
       result = null;
       for (const dir of searchDirs(cwd)) {
+        refuseTwoConfigs(dir);
         result = await explorer.search(dir);
         if (result) break;
       }
@@ -138,11 +139,37 @@ function loadJson(file: string, content: string): unknown {
   }
 }
 
+/** Whether a file in SEARCH_PLACES holds a config: any of ours does, package.json only with a `portbroker` field. */
+export function holdsConfig(file: string): boolean {
+  if (!existsSync(file)) return false;
+  if (path.basename(file) !== 'package.json') return true;
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[MODULE_NAME] !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Two configs in one folder (`portbroker.config.ts` beside a `.json`): which one counts is not for us to guess. */
+function refuseTwoConfigs(dir: string): void {
+  const found = SEARCH_PLACES.filter((place) => holdsConfig(path.join(dir, place)));
+  if (found.length < 2) return;
+  throw new ConfigError(displayPath(path.join(dir, found[0]!)), [
+    { path: '', message: `${found.join(' and ')} both hold a portbroker config in ${displayPath(dir) || '.'}; keep one and delete the other${found.length > 2 ? 's' : ''}` },
+  ]);
+}
+
 function asConfigError(error: unknown): Error {
   if (error instanceof PortbrokerError) return error;
-  const err = error as Error & { filepath?: string; code?: string };
+  const err = error as Error & { filepath?: string; code?: string; reason?: string; mark?: { line: number; column: number } };
+  if (err.filepath && err.reason && err.mark) {
+    // js-yaml: cosmiconfig's message starts with a "YAML Error in <file>:" heading; the reason and position say it all.
+    return new ConfigError(`${displayPath(err.filepath)}:${err.mark.line + 1}:${err.mark.column + 1}`, [{ path: '', message: `invalid YAML: ${err.reason}` }]);
+  }
   if (err.filepath) {
-    const message = err.message.split('\n')[0]?.replace(/^JSONError:\s*/, '') ?? 'cannot be read';
+    // The first line that says something: not a heading ending in ":" (a loader's "… Error in <file>:").
+    const lines = err.message.split('\n').map((l) => l.trim()).filter(Boolean);
+    const message = (lines.find((l) => !l.endsWith(':')) ?? lines[0] ?? 'cannot be read').replace(/^JSONError:\s*/, '');
     return new ConfigError(displayPath(err.filepath), [{ path: '', message }]);
   }
   return err;

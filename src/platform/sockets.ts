@@ -178,8 +178,13 @@ export function formatAddress(address: string): string {
 
 /** A one-line description such as `pid 4242 (node server.js) on 127.0.0.1`, for error messages. */
 export function describeListeners(listeners: Listener[]): string {
-  return listeners
-    .map((l) => (l.pid ? `pid ${l.pid} (${l.command ?? '?'}) on ${l.address}` : `an unknown process on ${l.address}`))
-    .filter((text, i, all) => all.indexOf(text) === i)
-    .join(', ');
+  // One entry per process, with each address it listens on: `pid 12 (node x) on 127.0.0.1 and ::1`.
+  const byProcess = new Map<string, string[]>();
+  for (const l of listeners) {
+    const who = l.pid ? `pid ${l.pid} (${l.command ?? '?'})` : 'an unknown process';
+    const addresses = byProcess.get(who) ?? [];
+    if (!addresses.includes(l.address)) addresses.push(l.address);
+    byProcess.set(who, addresses);
+  }
+  return [...byProcess].map(([who, addresses]) => `${who} on ${addresses.join(' and ')}`).join(', ');
 }

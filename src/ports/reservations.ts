@@ -7,6 +7,7 @@ import { PortbrokerError } from '../errors.js';
 import { findCheckout } from '../platform/git.js';
 import { statePaths } from '../platform/paths.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
+import { runningProxy } from '../proxy/state.js';
 import { allocatePorts, defaultProbe, serviceKey } from './allocator.js';
 import { readRegistry, updateRegistry, type CheckoutRecord, type RegistryData, type RegistryOptions, type ServiceRecord } from './registry.js';
 
@@ -38,7 +39,7 @@ async function reserveInto(data: RegistryData, config: ProjectConfig, settings: 
     const existing = record.services[name];
     if (spec.port !== undefined) {
       if (existing?.port !== spec.port) {
-        await verifyPinned(data, config, spec, spec.port);
+        await verifyPinned(data, config, spec, spec.port, settings);
         record.services[name] = { ...describe(spec), port: spec.port, state: existing?.state ?? 'reserved', reservedAt: now };
         if (existing) exclude.delete(existing.port);
         exclude.add(spec.port);
@@ -124,7 +125,7 @@ function reservedPorts(data: RegistryData, settings: Settings): Set<number> {
   return ports;
 }
 
-async function verifyPinned(data: RegistryData, config: ProjectConfig, spec: ServiceSpec, port: number): Promise<void> {
+async function verifyPinned(data: RegistryData, config: ProjectConfig, spec: ServiceSpec, port: number, settings: Settings): Promise<void> {
   for (const checkout of Object.values(data.checkouts)) {
     for (const [name, rec] of Object.entries(checkout.services)) {
       if (rec.port !== port || (checkout.root === config.root && name === spec.name)) continue;
@@ -136,15 +137,22 @@ async function verifyPinned(data: RegistryData, config: ProjectConfig, spec: Ser
   }
   const isFree = await defaultProbe();
   if (await isFree(port)) return;
-  throw pinnedPortBusy(config, spec.name, port);
+  throw pinnedPortBusy(config, spec.name, port, settings);
 }
 
 /** A pinned port something else listens on: who holds it, and the fix. `up` also says this before starting anything. */
-export function pinnedPortBusy(config: Pick<ProjectConfig, 'file'>, service: string, port: number): PortbrokerError {
+export function pinnedPortBusy(config: Pick<ProjectConfig, 'file'>, service: string, port: number, settings: Pick<Settings, 'home' | 'proxyPort'>): PortbrokerError {
+  const where = config.file ? ` in ${path.basename(config.file)}` : ' (--port)';
+  // Our own proxy is not "another process" to stop: it serves every project.
+  if (port === settings.proxyPort || runningProxy(settings.home)?.port === port) {
+    return new PortbrokerError(`port ${port} pinned by services.${service}.port is portbroker's proxy port`, {
+      details: [`pin another port${where}, or move the proxy: PORTBROKER_PROXY_PORT=<port> or proxy.port in the config`],
+    });
+  }
   const holders = findListeners(port);
   return new PortbrokerError(
     `port ${port} pinned by services.${service}.port is in use by ${holders.length ? describeListeners(holders) : 'another process'}`,
-    { details: [`stop that process, or pin another port${config.file ? ` in ${path.basename(config.file)}` : ' (--port)'}`] },
+    { details: [`stop that process, or pin another port${where}`] },
   );
 }
 

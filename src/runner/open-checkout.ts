@@ -45,7 +45,7 @@ export async function openCheckout(
   }
   // A pinned port cannot move: when something else holds one, nothing is started (SPEC, "The allocator").
   const pinnedBusy = supervised.find((name) => serviceSpec(project, name).port !== undefined && !free.has(name) && !claim.elsewhere.has(name));
-  if (pinnedBusy) throw pinnedPortBusy(project.config, pinnedBusy, servicePort(project, pinnedBusy));
+  if (pinnedBusy) throw pinnedPortBusy(project.config, pinnedBusy, servicePort(project, pinnedBusy), project.settings);
   return { claim, free };
 }
 

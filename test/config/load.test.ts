@@ -94,6 +94,30 @@ describe('config loading', () => {
     expect(result.stderr).toMatch(/^portbroker: portbroker\.config\.json:3:1: invalid JSON: /);
   });
 
+  it('reports invalid YAML with its reason, line and column (not cut off after the heading)', async () => {
+    const fx = await fixture({ '.portbrokerrc.yaml': 'services:\n  web:\n    command: "x\n  api: [\n' });
+    const result = await fx.run(['port', 'web']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^portbroker: \.portbrokerrc\.yaml:\d+:\d+: invalid YAML: unexpected end of the stream within a double quoted scalar/);
+  });
+
+  it('refuses two configs side by side, naming both', async () => {
+    const fx = await fixture({
+      'portbroker.config.ts': 'export default { services: { api: {} } };\n',
+      'portbroker.config.json': '{ "services": { "web": {} } }',
+      'apps/web/.keep': '',
+    });
+    for (const cwd of [fx.root, `${fx.root}/apps/web`]) {
+      const result = await fx.run(['ls'], { cwd });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('portbroker.config.ts and portbroker.config.json both hold a portbroker config');
+      expect(result.stderr).toContain('keep one and delete the other');
+    }
+    // A package.json without a portbroker field is not a config.
+    const one = await fixture({ 'package.json': '{ "name": "x" }', 'portbroker.config.json': '{ "services": { "web": {} } }' });
+    expect((await one.run(['port', 'web'])).code).toBe(0);
+  });
+
   it('reports an exception thrown by the config', async () => {
     const fx = await fixture({ 'portbroker.config.ts': `throw new Error('no secrets file');\nexport default {};\n` });
     const result = await fx.run(['port', 'web']);

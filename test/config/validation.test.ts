@@ -61,6 +61,33 @@ describe('bad config is refused before anything starts', () => {
 });
 
 describe('pinned ports', () => {
+  it('names a process listening on both loopbacks once; our own proxy is not a process to stop', async () => {
+    const v4 = net.createServer();
+    await new Promise<void>((resolve) => v4.listen(0, '127.0.0.1', resolve));
+    const busy = (v4.address() as net.AddressInfo).port;
+    const v6 = net.createServer();
+    await new Promise<void>((resolve) => v6.listen(busy, '::1', resolve));
+    try {
+      const fx = await fixture({ 'portbroker.config.json': JSON.stringify({ services: { db: { port: busy, proxy: false } } }) });
+      const result = await fx.run(['port', 'db']);
+      expect(result.stderr).toContain(`is in use by pid ${process.pid} (`);
+      expect(result.stderr).toMatch(/ on 127\.0\.0\.1 and ::1\n/);
+      expect(result.stderr.match(new RegExp(`pid ${process.pid}`, 'g'))).toHaveLength(1);
+    } finally {
+      v4.close();
+      v6.close();
+    }
+    const fx = await fixture({});
+    fx.write('portbroker.config.json', JSON.stringify({ services: { db: { port: fx.proxyPort, proxy: false } } }));
+    expect((await fx.run(['proxy', 'start'])).code).toBe(0);
+    const result = await fx.run(['port', 'db']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`port ${fx.proxyPort} pinned by services.db.port is portbroker's proxy port`);
+    expect(result.stderr).toContain('pin another port in portbroker.config.json, or move the proxy');
+    expect(result.stderr).not.toContain('stop that process');
+    expect(result.stderr).not.toContain('portbroker-proxy');
+  });
+
   it('names the process holding a busy pinned port, exit 1, nothing reserved', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
