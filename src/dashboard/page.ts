@@ -50,4 +50,4 @@ td.actions{white-space:nowrap}td.actions button{font-size:13px;padding:.1rem .45
 .f34,.f94{color:var(--accent)}.f35,.f95{color:#a475f9}.f36,.f96{color:#1b9aaa}
 @media (max-width:48rem){thead{display:none}table,tbody,tr,td,th{display:block}tr[data-service]{padding:.5rem 0;border-bottom:1px solid var(--line)}
 td{border:0;padding:.1rem 0;text-align:left!important}td[data-label]:not(.service):not(.actions)::before{content:attr(data-label) ": ";color:var(--dim)}
-td:empty{display:none}}`;
+td:empty{display:none}td.actions{white-space:normal}.result{display:block}}`;
