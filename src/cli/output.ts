@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import { stripAnsi } from '../platform/ansi.js';
+import { withInvocation } from './invocation.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -26,14 +27,15 @@ export function printLine(line = ''): void {
 }
 
 export function warn(message: string): void {
-  process.stderr.write(`${err.yellow('portbroker: warning:')} ${message}\n`);
+  process.stderr.write(`${err.yellow('portbroker: warning:')} ${withInvocation(message)}\n`);
 }
 
 const visibleLength = (text: string) => stripAnsi(text).length;
 
 /** A plain aligned table; cells may carry colour codes. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  // A loop, not Math.max(...rows): spreading 200k rows into arguments overflows the stack.
+  const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, visibleLength(r[i] ?? '')), visibleLength(h)));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
@@ -57,6 +59,7 @@ export function stateColor(state: string): string {
     case 'running':
       return out.green(state);
     case 'starting':
+    case 'orphaned':
       return out.yellow(state);
     case 'crashed':
       return out.red(state);

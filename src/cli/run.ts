@@ -1,4 +1,5 @@
 import { PortbrokerError } from '../errors.js';
+import { withInvocation } from './invocation.js';
 import { err, warn } from './output.js';
 
 /** Options as cac hands them over: global flags plus the command's own, camel-cased. */
@@ -27,8 +28,8 @@ export async function run(name: string, args: unknown[], options: CliOptions): P
 
 export function report(error: unknown): number {
   if (error instanceof PortbrokerError) {
-    process.stderr.write(`${err.red('portbroker:')} ${error.message}\n`);
-    for (const line of error.details) process.stderr.write(`  ${line}\n`);
+    process.stderr.write(`${err.red('portbroker:')} ${withInvocation(error.message)}\n`);
+    for (const line of error.details) process.stderr.write(`  ${withInvocation(line)}\n`);
     return error.exitCode;
   }
   process.stderr.write(`${err.red('portbroker: unexpected error:')} ${(error as Error)?.stack ?? String(error)}\n`);

@@ -1,5 +1,6 @@
 import { stripAnsi, type RunnerEvent, type ServiceStatus, type ServiceView } from '../commands/up.js';
 import { colorsFor, table, type Colors } from './output.js';
+import { withInvocation } from './invocation.js';
 
 /**
  * How `up` and `run` look in a terminal: service output as `name │ line` in a colour per service (or, for
@@ -78,7 +79,7 @@ export class SessionView {
   /** A message of portbroker's own, on stderr. */
   notice(level: 'info' | 'warn' | 'error', message: string, output?: string[]): void {
     const c = this.err;
-    const [first = '', ...rest] = message.split('\n');
+    const [first = '', ...rest] = withInvocation(message).split('\n');
     const mark = level === 'error' ? c.red('✖') : level === 'warn' ? c.yellow('!') : c.dim('›');
     const head = level === 'info' ? c.dim(first) : level === 'error' ? c.red(first) : c.yellow(first);
     const lines = [`${this.stamp(c)}${mark} ${head}`, ...rest.map((l) => `  ${l}`)];

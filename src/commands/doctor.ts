@@ -1,16 +1,19 @@
 import { lookup } from 'node:dns/promises';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import type { Settings } from '../config/settings.js';
 import { certificateChecks } from '../tls/doctor-checks.js';
 import type { ProjectConfig } from '../config/project-config.js';
+import { PortbrokerError } from '../errors.js';
 import { ephemeralRange } from '../platform/ephemeral.js';
+import { ensureStateFolder } from '../platform/state-folder.js';
 import { preferredBand } from '../ports/allocator.js';
-import { isAlive } from '../platform/proc.js';
 import { describeListeners, findListeners } from '../platform/sockets.js';
-import { readRegistry, type RegistryData } from '../ports/registry.js';
+import { serviceState } from '../ports/live-state.js';
+import { emptyRegistry, readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
 import { withAdHocServices } from '../project/adhoc.js';
+import { hostsResolution } from './hosts.js';
 import { resolveContext, type CommonOptions } from '../project/context.js';
 import { exposedServices } from './doctor-exposure.js';
 
@@ -28,13 +31,22 @@ export interface Check {
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   const { settings, config, configError } = await resolveContext(options, 'diagnose');
   const checks: Check[] = [configCheck(config, configError)];
-  const data = readRegistry(settings.home, options);
+  const folder = stateFolder(settings);
+  checks.push(folder);
+  let data = emptyRegistry();
+  if (folder.status === 'ok') {
+    try {
+      data = readRegistry(settings.home, options);
+    } catch (error) {
+      const [fix] = error instanceof PortbrokerError ? error.details : [];
+      checks.push({ id: 'registry', status: 'fail', message: (error as Error).message, fix: fix ?? 'see the message' });
+    }
+  }
   // Services `run` added beside the config are not stale.
   const project = config && withAdHocServices(config, data.checkouts[config.root]);
-  checks.push(stateFolder(settings));
   checks.push(proxyPort(settings));
   checks.push(...certificateChecks({ ...settings, env: options.env }));
-  checks.push(await localhostResolves());
+  checks.push(await localhostResolves(), await hostsResolution(settings, data));
   checks.push(await loopback('127.0.0.1'), await loopback('::1'));
   checks.push(rangeOverlap(settings));
   checks.push(staleReservations(data, project));
@@ -49,18 +61,14 @@ function configCheck(config: ProjectConfig | undefined, error: Error | undefined
   return { id: 'config', status: 'ok', message: `config ${config.file} loads (${Object.keys(config.services).length} services)` };
 }
 
+/** The state folder is created if missing, and must be the user's own and writable by nobody else (see platform/state-folder). */
 function stateFolder(settings: Settings): Check {
   try {
-    mkdirSync(settings.home, { recursive: true, mode: 0o700 });
-    accessSync(settings.home, constants.W_OK);
-    return { id: 'state-folder', status: 'ok', message: `state folder ${settings.home} is writable` };
+    ensureStateFolder(settings.home);
+    return { id: 'state-folder', status: 'ok', message: `state folder ${settings.home} is yours alone and writable` };
   } catch (error) {
-    return {
-      id: 'state-folder',
-      status: 'fail',
-      message: `state folder ${settings.home} is not writable: ${(error as Error).message}`,
-      fix: 'fix its permissions, or point PORTBROKER_HOME at a folder you own',
-    };
+    const [fix] = error instanceof PortbrokerError ? error.details : [];
+    return { id: 'state-folder', status: 'fail', message: (error as Error).message, fix: fix ?? 'point PORTBROKER_HOME at a folder you own' };
   }
 }
 
@@ -94,8 +102,8 @@ async function localhostResolves(): Promise<Check> {
     return {
       id: 'localhost-dns',
       status: 'warn',
-      message: 'the system resolver does not resolve *.localhost; browsers and curl do it themselves, other tools (Node fetch, Python) will not',
-      fix: 'install nss-myhostname (Debian: apt-get install libnss-myhostname) or systemd-resolved, or add "127.0.0.1 <name>.localhost" lines to /etc/hosts',
+      message: 'the system resolver does not resolve *.localhost; browsers do it themselves, Node services get a preload, other clients (Python, curl, Go) need the hosts-file block',
+      fix: 'portbroker hosts sync (up keeps it in step), or install nss-myhostname (Debian: apt-get install libnss-myhostname) or systemd-resolved',
     };
   }
 }
@@ -165,10 +173,7 @@ function orphans(data: RegistryData): Check {
   const found: string[] = [];
   for (const checkout of Object.values(data.checkouts)) {
     for (const [name, rec] of Object.entries(checkout.services)) {
-      // A service belongs to the supervisor that started it (`up`, or a `run` beside it), else to the checkout's.
-      const supervisor = rec.owner ?? checkout.ownerPid;
-      if (supervisor !== undefined && isAlive(supervisor)) continue;
-      if ((rec.state === 'running' || rec.state === 'starting') && isAlive(rec.pid)) found.push(`${checkout.project}/${name} (process group ${rec.pid})`);
+      if (serviceState(checkout, rec) === 'orphaned') found.push(`${checkout.project}/${name} (process group ${rec.pid})`);
     }
   }
   if (found.length === 0) return { id: 'orphans', status: 'ok', message: 'no orphaned service processes' };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { liveState } from '../ports/live-state.js';
+import { isServing, serviceState } from '../ports/live-state.js';
 import { readRegistry, updateRegistry, type CheckoutRecord } from '../ports/registry.js';
 import { withAdHocServices } from '../project/adhoc.js';
 import { resolveContext, type CommonOptions } from '../project/context.js';
@@ -52,8 +52,7 @@ export async function release(services: string[], options: ReleaseOptions = {}):
         const rec = checkout.services[name];
         if (!rec) return;
         const entry = { project: checkout.project, label: checkout.label, service: name, port: rec.port, root: checkout.root };
-        const state = liveState(rec);
-        if (state === 'running' || state === 'starting') {
+        if (isServing(serviceState(checkout, rec))) {
           result.kept.push({ ...entry, pid: rec.pid ?? null });
           return;
         }

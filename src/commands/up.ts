@@ -1,4 +1,5 @@
 import { PortbrokerError } from '../errors.js';
+import { sleep } from '../platform/sleep.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
 import type { EventSink } from '../runner/events.js';
@@ -56,17 +57,43 @@ export async function superviseProject(
     onEvent: options.onEvent,
     onWarning: options.onWarning,
     env: options.env,
-    whileStarting: needsProxy ? () => startProxy(project, options) : undefined,
+    whileStarting: needsProxy ? () => Promise.all([startProxy(project, options), syncHosts(project, options)]).then(() => undefined) : undefined,
+    restoreProxy: needsProxy ? () => startProxy(project, options, PROXY_RESTORE_MS) : undefined,
   });
 }
 
-/** The shared proxy. Services run without it, so a proxy that cannot start is a warning, not the end. */
-async function startProxy(project: Project, options: UpOptions): Promise<void> {
+/** The hosts file's block, where the resolver lacks `*.localhost`; loaded only then (see commands/hosts.ts). */
+async function syncHosts(project: Project, options: UpOptions): Promise<void> {
+  if (!project.settings.hosts) return;
+  const { syncHostsForRoutes } = await import('./hosts.js');
+  await syncHostsForRoutes(project.settings, (level, message) => options.onEvent?.({ type: 'notice', level, message }));
+}
+
+/**
+ * After the state folder was deleted, the old proxy either stops (it checks every 2 s) or, finding the folder
+ * back, writes its pid file again; until one of them happens its port answers but no pid file names it.
+ */
+const PROXY_RESTORE_MS = 6_000;
+
+/**
+ * The shared proxy. Services run without it, so a proxy that cannot start is a warning, not the end. With
+ * `retryMs`, a port held by something else is tried again until then (see PROXY_RESTORE_MS).
+ */
+async function startProxy(project: Project, options: UpOptions, retryMs = 0): Promise<void> {
   const { settings } = project;
+  const deadline = Date.now() + retryMs;
   try {
     // Loaded here, not at the top: its modules are not needed before the services are spawned.
     const { ensureProxy } = await import('../proxy/daemon.js');
-    await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan, https: settings.https });
+    for (;;) {
+      try {
+        await ensureProxy({ home: settings.home, port: settings.proxyPort, lan: options.lan, https: settings.https });
+        return;
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+        await sleep(250);
+      }
+    }
   } catch (error) {
     const details = error instanceof PortbrokerError ? error.details : [];
     options.onEvent?.({

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError } from '../errors.js';
+import { ConfigError, PortbrokerError } from '../errors.js';
+import { errnoInWords, fixFor } from '../platform/errno.js';
+import { ensureStateFolder } from '../platform/state-folder.js';
 import { displayPath } from './resolve.js';
 
 /**
@@ -10,14 +12,20 @@ import { displayPath } from './resolve.js';
  * bundles it (TypeScript stripped, relative imports inlined, packages left as absolute imports) into the state
  * folder's cache, keyed by the file's content, so a warm run only hashes the text and imports the cached file.
  * `import … from 'portbroker'` always resolves to this running copy, installed locally or not.
+ *
+ * Importing runs code, so the cache must be trusted: it lives in the state folder, which is refused when another
+ * user owns it or others can write it, and a cached module is named by the hash of its own content and imported
+ * only when that still holds (a modified or half-written file is rebuilt, never run).
  */
 export async function loadModuleConfig(file: string, content: string, cacheDir: string): Promise<unknown> {
+  // The cache is <state folder>/cache/config (platform/paths.ts): each level must be ours alone.
+  for (const dir of [path.dirname(path.dirname(cacheDir)), path.dirname(cacheDir), cacheDir]) ensureStateFolder(dir);
   const key = hash(`${VERSION}\0${file}\0${content}`);
-  const base = path.join(cacheDir, hash(file).slice(0, 16));
-  const cached = `${base}.mjs`;
-  if (!isFresh(`${base}.json`, key)) await build(file, cached, `${base}.json`, key);
+  const manifestFile = path.join(cacheDir, `${hash(file).slice(0, 16)}.json`);
+  let cached = freshModule(manifestFile, cacheDir, key);
+  if (!cached) cached = await build(file, cacheDir, manifestFile, key);
   try {
-    const mod = (await import(`${pathToFileURL(cached).href}?v=${key.slice(0, 12)}`)) as { default?: unknown };
+    const mod = (await import(pathToFileURL(cached).href)) as { default?: unknown };
     return mod.default ?? mod;
   } catch (error) {
     throw new ConfigError(displayPath(file), [{ path: '', message: `failed while loading: ${(error as Error).message}` }]);
@@ -26,19 +34,17 @@ export async function loadModuleConfig(file: string, content: string, cacheDir: 
 
 interface Manifest {
   key: string;
+  /** The bundle's file name in the cache: the sha256 of its content. */
+  module: string;
   /** Other files the bundle inlined, with the size and mtime they had. */
   inputs: Array<{ file: string; size: number; mtimeMs: number }>;
 }
 
-function isFresh(manifestFile: string, key: string): boolean {
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
-  } catch {
-    return false;
-  }
-  if (manifest.key !== key) return false;
-  return manifest.inputs.every((input) => {
+/** The cached bundle for `key`, when its inputs are unchanged and its content still matches its name. */
+function freshModule(manifestFile: string, cacheDir: string, key: string): string | undefined {
+  const manifest = readManifest(manifestFile);
+  if (manifest?.key !== key || !/^[0-9a-f]{64}$/.test(manifest.module)) return undefined;
+  const inputsUnchanged = manifest.inputs.every((input) => {
     try {
       const st = statSync(input.file);
       return st.size === input.size && st.mtimeMs === input.mtimeMs;
@@ -46,9 +52,26 @@ function isFresh(manifestFile: string, key: string): boolean {
       return false;
     }
   });
+  if (!inputsUnchanged) return undefined;
+  const cached = path.join(cacheDir, `${manifest.module}.mjs`);
+  try {
+    return hash(readFileSync(cached, 'utf8')) === manifest.module ? cached : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-async function build(file: string, outFile: string, manifestFile: string, key: string): Promise<void> {
+function readManifest(manifestFile: string): Manifest | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Partial<Manifest>;
+    return typeof manifest.key === 'string' && typeof manifest.module === 'string' && Array.isArray(manifest.inputs) ? (manifest as Manifest) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bundles the config into the cache; returns the bundle's path. */
+async function build(file: string, cacheDir: string, manifestFile: string, key: string): Promise<string> {
   const esbuild = await import('esbuild');
   const url = pathToFileURL(file).href;
   let result: import('esbuild').BuildResult<{ write: false; metafile: true }>;
@@ -88,9 +111,18 @@ async function build(file: string, outFile: string, manifestFile: string, key: s
       const st = statSync(input);
       return { file: input, size: st.size, mtimeMs: st.mtimeMs };
     });
-  mkdirSync(path.dirname(outFile), { recursive: true, mode: 0o700 });
-  writeAtomically(outFile, code);
-  writeAtomically(manifestFile, JSON.stringify({ key, inputs } satisfies Manifest));
+  const module = hash(code);
+  const outFile = path.join(cacheDir, `${module}.mjs`);
+  const previous = readManifest(manifestFile)?.module;
+  try {
+    writeAtomically(outFile, code);
+    writeAtomically(manifestFile, JSON.stringify({ key, module, inputs } satisfies Manifest));
+  } catch (error) {
+    throw new PortbrokerError(`cannot write the config cache ${cacheDir}: ${errnoInWords(error)}`, { details: [fixFor(error, cacheDir)] });
+  }
+  // The bundle of the config's previous content is no longer wanted (another config never shares it: names differ).
+  if (previous && previous !== module && /^[0-9a-f]{64}$/.test(previous)) rmSync(path.join(cacheDir, `${previous}.mjs`), { force: true });
+  return outFile;
 }
 
 /** Bare imports stay imports, pinned to the absolute file they resolve to from the config's folder. */
@@ -111,7 +143,7 @@ function packagesStayOutside(): import('esbuild').Plugin {
 
 function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, file);
 }
 

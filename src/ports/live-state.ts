@@ -1,10 +1,32 @@
 import { isAlive } from '../platform/proc.js';
-import type { ServiceRecord, ServiceState } from './registry.js';
+import type { CheckoutRecord, ServiceRecord, ServiceState } from './registry.js';
 
 /**
- * What a reservation's state really is now: a `running` or `starting` record whose process is gone (its
- * supervisor was killed, the machine rebooted) is `stopped`.
+ * What a reservation's state really is now. The registry says what a supervisor last wrote; processes die
+ * without writing. Every reader — `ls`, `doctor`, `release`, the proxy, the dashboard — asks `serviceState`, so
+ * they all say the same thing:
+ * - a `running`/`starting` record whose process is gone is `stopped`;
+ * - one whose process lives but whose supervisor (`up`/`run`) is gone is `orphaned`: it still serves, the proxy
+ *   still routes to it, and the next `up` of its checkout adopts or ends it.
  */
+
+export type LiveState = ServiceState | 'orphaned';
+
+export function serviceState(checkout: CheckoutRecord, record: ServiceRecord): LiveState {
+  const state = liveState(record);
+  if (state !== 'running' && state !== 'starting') return state;
+  // A service is its own supervisor's (`up`, or a `run` beside it), else the checkout's. A record that names no
+  // supervisor at all was not written by one that could die: it is taken as it is.
+  const supervisor = record.owner ?? checkout.ownerPid;
+  return supervisor === undefined || isAlive(supervisor) ? state : 'orphaned';
+}
+
+/** Whether something answers on the service's port: traffic may be forwarded, its pid is worth showing. */
+export function isServing(state: LiveState): state is 'running' | 'starting' | 'orphaned' {
+  return state === 'running' || state === 'starting' || state === 'orphaned';
+}
+
+/** The recorded state with dead processes counted as stopped (the supervisor itself is not considered). */
 export function liveState(service: ServiceRecord): ServiceState {
   if (service.state !== 'running' && service.state !== 'starting') return service.state;
   return isAlive(service.pid) ? service.state : 'stopped';

@@ -1,13 +1,15 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { statePaths } from '../platform/paths.js';
 import { PortbrokerError } from '../errors.js';
+import { statePaths } from '../platform/paths.js';
+import { checkStateFolder, ensureStateFolder } from '../platform/state-folder.js';
 import { warn, type WarningSink } from '../platform/warnings.js';
+import { emptyRegistry, readBackup, readRegistryFile, RegistryChanged, removeTempFiles, setAside, writeRegistryFile, type Loaded } from './registry-file.js';
+import { lockRegistry } from './registry-lock.js';
 
 /**
  * The machine-wide record of reservations, one JSON file in the state folder. Readers never lock: every write
  * replaces the file atomically (temp file, fsync, rename), so a reader sees the old or the new version, whole.
- * Writers take a cross-process lock around read-modify-write.
+ * Writers take a cross-process lock around read-modify-write, and a write lands only over the version it read:
+ * a writer that lost its lock (paused past the stale time) re-reads and applies its change again.
  */
 
 export type ServiceState = 'reserved' | 'starting' | 'running' | 'stopped' | 'crashed';
@@ -59,6 +61,8 @@ export interface AliasRecord {
 
 export interface RegistryData {
   version: 1;
+  /** Counts the writes: each one is the version after the one it read. */
+  generation?: number;
   /** Keyed by checkout root folder. */
   checkouts: Record<string, CheckoutRecord>;
   /** Static routes: host (`docker-api.localhost`) → port. */
@@ -66,110 +70,93 @@ export interface RegistryData {
 }
 
 export interface RegistryOptions {
-  /** Where warnings go (a corrupt registry set aside); default: stderr. */
+  /** Where warnings go (an unparseable registry set aside, entries dropped); default: stderr. */
   onWarning?: WarningSink;
 }
 
-export function emptyRegistry(): RegistryData {
-  return { version: 1, checkouts: {}, aliases: {} };
-}
-
-/** The registry as it is now, without locking. A missing file is an empty registry. */
-export function readRegistry(home: string, options: RegistryOptions = {}): RegistryData {
-  const file = statePaths(home).registry;
-  const parsed = parseRegistryFile(file);
-  if (parsed.ok) return parsed.data;
-  warn(options.onWarning, `the registry ${file} is unreadable (${parsed.reason}); it will be set aside and rebuilt on the next change`);
-  return emptyRegistry();
-}
+export { emptyRegistry };
 
 /**
- * Read-modify-write under the registry lock. `change` mutates the data it is given; the file is rewritten
- * only when something changed. Returns what `change` returns.
+ * The registry as it is now, without locking. A missing state folder or file is an empty registry; an
+ * unparseable file reads as its backup (or empty) with a warning, and is set aside by the next write. A file
+ * that cannot be read, or a state folder that is not safe to use, throws.
+ */
+export function readRegistry(home: string, options: RegistryOptions = {}): RegistryData {
+  if (!checkStateFolder(home)) return emptyRegistry();
+  const file = statePaths(home).registry;
+  const read = readRegistryFile(file);
+  if (read.ok) {
+    reportDropped(read, options);
+    return read.data;
+  }
+  const backup = readBackup(file);
+  warn(options.onWarning, `the registry ${file} is unreadable (${read.reason}); ${backup ? 'using registry.json.bak until' : 'it will be set aside and rebuilt on'} the next change`);
+  return backup?.data ?? emptyRegistry();
+}
+
+/** How often a writer that lost its lock re-reads and tries again before giving up. */
+const ATTEMPTS = 5;
+
+/**
+ * Read-modify-write under the registry lock. `change` mutates the data it is given and may run more than once
+ * (again on a fresh read when another process wrote meanwhile); the file is rewritten only when something
+ * changed. Returns what the last run of `change` returns.
  */
 export async function updateRegistry<T>(
   home: string,
   change: (data: RegistryData) => T | Promise<T>,
   options: RegistryOptions = {},
 ): Promise<T> {
-  const paths = statePaths(home);
-  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  const release = await acquireLock(paths.registry);
-  try {
-    const parsed = parseRegistryFile(paths.registry);
-    let data: RegistryData;
-    if (parsed.ok) {
-      data = parsed.data;
-    } else {
-      const aside = `${paths.registry}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      renameSync(paths.registry, aside);
-      warn(options.onWarning, `the registry was unreadable (${parsed.reason}); moved it to ${aside} and started a new one`);
-      data = emptyRegistry();
+  const file = statePaths(home).registry;
+  for (let attempt = 1; ; attempt++) {
+    ensureStateFolder(home);
+    const lock = await lockRegistry(file);
+    try {
+      const loaded = loadForUpdate(file, options);
+      removeTempFiles(file);
+      const before = JSON.stringify(loaded.data);
+      const result = await change(loaded.data);
+      if (loaded.recovered || JSON.stringify(loaded.data) !== before) {
+        if (lock.lost) throw new RegistryChanged();
+        loaded.data.generation = (loaded.data.generation ?? 0) + 1;
+        writeRegistryFile(file, loaded.data, loaded.identity);
+      }
+      return result;
+    } catch (error) {
+      if (!(error instanceof RegistryChanged)) throw error;
+      if (attempt === ATTEMPTS) {
+        throw new PortbrokerError(`the registry ${file} kept changing under this command (its lock was taken over ${ATTEMPTS} times); nothing was written`, {
+          details: ['run the command again; if this repeats, look for a portbroker process that is stopped (`ps -o pid,stat,args -C node`)'],
+        });
+      }
+      warn(options.onWarning, 'the registry lock was taken over while this command was paused; reading the registry again');
+    } finally {
+      await lock.release();
     }
-    removeTempFiles(paths.home);
-    const before = JSON.stringify(data);
-    const result = await change(data);
-    const after = JSON.stringify(data, null, 2);
-    if (JSON.stringify(data) !== before) {
-      const { default: writeFileAtomic } = await import('write-file-atomic');
-      await writeFileAtomic(paths.registry, `${after}\n`, { fsync: true, mode: 0o600 });
-    }
-    return result;
-  } finally {
-    await release();
   }
 }
 
-/** Temp files of writers killed mid-write (`registry.json.<number>`); under the lock nobody else is writing one. */
-function removeTempFiles(home: string): void {
-  for (const name of readdirSync(home)) {
-    if (/^registry\.json\.\d+$/.test(name)) rmSync(path.join(home, name), { force: true });
+/** The registry to change under the lock: an unparseable file is set aside, and its backup used when it has one. */
+function loadForUpdate(file: string, options: RegistryOptions): Loaded & { recovered: boolean } {
+  const read = readRegistryFile(file);
+  if (read.ok) {
+    reportDropped(read, options);
+    return { ...read, recovered: read.dropped.length > 0 };
   }
+  const backup = readBackup(file);
+  const aside = setAside(file);
+  if (backup) {
+    reportDropped(backup, options);
+    warn(options.onWarning, `the registry was unreadable (${read.reason}); moved it to ${aside} and restored the previous version from registry.json.bak`);
+    return { data: backup.data, identity: undefined, dropped: backup.dropped, recovered: true };
+  }
+  warn(options.onWarning, `the registry was unreadable (${read.reason}); moved it to ${aside} and started a new one`);
+  return { data: emptyRegistry(), identity: undefined, dropped: [], recovered: false };
 }
 
-type Parsed = { ok: true; data: RegistryData } | { ok: false; reason: string };
-
-function parseRegistryFile(file: string): Parsed {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, data: emptyRegistry() };
-    return { ok: false, reason: (error as Error).message };
-  }
-  try {
-    const data = JSON.parse(text) as RegistryData;
-    if (data?.version !== 1 || typeof data.checkouts !== 'object' || data.checkouts === null) {
-      return { ok: false, reason: 'not a portbroker registry' };
-    }
-    data.aliases ??= {};
-    return { ok: true, data };
-  } catch (error) {
-    return { ok: false, reason: text.trim() === '' ? 'empty file' : `invalid JSON: ${(error as Error).message}` };
-  }
+function reportDropped(loaded: Loaded, options: RegistryOptions): void {
+  if (loaded.dropped.length === 0) return;
+  const n = loaded.dropped.length;
+  const shown = loaded.dropped.slice(0, 5).join('; ');
+  warn(options.onWarning, `dropped ${n} malformed registry entr${n === 1 ? 'y' : 'ies'} (the rest is kept): ${shown}${n > 5 ? `; and ${n - 5} more` : ''}`);
 }
-
-/** How long a lock may go without its holder refreshing it before another process breaks it. */
-const LOCK_STALE_MS = 5_000;
-
-async function acquireLock(file: string): Promise<() => Promise<void>> {
-  const { default: lockfile } = await import('proper-lockfile');
-  try {
-    return await lockfile.lock(file, {
-      realpath: false,
-      lockfilePath: `${file}.lock`,
-      stale: LOCK_STALE_MS,
-      update: 1_000,
-      retries: { retries: 400, factor: 1.15, minTimeout: 5, maxTimeout: 60, randomize: true },
-      onCompromised: (error) => {
-        // Another process broke our lock (we stalled past LOCK_STALE_MS): our write may race with theirs.
-        process.emitWarning(`portbroker registry lock lost: ${error.message}`);
-      },
-    });
-  } catch (error) {
-    throw new PortbrokerError(`cannot lock the registry ${file}: ${(error as Error).message}`, {
-      details: [`another portbroker command holds it; if none is running, remove ${file}.lock`],
-    });
-  }
-}
-

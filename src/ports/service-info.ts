@@ -1,8 +1,8 @@
 import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import { findListeners } from '../platform/sockets.js';
 import { isAlive } from '../platform/proc.js';
-import { liveState } from './live-state.js';
-import type { CheckoutRecord, RegistryData, ServiceRecord, ServiceState } from './registry.js';
+import { isServing, serviceState, type LiveState } from './live-state.js';
+import type { CheckoutRecord, RegistryData, ServiceRecord } from './registry.js';
 
 /** One reservation as `ls --json` shows it (and `port --json`, `url --json`, the dashboard's API). */
 export interface ServiceInfo {
@@ -13,7 +13,8 @@ export interface ServiceInfo {
   port: number;
   /** null for a `proxy: false` service without a `url` template. */
   url: string | null;
-  state: ServiceState;
+  /** `orphaned`: its supervisor is gone but its process still serves (see live-state.ts). */
+  state: LiveState;
   pid: number | null;
   root: string;
   pinned: boolean;
@@ -39,7 +40,7 @@ export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort
 }
 
 export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string | null): ServiceInfo {
-  const state = liveState(rec);
+  const state = serviceState(checkout, rec);
   return {
     project: checkout.project,
     label: checkout.label,
@@ -47,7 +48,7 @@ export function serviceInfo(checkout: CheckoutRecord, name: string, rec: Service
     port: rec.port,
     url,
     state,
-    pid: state === 'running' || state === 'starting' ? (rec.pid ?? null) : null,
+    pid: isServing(state) ? (rec.pid ?? null) : null,
     root: checkout.root,
     pinned: rec.pinned === true,
     kind: rec.adHoc ? 'ad-hoc' : 'service',
@@ -85,8 +86,8 @@ export function everyService(data: RegistryData, proxyPort: number, https: boole
 }
 
 /** Uptime, restarts and supervisor, from what the supervisor recorded. */
-function runFacts(rec: ServiceRecord, state: ServiceState): Pick<ServiceInfo, 'startedAt' | 'uptimeSeconds' | 'restarts' | 'supervisor'> {
-  const live = (state === 'running' || state === 'starting') && rec.startedAt !== undefined;
+function runFacts(rec: ServiceRecord, state: LiveState): Pick<ServiceInfo, 'startedAt' | 'uptimeSeconds' | 'restarts' | 'supervisor'> {
+  const live = isServing(state) && rec.startedAt !== undefined;
   const started = live ? Date.parse(rec.startedAt!) : NaN;
   return {
     startedAt: Number.isNaN(started) ? null : rec.startedAt!,

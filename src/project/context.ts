@@ -3,6 +3,7 @@ import { findConfig, noConfigError } from '../config/load.js';
 import type { ProjectConfig } from '../config/project-config.js';
 import { resolveSettings, type Settings } from '../config/settings.js';
 import { statePaths } from '../platform/paths.js';
+import { checkStateFolder } from '../platform/state-folder.js';
 import type { RegistryOptions } from '../ports/registry.js';
 
 /** Options every command accepts, whether from the CLI or a program. */
@@ -44,6 +45,8 @@ export async function resolveContext(options: CommonOptions, need: ConfigNeed): 
   const env = options.env ?? process.env;
   const input = { env, proxyPort: options.proxyPort, https: options.https };
   const early = resolveSettings(input);
+  // A state folder that is not the user's alone is refused before anything in it is read or imported.
+  if (need !== 'diagnose') checkStateFolder(early.home);
   const cwd = path.resolve(options.cwd ?? process.cwd());
   let config: ProjectConfig | undefined;
   let configError: Error | undefined;

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PortbrokerError } from '../errors.js';
 import { acceptsConnections } from '../platform/loopback.js';
 import { statePaths } from '../platform/paths.js';
+import { ensureStateFolder } from '../platform/state-folder.js';
 import { isAlive } from '../platform/proc.js';
 import { proxyPortHeld } from './port-held.js';
 import { readProxyState, runningProxy, type ProxyState } from './state.js';
@@ -77,7 +78,7 @@ export async function stopProxy(home: string): Promise<boolean> {
 
 async function startDaemon({ home, port, lan, https }: EnsureProxyOptions): Promise<ProxyState> {
   const paths = statePaths(home);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  ensureStateFolder(home);
   rotateLog(paths.proxyLog);
   const logStart = sizeOf(paths.proxyLog);
   const log = openSync(paths.proxyLog, 'a', 0o600);

@@ -1,7 +1,8 @@
-import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { statePaths } from '../platform/paths.js';
-import { readRegistry } from '../ports/registry.js';
+import { ensureStateFolder } from '../platform/state-folder.js';
+import { emptyRegistry, readRegistry } from '../ports/registry.js';
 import { RouteTable } from './route-table.js';
 
 export interface RouteSourceOptions {
@@ -33,7 +34,7 @@ export class RouteSource {
     this.registryName = path.basename(statePaths(options.home).registry);
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`portbroker proxy: ${message}\n`));
     this.current = this.build();
-    mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    ensureStateFolder(this.home);
     try {
       this.watcher = watch(this.home, { persistent: false }, (_event, file) => {
         if (file === null || file === this.registryName) this.reloadSoon();
@@ -73,13 +74,17 @@ export class RouteSource {
   }
 
   private build(): RouteTable {
-    const data = readRegistry(this.home, {
-      onWarning: (message) => {
-        // The poll would repeat a corrupt registry's warning every second.
-        if (message !== this.lastWarning) this.warn(message);
-        this.lastWarning = message;
-      },
-    });
-    return RouteTable.fromRegistry(data, this.home);
+    // The poll would repeat a corrupt registry's warning every second: each message is said once.
+    const once = (message: string) => {
+      if (message !== this.lastWarning) this.warn(message);
+      this.lastWarning = message;
+    };
+    try {
+      return RouteTable.fromRegistry(readRegistry(this.home, { onWarning: once }), this.home);
+    } catch (error) {
+      // A registry that cannot be read now (EACCES, EMFILE) or an unsafe state folder: keep the routes we have.
+      once(`${(error as Error).message}; keeping the last routes`);
+      return this.current ?? RouteTable.fromRegistry(emptyRegistry(), this.home);
+    }
   }
 }

@@ -1,8 +1,8 @@
 import { DASHBOARD_HOST, expandHostname, qualifiedHost } from '../config/names.js';
 import { serviceLogFile } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
-import { liveState } from '../ports/live-state.js';
-import type { CheckoutRecord, RegistryData, ServiceRecord, ServiceState } from '../ports/registry.js';
+import { isServing, serviceState, type LiveState } from '../ports/live-state.js';
+import type { CheckoutRecord, RegistryData, ServiceRecord } from '../ports/registry.js';
 
 /**
  * The proxy's routing table: every name the proxy answers for, resolved once from the registry into a map so a
@@ -23,8 +23,8 @@ export interface ServiceRoute {
   service: string;
   root: string;
   port: number;
-  /** The state now: a record whose process or supervisor died counts as stopped. */
-  state: ServiceState;
+  /** The state now (ports/live-state): `orphaned` when its supervisor died but its process serves. */
+  state: LiveState;
   pid?: number;
   command?: string;
   onDemand: boolean;
@@ -53,7 +53,7 @@ const DASHBOARD: Lookup = Object.freeze({ kind: 'dashboard' });
 
 /** Whether traffic for the route can be forwarded now (an alias always can: nobody reports its state). */
 export function isForwardable(route: Route): boolean {
-  return route.kind === 'alias' || route.state === 'running';
+  return route.kind === 'alias' || route.state === 'running' || route.state === 'orphaned';
 }
 
 export class RouteTable {
@@ -106,7 +106,7 @@ export class RouteTable {
 
   /** The services that answer now, for the 404 page and the dashboard. */
   running(): ServiceRoute[] {
-    return this.routes.filter((r): r is ServiceRoute => r.kind === 'service' && r.state === 'running');
+    return this.routes.filter((r): r is ServiceRoute => r.kind === 'service' && (r.state === 'running' || r.state === 'orphaned'));
   }
 }
 
@@ -116,20 +116,15 @@ export class RouteTable {
  */
 function resolveShared(host: string, candidates: ServiceRoute[]): Lookup {
   if (candidates.length === 1) return { kind: 'route', route: candidates[0]! };
-  const live = candidates.filter((r) => r.state === 'running' || r.state === 'starting');
+  const live = candidates.filter((r) => isServing(r.state));
   if (live.length === 1) return { kind: 'route', route: live[0]! };
   return { kind: 'ambiguous', host, candidates: Object.freeze([...candidates]) as ServiceRoute[] };
 }
 
 function serviceRoute(home: string, checkout: CheckoutRecord, service: string, record: ServiceRecord): ServiceRoute {
   const supervisorAlive = checkout.ownerPid !== undefined && isAlive(checkout.ownerPid);
-  // Several supervisors may run for one checkout (`up`, and a `run` in another terminal): a service is its own
-  // supervisor's, the checkout's when it names none.
-  const owner = record.owner ?? checkout.ownerPid;
-  const ownerAlive = owner === undefined || (owner === checkout.ownerPid ? supervisorAlive : isAlive(owner));
-  let state = liveState(record);
-  // A supervisor that died cannot have withdrawn its routes: whatever it ran is no longer its service.
-  if ((state === 'running' || state === 'starting') && !ownerAlive) state = 'stopped';
+  // An orphan (its supervisor was killed) still serves: it stays routed until the next `up` adopts or ends it.
+  const state = serviceState(checkout, record);
   return Object.freeze({
     kind: 'service' as const,
     host: qualifiedHost(service, checkout.project, checkout.label),
@@ -139,7 +134,7 @@ function serviceRoute(home: string, checkout: CheckoutRecord, service: string, r
     root: checkout.root,
     port: record.port,
     state,
-    pid: state === 'running' || state === 'starting' ? record.pid : undefined,
+    pid: isServing(state) ? record.pid : undefined,
     command: record.command,
     onDemand: record.onDemand === true,
     control: supervisorAlive ? checkout.control : undefined,

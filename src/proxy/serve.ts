@@ -49,9 +49,13 @@ export async function serveProxy(options: ProxyServerOptions): Promise<ServingPr
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   // A state folder that was deleted takes the registry and the pid file with it: nothing is left to serve,
-  // and nobody could find this process to stop it.
+  // and nobody could find this process to stop it. When a running `up` has recreated it meanwhile, the pid file
+  // is written again instead, so `up` and `proxy stop` find this proxy.
   const orphaned = setInterval(() => {
-    if (existsSync(options.home)) return;
+    if (existsSync(options.home)) {
+      if (!existsSync(file) && !stopping) void writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 }).catch(() => undefined);
+      return;
+    }
     options.log?.(`the state folder ${options.home} is gone; stopping`);
     void stop();
   }, STATE_FOLDER_CHECK_MS);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { positionals, SERVERS, type DevServer } from './dev-servers.js';
+import { positionals, SERVERS, type DevServer, type Flag } from './dev-servers.js';
 
 /**
  * Finds the dev server a command starts (through package runners, `npm run` scripts and `python -m`) and adds
@@ -46,8 +46,8 @@ export interface PortFlagsResult {
   added: string;
   /** The dev server recognised, if any. */
   server?: string;
-  /** The port was among what was added (the server ignores PORT); otherwise only loopback or other flags were. */
-  portAdded?: boolean;
+  /** What the added flags are for: its port (it ignores PORT), loopback only, and the server's own extra. */
+  reasons?: Array<'port' | 'loopback' | 'extra'>;
   /** Set when the command pins a port of its own that differs from ours. */
   conflict?: string;
 }
@@ -67,23 +67,37 @@ export function addPortFlags(command: string, port: number, cwd?: string): PortF
   if (!ours) return { command, added: '', server: server.name, conflict: existing };
   const portFlags = existing === undefined && !server.readsPort ? server.port(port) : [];
   const present = new Set(words.filter((w) => w.startsWith('-')).map(flagName));
-  const missing = [...portFlags, ...server.loopback, ...(server.extra ?? [])].filter(
-    (f) => !f.words[0]!.startsWith('-') || ![f.words[0]!, ...(f.aliases ?? [])].some((name) => present.has(flagName(name))),
-  );
-  if (missing.length === 0) return { command, added: '', server: server.name };
+  const isMissing = (f: Flag) => !f.words[0]!.startsWith('-') || ![f.words[0]!, ...(f.aliases ?? [])].some((name) => present.has(flagName(name)));
+  const groups = [
+    { reason: 'port' as const, flags: portFlags.filter(isMissing) },
+    { reason: 'loopback' as const, flags: server.loopback.filter(isMissing) },
+    { reason: 'extra' as const, flags: (server.extra ?? []).filter(isMissing) },
+  ].filter((g) => g.flags.length > 0);
+  if (groups.length === 0) return { command, added: '', server: server.name };
   // npm passes arguments to the script only after `--`; a command that has one already needs no second.
   const separator = viaScript?.separator && !viaScript.hasSeparator;
-  const flags = missing.flatMap((f) => f.words);
+  const flags = groups.flatMap((g) => g.flags.flatMap((f) => f.words));
   const added = (separator ? ['--', ...flags] : flags).join(' ');
-  return { command: `${command.trimEnd()} ${added}`, added, server: server.name, portAdded: portFlags.length > 0 };
+  return { command: `${command.trimEnd()} ${added}`, added, server: server.name, reasons: groups.map((g) => g.reason) };
 }
 
-/** What portbroker added to a command and why, in words: "vite ignores PORT, so portbroker added --port …". */
+/**
+ * What portbroker added to a command and why, in words: "vite ignores PORT, so portbroker added --port …",
+ * "portbroker added -H 127.0.0.1 so next listens on loopback only".
+ */
 export function describeAdded(result: PortFlagsResult): string | undefined {
-  if (!result.added) return undefined;
-  if (result.portAdded) return `${result.server} ignores PORT, so portbroker added ${result.added}`;
-  return `portbroker added ${result.added} so ${result.server} listens on loopback only`;
+  const { added, server, reasons = [] } = result;
+  if (!added) return undefined;
+  if (reasons.includes('port')) return `${server} ignores PORT, so portbroker added ${added}`;
+  const why = reasons.map((r) => (r === 'loopback' ? `${server} listens on loopback only` : (EXTRA_REASONS[server!] ?? `${server} works behind the proxy`)));
+  return `portbroker added ${added} so ${why.join(' and ')}`;
 }
+
+/** Why a server's extra flags are there, for `describeAdded`. */
+const EXTRA_REASONS: Record<string, string> = {
+  'webpack-dev-server': "webpack-dev-server's HMR socket goes through the proxy",
+  storybook: 'storybook neither prompts nor opens a browser',
+};
 
 /**
  * One name per flag: `--strictPort`, `--strict-port` and `--strictPort=true` are one flag to the CLIs

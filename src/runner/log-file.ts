@@ -52,6 +52,13 @@ export class LogFile {
     }
   }
 
+  /** Starts a new file at the same path (the old one was deleted with the state folder). */
+  reopen(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.broken = false;
+  }
+
   close(): void {
     this.flush();
     if (this.fd !== undefined) closeSync(this.fd);

@@ -1,4 +1,4 @@
-import { TICKS_PER_SECOND } from '../platform/proc.js';
+import { readStat, TICKS_PER_SECOND } from '../platform/proc.js';
 import { processTrees } from '../platform/process-tree.js';
 import { listenersOf } from '../platform/sockets.js';
 import { sleep } from '../platform/sleep.js';
@@ -31,6 +31,7 @@ const IDLE_SHARE = 0.1;
 /** Most servers listen on their port within this: no /proc scan is spent on them. */
 const FIRST_LOOK_MS = 500;
 const INTERVAL_MS = 250;
+const RESCAN_MS = 1_000;
 
 /**
  * Resolves with the ports the service listens on instead of its own once it has listened there, and not on its
@@ -42,16 +43,24 @@ export async function watchForWrongPort(options: PortWatchOptions): Promise<numb
   const allowed = options.allowed ?? new Set<number>();
   // CPU time of the tree while it listens elsewhere: the oldest sample still covering the settle period first.
   const samples: Array<{ at: number; ticks: number }> = [];
+  let members: number[] = [];
+  let scannedAt = 0;
   await sleep(FIRST_LOOK_MS, signal);
   while (!signal.aborted) {
-    const tree = [...processTrees(options.groups()).values()].flat();
-    const ports = new Set(listenersOf(tree.map((m) => m.pid)).map((l) => l.port));
-    const elsewhere = [...ports].filter((p) => p !== port && !allowed.has(p)).sort((a, b) => a - b);
     const now = Date.now();
-    if (ports.has(port) || elsewhere.length === 0) {
+    // Finding the tree reads every process's stat (tens of ms on a loaded machine): at most once per rescan.
+    if (now - scannedAt >= RESCAN_MS) {
+      members = [...processTrees(options.groups()).values()].flat().map((m) => m.pid);
+      scannedAt = now;
+    }
+    const ports = new Set(listenersOf(members).map((l) => l.port));
+    const elsewhere = [...ports].filter((p) => p !== port && !allowed.has(p)).sort((a, b) => a - b);
+    const ticks = members.reduce((sum, pid) => sum + (readStat(pid)?.cpuTicks ?? 0), 0);
+    // Fewer ticks than before: a process of it ended; its CPU history says nothing now.
+    if (ports.has(port) || elsewhere.length === 0 || ticks < (samples.at(-1)?.ticks ?? 0)) {
       samples.length = 0;
     } else {
-      samples.push({ at: now, ticks: tree.reduce((sum, m) => sum + m.stat.cpuTicks, 0) });
+      samples.push({ at: now, ticks });
       while (samples.length > 1 && now - samples[1]!.at >= settleMs) samples.shift();
       const first = samples[0]!;
       const span = now - first.at;

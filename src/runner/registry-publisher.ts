@@ -19,6 +19,8 @@ interface Change {
 
 export class RegistryPublisher {
   private pending = new Map<string, Change>();
+  /** The last change of each service: what `republish` writes again. */
+  private readonly last = new Map<string, Change>();
   private running: Promise<void> | undefined;
 
   constructor(
@@ -28,8 +30,14 @@ export class RegistryPublisher {
   ) {}
 
   set(service: string, state: ServiceState, pid?: number, run?: RunInfo): void {
+    this.last.set(service, { state, pid, run });
     this.pending.set(service, { state, pid, run });
     if (!this.running) this.running = this.drain();
+  }
+
+  /** Writes every service's last state again (the registry was lost: the state folder was deleted). */
+  republish(): void {
+    for (const [service, { state, pid, run }] of this.last) this.set(service, state, pid, run);
   }
 
   /** Resolves when every change made so far is written. */
@@ -83,10 +91,9 @@ export class RegistryPublisher {
 }
 
 /**
- * The registry loads its lock and atomic-write modules on its first write. `up` starts loading them while it
+ * The registry loads its lock module on its first write. `up` starts loading them while it
  * reads the config, which takes their import off the path to the first service's start.
  */
 export function preloadRegistryWriter(): void {
   void import('proper-lockfile').catch(() => undefined);
-  void import('write-file-atomic').catch(() => undefined);
 }

@@ -1,6 +1,7 @@
-import { startControlServer, type ControlServer } from '../control/server.js';
+import { startControlServer, type ControlHandlers, type ControlServer } from '../control/server.js';
 import { controlSocket } from '../platform/paths.js';
-import type { RegistryOptions } from '../ports/registry.js';
+import { liveState } from '../ports/live-state.js';
+import { readRegistry, type RegistryOptions } from '../ports/registry.js';
 import { serviceSpec, type Project } from '../project/open.js';
 import type { CrashPolicyOptions } from './crash-policy.js';
 import type { EventSink, RunnerEvent } from './events.js';
@@ -13,6 +14,7 @@ import { serviceViews, type ServiceView } from './service-views.js';
 import { SessionContext } from './session-context.js';
 import { killAll, stopInOrder } from './shutdown.js';
 import { SpawnBurst } from './spawn-burst.js';
+import { restoreCheckout, watchStateFolder, type StateFolderWatch } from './state-folder-watch.js';
 import { StartOrder } from './start-order.js';
 import { exitStatus } from './service-unit.js';
 import { createSupervisor } from './supervisors.js';
@@ -46,6 +48,8 @@ export interface SessionOptions extends RegistryOptions {
   env?: NodeJS.ProcessEnv;
   /** Work begun once the services are spawned, while they boot (the proxy); `ready` waits for it too. */
   whileStarting?: () => Promise<void>;
+  /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run). */
+  restoreProxy?: () => Promise<void>;
 }
 
 export type EndReason = 'requested' | 'aborted' | 'finished';
@@ -65,6 +69,7 @@ export class Session {
   private readonly burst = new SpawnBurst();
   private readonly logFiles: LogFile[] = [];
   private control: ControlServer | undefined;
+  private folderWatch: StateFolderWatch | undefined;
   private stopping: Promise<void> | undefined;
   private exitCode = 0;
   private reason: EndReason | undefined;
@@ -116,24 +121,20 @@ export class Session {
     const { project, services, startNow } = this.options;
     const { ctx } = this;
     const socket = controlSocket(ctx.home, process.pid);
-    const control = startControlServer(socket, {
-      start: (name) => this.onDemand.start(name),
-      touch: (name) => this.onDemand.touch(name),
-      act: (name, action) => this.actions.act(name, action),
-      down: () => void this.stop(),
-    }).then(
+    const control = startControlServer(socket, this.controlHandlers()).then(
       (server) => (this.control = server),
       (error: Error) => ctx.notice('warn', `on-demand starts will not work: cannot listen on ${socket}: ${error.message}`),
     );
     const supervised = services.filter((name) => serviceSpec(project, name).command);
     const { claim, free } = await openCheckout(ctx, supervised, control, this.options);
     process.on('exit', this.onProcessExit);
+    this.folderWatch = watchStateFolder(ctx.home, () => this.restoreStateFolder());
     for (const name of services) {
       const owner = claim.elsewhere.get(name);
       if (owner !== undefined) {
         ctx.elsewhere.set(name, owner);
         ctx.setStatus(name, 'elsewhere');
-        ctx.notice('info', `${name} already runs under another portbroker (pid ${owner}); using that one`);
+        if (ownerRuns(ctx, name)) ctx.notice('info', `${name} already runs under another portbroker (pid ${owner}); using that one`);
       } else if (!serviceSpec(project, name).command) {
         ctx.setStatus(name, 'reserved');
       } else {
@@ -149,6 +150,34 @@ export class Session {
     const alongside = this.options.whileStarting?.() ?? Promise.resolve();
     // Ready means recorded too: the proxy routes from the registry, and `ls` reads it.
     this.markReady(Promise.all([started.then(() => ctx.publisher.flush()).then(() => this.checkFinished()), alongside]));
+  }
+
+  /** What the control channel asks of this session (`portbroker start|stop|restart|down`, the proxy). */
+  private controlHandlers(): ControlHandlers {
+    return {
+      start: (name) => this.onDemand.start(name),
+      touch: (name) => this.onDemand.touch(name),
+      act: (name, action) => this.actions.act(name, action),
+      down: () => void this.stop(),
+    };
+  }
+
+  /** The state folder was deleted: recreate it, put our services back on their ports, restart the proxy. */
+  private async restoreStateFolder(): Promise<void> {
+    const { ctx } = this;
+    if (ctx.stopping) return;
+    const ours = [...ctx.supervisors.keys()];
+    ctx.notice('warn', `the state folder ${ctx.home} was deleted: recreating it, publishing ${ours.join(', ') || 'the reservations'} again on the same ports, restarting the proxy`);
+    const socket = controlSocket(ctx.home, process.pid);
+    try {
+      await restoreCheckout(ctx, socket, { onWarning: this.options.onWarning });
+      for (const file of this.logFiles) file.reopen();
+      await this.control?.close();
+      this.control = await startControlServer(socket, this.controlHandlers());
+      await this.options.restoreProxy?.();
+    } catch (error) {
+      ctx.notice('error', `cannot restore the state folder ${ctx.home}: ${(error as Error).message}`);
+    }
   }
 
   private end(reason: EndReason): Promise<void> {
@@ -202,6 +231,7 @@ export class Session {
   }
 
   private async stopAll(): Promise<void> {
+    this.folderWatch?.close();
     this.onDemand.clearTimers();
     await stopInOrder(this.ctx);
     try {
@@ -215,6 +245,12 @@ export class Session {
     process.off('exit', this.onProcessExit);
     this.finish(this.exitCode);
   }
+}
+
+/** Whether the other portbroker that owns a service has it running (or starting, or waiting on demand). */
+function ownerRuns(ctx: SessionContext, name: string): boolean {
+  const rec = readRegistry(ctx.home).checkouts[ctx.root]?.services[name];
+  return !rec || rec.onDemand === true || !['crashed', 'stopped'].includes(liveState(rec));
 }
 
 /** Starts a session: resolves once it is open (orphans ended, starts under way); `ready` and `done` follow. */

@@ -1,8 +1,9 @@
 import type { ProjectConfig } from '../config/project-config.js';
-import { requestStart } from '../control/client.js';
+import { controlService, requestStart } from '../control/client.js';
 import { UsageError } from '../errors.js';
 import { controlSocket } from '../platform/paths.js';
 import { sleep } from '../platform/sleep.js';
+import { liveState } from '../ports/live-state.js';
 import { readRegistry } from '../ports/registry.js';
 import { serviceSpec } from '../project/open.js';
 import { describeAdded } from './framework-flags.js';
@@ -70,7 +71,11 @@ export class StartOrder {
   private async startWithDependencies(name: string): Promise<boolean> {
     const { ctx } = this;
     if (ctx.stopping) return false;
-    if (ctx.elsewhere.has(name)) return this.waitElsewhere(name);
+    if (ctx.elsewhere.has(name)) {
+      const ready = await this.waitElsewhere(name);
+      if (!ready && !ctx.stopping) ctx.setStatus(name, 'crashed');
+      return ready;
+    }
     const sup = ctx.supervisors.get(name);
     // A reserved port with no command (a database run by hand): nothing to wait for.
     if (!sup) return true;
@@ -114,10 +119,16 @@ export class StartOrder {
     }
   }
 
-  /** Another portbroker runs it: wait until that one reports it running (asking it to start an on-demand one). */
+  /**
+   * Another portbroker runs it: wait until that one reports it running, asking it to start an on-demand one,
+   * and to start again one that crashed (it gave up) or was stopped: that is what `up <name>` asks for.
+   */
   private async waitElsewhere(name: string): Promise<boolean> {
     const { ctx } = this;
     const owner = ctx.elsewhere.get(name)!;
+    const recorded = readRegistry(ctx.home).checkouts[ctx.root]?.services[name];
+    const state = recorded ? liveState(recorded) : undefined;
+    if (recorded && !recorded.onDemand && (state === 'crashed' || state === 'stopped')) return this.startElsewhere(name, owner, state);
     const deadline = Date.now() + serviceSpec(ctx.project, name).ready.timeoutMs;
     let asked = false;
     while (!ctx.stopping && Date.now() < deadline) {
@@ -129,6 +140,23 @@ export class StartOrder {
         await requestStart(controlSocket(ctx.home, owner), name).catch(() => undefined);
       }
       await sleep(100);
+    }
+    return false;
+  }
+
+  private async startElsewhere(name: string, owner: number, state: 'crashed' | 'stopped'): Promise<boolean> {
+    const { ctx } = this;
+    const spec = serviceSpec(ctx.project, name);
+    ctx.notice('info', `${name} is ${state} under portbroker pid ${owner}; asking it to start ${name} again`, name);
+    try {
+      const result = await controlService(controlSocket(ctx.home, owner), name, 'start', spec.ready.timeoutMs + spec.shutdownGraceMs + 10_000);
+      if (result.state === 'running') {
+        ctx.notice('info', `portbroker pid ${owner} ${result.message}`, name);
+        return true;
+      }
+      ctx.notice('error', `${result.message} (it runs under portbroker pid ${owner}: its terminal shows why)`, name);
+    } catch (error) {
+      ctx.notice('error', `portbroker pid ${owner} could not start ${name}: ${(error as Error).message}`, name);
     }
     return false;
   }

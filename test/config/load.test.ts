@@ -77,7 +77,11 @@ describe('config loading', () => {
     // …and a change in an imported file is seen.
     fx.write('ports.ts', `export const ports: { web: number } = { web: 24322 };\n`);
     expect((await fx.run(['port', 'web'])).stdout.trim()).toBe('24322');
-    expect(readFileSync(path.join(cacheDir, cached[0]!), 'utf8')).toContain('24322');
+    // The bundle is named by its content's hash: the new one replaces the old.
+    const rebuilt = readdirSync(cacheDir).filter((f) => f.endsWith('.mjs'));
+    expect(rebuilt).toHaveLength(1);
+    expect(rebuilt[0]).not.toBe(cached[0]);
+    expect(readFileSync(path.join(cacheDir, rebuilt[0]!), 'utf8')).toContain('24322');
   });
 
   it('reports a syntax error with file, line and column', async () => {

@@ -3,8 +3,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findListeners } from '../../src/platform/sockets.js';
-import { fixture } from '../helpers/cli.js';
-import { serviceRecord, viaProxy } from '../runner/helpers.js';
+import { fixture, freePort } from '../helpers/cli.js';
+import { acceptsConnections } from '../../src/platform/loopback.js';
+import { serviceRecord, until, viaProxy } from '../runner/helpers.js';
 
 /**
  * Real Python dev servers nobody here wrote, started by their bare commands: Flask's `flask run` (port 5000 of
@@ -78,5 +79,25 @@ describe.skipIf(skip)('real Python dev servers started with bare commands', () =
     expect((await viaProxy(fx, 'files.py.localhost', '/hello.txt')).body).toBe('hello from http.server\n');
 
     expect((await up.stop()).code).toBe(0);
-  }, 120_000); // a first compile, or four servers booting, can take over a minute on a loaded 2-core machine
+  }, 120_000); // four servers booting can take over a minute on a loaded 2-core machine
+
+  it('a Django that runs on a port of its own (its reloader polling files) is reported within seconds, naming that port', async () => {
+    const fixed = await freePort();
+    const fx = await fixture({
+      'package.json': JSON.stringify({ name: 'py-fixed', private: true }),
+      'portbroker.config.json': JSON.stringify({ services: { api: { command: `python3 manage.py runserver ${fixed}`, cwd: 'django' } } }),
+    });
+    mkdirSync(path.join(fx.root, 'django'));
+    execFileSync(PYTHON, ['-m', 'django', 'startproject', 'mysite', path.join(fx.root, 'django')], { stdio: 'ignore', env: { ...process.env, PATH } });
+    const up = fx.start(['up'], { env: { PATH } });
+    // From the moment it serves on its own port (Python's first imports take seconds on a loaded machine).
+    await until(() => acceptsConnections(fixed), `Django on port ${fixed}`, 60_000);
+    const started = Date.now();
+    const out = await up.waitFor(/api listens on \d+/, 30_000);
+    const { port } = serviceRecord(fx, 'api')!;
+    expect(out).toContain(`api listens on ${fixed}, not on its port ${port}`);
+    expect(out).toContain(`write $PORT (or {port}) instead of ${fixed} in its command`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await up.exited).code).toBe(1);
+  }, 120_000);
 });

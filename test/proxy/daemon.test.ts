@@ -142,7 +142,7 @@ describe('live routes', () => {
     await until(async () => (await get(fx.proxyPort, 'web.acme.localhost')).status === 404, 'the route to go');
   });
 
-  it('drops the routes of a supervisor that died, and of a service whose process died', async () => {
+  it('keeps routing to an orphan (its supervisor died, its process serves) and drops a service whose process died', async () => {
     const fx = await fixture();
     await startProxy(fx);
     const upstream = await startUpstream((_req, res) => res.end('still listening'));
@@ -152,12 +152,16 @@ describe('live routes', () => {
     // A service whose own supervisor lives is served even when the checkout's supervisor died.
     await registerService(fx.home, { project: 'adopted', service: 'web', port: upstream.port, ownerPid: deadPid(), owner: livePid() });
     expect((await get(fx.proxyPort, 'web.adopted.localhost')).body).toBe('still listening');
-    const before = upstream.connections.length;
-    for (const host of ['web.orphaned.localhost', 'web.abandoned.localhost', 'web.crashed.localhost']) {
-      const reply = await get(fx.proxyPort, host, { headers: { accept: 'application/json' } });
-      expect(reply.status).toBe(502);
-      expect(JSON.parse(reply.body)).toMatchObject({ service: 'web', state: 'stopped' });
+    // Orphans still serve until the next `up` of their checkout ends them: every reader calls them orphaned.
+    for (const host of ['web.orphaned.localhost', 'web.abandoned.localhost']) {
+      expect((await get(fx.proxyPort, host)).body).toBe('still listening');
     }
+    const status = JSON.parse((await fx.run(['proxy', 'status', '--json'])).stdout) as { routes: Array<{ host: string; state: string }> };
+    expect(status.routes.filter((r) => r.state === 'orphaned').map((r) => r.host).sort()).toEqual(['web.abandoned.localhost', 'web.orphaned.localhost']);
+    const before = upstream.connections.length;
+    const reply = await get(fx.proxyPort, 'web.crashed.localhost', { headers: { accept: 'application/json' } });
+    expect(reply.status).toBe(502);
+    expect(JSON.parse(reply.body)).toMatchObject({ service: 'web', state: 'stopped' });
     expect(upstream.connections).toHaveLength(before);
   });
 });

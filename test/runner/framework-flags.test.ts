@@ -74,10 +74,15 @@ describe('addPortFlags', () => {
   });
 
   it('says what it added and for which server', () => {
-    expect(addPortFlags('npx vite', 5000)).toEqual({ command: `npx vite ${VITE}`, added: VITE, server: 'vite', portAdded: true });
+    expect(addPortFlags('npx vite', 5000)).toEqual({ command: `npx vite ${VITE}`, added: VITE, server: 'vite', reasons: ['port', 'loopback'] });
     expect(describeAdded(addPortFlags('npx vite', 5000))).toBe(`vite ignores PORT, so portbroker added ${VITE}`);
     expect(describeAdded(addPortFlags('next dev', 5000))).toBe('portbroker added -H 127.0.0.1 so next listens on loopback only');
     expect(describeAdded(addPortFlags('python3 -m http.server 5000', 5000))).toBe('portbroker added --bind 127.0.0.1 so http.server listens on loopback only');
+    expect(describeAdded(addPortFlags('webpack serve --port $PORT', 5000))).toBe(
+      `portbroker added --host 127.0.0.1 ${WDS_SOCKET} so webpack-dev-server listens on loopback only and webpack-dev-server's HMR socket goes through the proxy`,
+    );
+    expect(describeAdded(addPortFlags('webpack serve --port $PORT --host 0.0.0.0', 5000))).toBe(`portbroker added ${WDS_SOCKET} so webpack-dev-server's HMR socket goes through the proxy`);
+    expect(describeAdded(addPortFlags('vite --port $PORT --host ::1', 5000))).toBeUndefined();
   });
 
   it.each([
@@ -92,7 +97,7 @@ describe('addPortFlags', () => {
 
   it('adds only the loopback flags to a command that sets the port to $PORT, {port} or the reserved port', () => {
     for (const command of ['vite --port $PORT', 'vite --port=${PORT}', 'vite --port {port}', 'vite --port 5000']) {
-      expect(addPortFlags(command, 5000)).toEqual({ command: `${command} --host 127.0.0.1`, added: '--host 127.0.0.1', server: 'vite', portAdded: false });
+      expect(addPortFlags(command, 5000)).toEqual({ command: `${command} --host 127.0.0.1`, added: '--host 127.0.0.1', server: 'vite', reasons: ['loopback'] });
     }
     expect(addPortFlags('storybook dev -p $PORT', 5000).added).toBe('--host 127.0.0.1 --ci');
     expect(addPortFlags('python3 -m http.server $PORT', 5000).added).toBe('--bind 127.0.0.1');

@@ -3,7 +3,7 @@ import type { Exchange, ProxyContext, Step } from '../exchange.js';
 import { logTail } from '../log-tail.js';
 import { unavailablePage, type Page } from '../pages.js';
 import type { RouteSource } from '../route-source.js';
-import type { ServiceRoute } from '../route-table.js';
+import { isForwardable, type ServiceRoute } from '../route-table.js';
 
 /**
  * A request for a service that is starting waits until it runs (bounded); an on-demand service that is not
@@ -11,7 +11,7 @@ import type { ServiceRoute } from '../route-table.js';
  */
 export const waitUntilReady: Step = (exchange, context) => {
   const route = exchange.route;
-  if (!route || route.kind === 'alias' || route.state === 'running') return undefined;
+  if (!route || route.kind === 'alias' || isForwardable(route)) return undefined;
   const startable = route.onDemand && route.control !== undefined;
   if (route.state !== 'starting' && !startable) {
     return unavailablePage(route, { reason: 'it is not running; start it with the command below', logLines: logTail(route.logFile) });
