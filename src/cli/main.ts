@@ -22,6 +22,7 @@ cli
   .command('up [...services]', 'Start the services (all by default, plus what they depend on), behind the proxy')
   .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .option('--abort-on-fail', 'Stop everything when one service fails to start')
+  .option('-d, --detach', 'Keep the services running in the background and return once they are up (portbroker down stops them)')
   .option('--timestamps', 'Prefix output lines with the time')
   .option('--lan', 'Let the proxy listen on every interface (reachable from the network)')
   .example('  $ portbroker up')
@@ -134,6 +135,12 @@ cli
   .example('  $ portbroker trust')
   .example('  $ portbroker trust --remove')
   .action((options: CliOptions) => run('trust', [], options));
+
+cli
+  .command('hosts <action>', 'The hosts-file block of *.localhost names for clients whose resolver lacks them: sync, clean or status')
+  .example('  $ portbroker hosts sync')
+  .example('  $ portbroker hosts status --json')
+  .action((action: string, options: CliOptions) => run('hosts', [action], options));
 
 cli
   .command('init', "Write a starting portbroker.config.ts from the workspace's packages and their dev scripts")

@@ -13,6 +13,7 @@ import { serviceState } from '../ports/live-state.js';
 import { emptyRegistry, readRegistry, type RegistryData } from '../ports/registry.js';
 import { runningProxy } from '../proxy/state.js';
 import { withAdHocServices } from '../project/adhoc.js';
+import { hostsResolution } from './hosts.js';
 import { resolveContext, type CommonOptions } from '../project/context.js';
 import { exposedServices } from './doctor-exposure.js';
 
@@ -45,7 +46,7 @@ export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   const project = config && withAdHocServices(config, data.checkouts[config.root]);
   checks.push(proxyPort(settings));
   checks.push(...certificateChecks({ ...settings, env: options.env }));
-  checks.push(await localhostResolves());
+  checks.push(await localhostResolves(), await hostsResolution(settings, data));
   checks.push(await loopback('127.0.0.1'), await loopback('::1'));
   checks.push(rangeOverlap(settings));
   checks.push(staleReservations(data, project));
@@ -101,8 +102,8 @@ async function localhostResolves(): Promise<Check> {
     return {
       id: 'localhost-dns',
       status: 'warn',
-      message: 'the system resolver does not resolve *.localhost; browsers and curl do it themselves, other tools (Node fetch, Python) will not',
-      fix: 'install nss-myhostname (Debian: apt-get install libnss-myhostname) or systemd-resolved, or add "127.0.0.1 <name>.localhost" lines to /etc/hosts',
+      message: 'the system resolver does not resolve *.localhost; browsers do it themselves, Node services get a preload, other clients (Python, curl, Go) need the hosts-file block',
+      fix: 'portbroker hosts sync (up keeps it in step), or install nss-myhostname (Debian: apt-get install libnss-myhostname) or systemd-resolved',
     };
   }
 }

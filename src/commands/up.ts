@@ -57,9 +57,16 @@ export async function superviseProject(
     onEvent: options.onEvent,
     onWarning: options.onWarning,
     env: options.env,
-    whileStarting: needsProxy ? () => startProxy(project, options) : undefined,
+    whileStarting: needsProxy ? () => Promise.all([startProxy(project, options), syncHosts(project, options)]).then(() => undefined) : undefined,
     restoreProxy: needsProxy ? () => startProxy(project, options, PROXY_RESTORE_MS) : undefined,
   });
+}
+
+/** The hosts file's block, where the resolver lacks `*.localhost`; loaded only then (see commands/hosts.ts). */
+async function syncHosts(project: Project, options: UpOptions): Promise<void> {
+  if (!project.settings.hosts) return;
+  const { syncHostsForRoutes } = await import('./hosts.js');
+  await syncHostsForRoutes(project.settings, (level, message) => options.onEvent?.({ type: 'notice', level, message }));
 }
 
 /**

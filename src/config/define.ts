@@ -57,6 +57,8 @@ export interface PortbrokerConfig {
   };
   /** Grace between SIGTERM and SIGKILL when stopping services (default 5 000). */
   shutdownGraceMs?: number;
+  /** `false`: never add this project's names to the hosts file (see `portbroker hosts`). */
+  hosts?: boolean;
   services: Record<string, ServiceConfig>;
 }
 

@@ -42,6 +42,8 @@ export interface ProjectConfig {
   name: string;
   proxy: { port?: number; https?: boolean };
   range?: PortRange;
+  /** `hosts: false`: never write the hosts file's portbroker block for this project. */
+  hosts?: boolean;
   services: Record<string, ServiceSpec>;
   /** Service names in dependency order: every service after what it depends on. */
   order: string[];

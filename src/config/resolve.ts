@@ -144,6 +144,7 @@ export function resolveConfig(raw: PortbrokerConfigInput, file: string): Project
     name: raw.name ?? defaultProjectName(root),
     proxy: { port: raw.proxy?.port, https: raw.proxy?.https },
     range: range ? [range[0], range[1]] : undefined,
+    hosts: raw.hosts,
     services,
     order,
   };

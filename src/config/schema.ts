@@ -57,6 +57,7 @@ export const configSchema = v.strictObject({
     }),
   ),
   shutdownGraceMs: v.optional(durationMs),
+  hosts: v.optional(v.boolean()),
   services: v.record(v.string(), serviceSchema),
 });
 

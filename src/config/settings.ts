@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { PortRange } from '../platform/ephemeral.js';
+import { hostsFilePath } from '../platform/hosts-file.js';
 import { stateHome } from '../platform/paths.js';
 import { DEFAULTS, type ProjectConfig } from './project-config.js';
 
@@ -10,13 +11,20 @@ export interface Settings {
   range: PortRange;
   /** The proxy serves TLS and URLs are https:// (--https, PORTBROKER_HTTPS=1 or proxy.https). */
   https: boolean;
+  /**
+   * Keep the hosts file's portbroker block in step where the system resolver lacks `*.localhost` (default on;
+   * PORTBROKER_HOSTS=0 or config `hosts: false` turns it off).
+   */
+  hosts: boolean;
+  /** The hosts file: PORTBROKER_HOSTS_FILE, else the OS's. */
+  hostsFile: string;
 }
 
 export interface SettingsInput {
   proxyPort?: number | string;
   https?: boolean;
   env?: NodeJS.ProcessEnv;
-  config?: Pick<ProjectConfig, 'proxy' | 'range'>;
+  config?: Pick<ProjectConfig, 'proxy' | 'range' | 'hosts'>;
 }
 
 export function resolveSettings(input: SettingsInput = {}): Settings {
@@ -29,7 +37,8 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
   // SPEC order for the range: the config wins over the environment.
   const range = input.config?.range ?? parseRange(env.PORTBROKER_RANGE) ?? DEFAULTS.range;
   const https = input.https ?? (envFlag(env.PORTBROKER_HTTPS) || input.config?.proxy.https === true);
-  return { home: stateHome(env), proxyPort, range, https };
+  const hosts = env.PORTBROKER_HOSTS !== undefined && env.PORTBROKER_HOSTS !== '' ? envFlag(env.PORTBROKER_HOSTS) : input.config?.hosts !== false;
+  return { home: stateHome(env), proxyPort, range, https, hosts, hostsFile: hostsFilePath(env) };
 }
 
 /** A port from the command line or the environment; undefined when not given. `source` names it in the error. */

@@ -48,6 +48,7 @@ export async function openAdHocProject(service: AdHocService, options: CommonOpt
     name: found?.name ?? defaultProjectName(root),
     proxy: found?.proxy ?? {},
     range: found?.range,
+    hosts: found?.hosts,
     services: { ...found?.services, [name]: spec },
     order: [...(found?.order ?? []).filter((s) => s !== name), name],
   };

@@ -23,6 +23,7 @@ describe('doctor', () => {
       'state-folder',
       'proxy-port',
       'localhost-dns',
+      'hosts-file',
       'ipv4-loopback',
       'ipv6-loopback',
       'ephemeral-range',

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CrashPolicy } from '../../src/runner/crash-policy.js';
-import { LogFile } from '../../src/runner/log-file.js';
+import { LogFile, logText, parseLogLine } from '../../src/runner/log-file.js';
 import { stripAnsi } from '../../src/platform/ansi.js';
 import { LineSplitter, RecentLines } from '../../src/runner/log-lines.js';
 import { waitUntilReady } from '../../src/runner/readiness.js';
@@ -132,18 +132,22 @@ describe('log lines', () => {
 });
 
 describe('LogFile', () => {
-  it('appends lines without colour codes and rotates past its cap', () => {
+  it('appends lines without colour codes, each after its time, and rotates past its cap', () => {
     const file = path.join(dir, 'logs', 'svc.log');
-    const log = new LogFile(file, 100);
+    const log = new LogFile(file, 150);
     log.line('\u001b[31mfirst\u001b[0m');
     log.note('started');
     log.flush();
-    expect(readFileSync(file, 'utf8')).toMatch(/^first\n\[portbroker\] \S+ started\n$/);
+    const T = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${T} first\\n${T} \\[portbroker\\] started\\n$`));
+    const [first] = readFileSync(file, 'utf8').split('\n');
+    expect(parseLogLine(first!)).toEqual({ time: expect.stringMatching(new RegExp(`^${T}$`)), text: 'first' });
+    expect(parseLogLine('written before times')).toEqual({ time: null, text: 'written before times' });
     log.line('y'.repeat(80));
     log.flush();
-    // Over 100 bytes: the old content moved to .1, the new file holds the new line.
-    expect(readFileSync(`${file}.1`, 'utf8')).toMatch(/^first\n/);
-    expect(readFileSync(file, 'utf8')).toBe(`${'y'.repeat(80)}\n`);
+    // Over 150 bytes: the old content moved to .1, the new file holds the new line.
+    expect(readFileSync(`${file}.1`, 'utf8')).toMatch(new RegExp(`^${T} first\\n`));
+    expect(logText(readFileSync(file, 'utf8').trimEnd())).toBe('y'.repeat(80));
     log.close();
   });
 });

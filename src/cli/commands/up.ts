@@ -1,10 +1,19 @@
 import { up } from '../../commands/up.js';
+import { attachIfRunning } from '../attach.js';
+import { isDetachedChild, reportToParent, startDetached } from '../detach.js';
 import { out } from '../output.js';
 import { sessionInTerminal } from '../supervise.js';
 import { common, type CliOptions } from '../run.js';
 
 export default async function main([services]: unknown[], options: CliOptions) {
   const names = (services as string[] | undefined) ?? [];
+  const timestamps = options.timestamps === true;
+  if (options.detach) return startDetached(process.argv.slice(2), timestamps);
+  const background = isDetachedChild() ? reportToParent() : undefined;
+  if (!background) {
+    const attached = await attachIfRunning(names, common(options), timestamps);
+    if (attached !== undefined) return attached;
+  }
   return sessionInTerminal(
     (onEvent) =>
       up(names, {
@@ -12,10 +21,15 @@ export default async function main([services]: unknown[], options: CliOptions) {
         https: options.https === true ? true : undefined,
         abortOnFail: options.abortOnFail === true,
         lan: options.lan === true,
-        forceColor: out.isColorSupported,
-        onEvent,
+        forceColor: background ? false : out.isColorSupported,
+        onEvent: background
+          ? (event) => {
+              background.onEvent(event);
+              onEvent(event);
+            }
+          : onEvent,
       }),
-    { timestamps: options.timestamps === true },
-    { table: true },
+    { timestamps },
+    { table: !background, onReady: background ? (session) => background.ready(session) : undefined },
   );
 }
