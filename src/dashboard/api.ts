@@ -15,15 +15,15 @@ export interface ServiceTarget {
   service: string;
 }
 
-/** The control plane's calls; without them the mutating endpoints answer 501. */
-export type ServiceActions = (action: ServiceAction, target: ServiceTarget) => Promise<void>;
+/** The control plane's call (`actOn`, what `portbroker restart` uses); tests may pass their own. */
+export type ServiceActions = (action: ServiceAction, target: ServiceTarget) => Promise<unknown>;
 
 export interface ApiOptions {
   home: string;
   proxyPort: () => number;
   health: ProxyHealth;
   sampler: ProcessUsageSampler;
-  actions?: ServiceActions;
+  actions: ServiceActions;
   onRegistryChange?: (listener: () => void) => () => void;
 }
 
@@ -33,7 +33,7 @@ export interface ApiOptions {
  *   GET  /services                              every service of every checkout
  *   GET  /services/:project/:service            one (`:project` is `acme`, or `fix-login.acme` for a worktree)
  *   GET  /services/:project/:service/logs       ?n=200, &follow=1 for server-sent events
- *   POST /services/:project/:service/start|stop|restart
+ *   POST /services/:project/:service/start|stop|restart   through the service's supervisor, answered once done
  *   GET  /proxy                                 the proxy's health
  *   GET  /events                                server-sent events: `services` and `proxy` as they change
  */
@@ -65,18 +65,15 @@ export function apiRouter(options: ApiOptions): express.Router {
     }
     const found = findService(readRegistry(options.home, { onWarning: () => undefined }), req.params.project, req.params.service);
     if (!found) return unknown(req, res);
-    if (!options.actions) {
-      res.status(501).json({ status: 501, error: 'not-available', message: `this proxy cannot ${action} services yet; run portbroker ${action} ${found.name} in the project` });
-      return;
-    }
+    let result: unknown;
     try {
-      await options.actions(action, { checkout: found.checkout, service: found.name });
+      result = await options.actions(action, { checkout: found.checkout, service: found.name });
     } catch (error) {
       res.status(409).json({ status: 409, error: 'action-failed', message: (error as Error).message });
       return;
     }
     const view = views().find((v) => v.checkout === req.params.project && v.service === found.name);
-    res.json({ action, service: view });
+    res.json({ action, result, service: view });
   });
 
   router.get('/proxy', (_req, res) => void res.json(options.health.view()));

@@ -18,8 +18,18 @@ export interface DashboardOptions {
   info: () => DashboardInfo;
   /** Calls into the registry's watcher, so state changes reach open pages at once. */
   onRegistryChange?: (listener: () => void) => () => void;
-  /** Start, stop and restart over the control channel. */
+  /** Start, stop and restart; by default over the supervisor's control channel, as `portbroker restart` does. */
   actions?: ServiceActions;
+}
+
+/** How long a button waits for its service: a restart includes a shutdown grace and a readiness check. */
+const ACTION_TIMEOUT_MS = 120_000;
+
+function overControlChannel(home: string): ServiceActions {
+  return async (action, { checkout, service }) => {
+    const { actOn } = await import('../control/service-actions.js');
+    return actOn(home, checkout, service, action, ACTION_TIMEOUT_MS);
+  };
 }
 
 /** The browser code, next to this file (compiled from `src/dashboard/client` into `dist/dashboard/client`). */
@@ -38,7 +48,7 @@ export function createDashboard(options: DashboardOptions): http.RequestListener
 
   app.use(dashboardHostsOnly);
   app.use(sameOriginMutations);
-  app.use('/api/v1', apiRouter({ home: options.home, proxyPort: () => options.info().port, health, sampler, actions: options.actions, onRegistryChange: options.onRegistryChange }));
+  app.use('/api/v1', apiRouter({ home: options.home, proxyPort: () => options.info().port, health, sampler, actions: options.actions ?? overControlChannel(options.home), onRegistryChange: options.onRegistryChange }));
   // Before /api/v1 there were these two; scripts may use them.
   app.get('/api/status', (_req, res) => void res.json(health.view()));
   app.get('/api/routes', (_req, res) => void res.json(health.view().routes));

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open as openFile, stat, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 
 /**
@@ -28,7 +29,8 @@ const MAX_TAIL_BYTES = 2 * 1024 * 1024;
 /** The last `count` lines (the rotated `.1` file too when the current one has fewer), and where the file ends. */
 export function lastLines(file: string, count: number): Tail {
   const current = tailOf(file, count);
-  if (current.lines.length >= count || count === 0) return { lines: current.lines.slice(-count || undefined), position: current.position };
+  if (count === 0) return { lines: [], position: current.position };
+  if (current.lines.length >= count) return { lines: current.lines.slice(-count), position: current.position };
   const older = tailOf(`${file}.1`, count - current.lines.length).lines;
   return { lines: [...older, ...current.lines].slice(-count), position: current.position };
 }
@@ -73,18 +75,23 @@ function cut(line: string): string {
 }
 
 export interface FollowOptions {
-  /** Fallback poll, for missed watch events and rotation (default 250 ms). */
+  /** How often the file is checked for new lines (default 150 ms). */
   pollMs?: number;
-  /** Most bytes read per wake-up; the rest waits for the next one (default 256 KiB). */
+  /** Most bytes read per check; the rest waits for the next one (default 256 KiB). */
   maxBytesPerRead?: number;
 }
 
 /**
- * Calls `onLines` with every complete line appended after `from`. `onLines` returning false pauses reading
- * (the client is slow) until `resume()`; the file keeps the lines meanwhile.
+ * Calls `onLines` with every complete line appended after `from`, in batches. `onLines` returning false pauses
+ * reading (the client is slow) until `resume()`; the file keeps the lines meanwhile.
+ *
+ * Polled, with asynchronous reads, on purpose: a service writing 1,000 lines a second makes a file-change event
+ * per write, and synchronous reads on each stalled the proxy's event loop behind the disk (its forwarded
+ * requests fell from 1,200/s to 7/s with 20 such logs followed, at a few percent of CPU). A read every 150 ms per
+ * open log costs nothing measurable and gives the page larger, fewer batches.
  */
 export class LogFollower {
-  private fd: number | undefined;
+  private handle: FileHandle | undefined;
   private offset: number;
   private ino: number;
   private partial = '';
@@ -92,9 +99,10 @@ export class LogFollower {
   private decoder = new StringDecoder('utf8');
   private paused = false;
   private closed = false;
-  private watcher: FSWatcher | undefined;
+  private reading = false;
   private readonly poll: NodeJS.Timeout;
   private readonly maxBytes: number;
+  private readonly buffer: Buffer;
 
   constructor(
     private readonly file: string,
@@ -105,10 +113,9 @@ export class LogFollower {
     this.offset = from.offset;
     this.ino = from.ino;
     this.maxBytes = options.maxBytesPerRead ?? 256 * 1024;
-    this.open();
-    this.poll = setInterval(() => this.pump(), options.pollMs ?? 250);
+    this.buffer = Buffer.alloc(Math.min(CHUNK, this.maxBytes));
+    this.poll = setInterval(() => void this.pump(), options.pollMs ?? 150);
     this.poll.unref();
-    this.watchFile();
   }
 
   pause(): void {
@@ -117,50 +124,49 @@ export class LogFollower {
 
   resume(): void {
     this.paused = false;
-    this.pump();
+    void this.pump();
   }
 
   close(): void {
     this.closed = true;
     clearInterval(this.poll);
-    this.watcher?.close();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    if (!this.reading) this.release();
   }
 
   /** Reads what was appended; then, at the end of a rotated-away file, moves on to the new one. */
-  private pump(): void {
-    if (this.closed || this.paused) return;
-    if (this.fd === undefined && !this.open()) return;
-    const lines: string[] = [];
-    let budget = this.readAvailable(lines, this.maxBytes);
-    if (budget > 0 && this.rotated()) {
-      // Lines may have been appended between the read above and the rename: read the old file to its end.
-      budget = this.readAvailable(lines, budget);
-      closeSync(this.fd!);
-      this.fd = undefined;
-      this.offset = 0;
-      this.partial = '';
-      this.decoder = new StringDecoder('utf8');
-      if (this.open()) {
-        this.watchFile();
-        setImmediate(() => this.pump());
+  private async pump(): Promise<void> {
+    if (this.closed || this.paused || this.reading) return;
+    this.reading = true;
+    try {
+      if (!this.handle && !(await this.open())) return;
+      const lines: string[] = [];
+      let budget = await this.readAvailable(lines, this.maxBytes);
+      if (budget > 0 && (await this.rotated())) {
+        // Lines may have been appended between the read above and the rename: read the old file to its end.
+        budget = await this.readAvailable(lines, budget);
+        this.release();
+        this.offset = 0;
+        this.partial = '';
+        this.decoder = new StringDecoder('utf8');
       }
+      if (lines.length > 0 && !this.closed && !this.onLines(lines)) this.paused = true;
+    } catch {
+      // The file went away mid-read (released, a full disk): the next poll starts over.
+      this.release();
+    } finally {
+      this.reading = false;
+      if (this.closed) this.release();
     }
-    if (lines.length > 0 && !this.onLines(lines)) this.paused = true;
-    // More is waiting than one read takes: carry on after the event loop has served others.
-    if (budget <= 0 && !this.paused) setImmediate(() => this.pump());
   }
 
   /** Reads complete lines into `lines`, up to `budget` bytes; returns the budget left (0: more may wait). */
-  private readAvailable(lines: string[], budget: number): number {
-    const buffer = Buffer.alloc(Math.min(CHUNK, budget));
-    while (budget > 0) {
-      const read = readSync(this.fd!, buffer, 0, Math.min(buffer.length, budget), this.offset);
-      if (read === 0) break;
-      this.offset += read;
-      budget -= read;
-      const parts = (this.partial + this.decoder.write(buffer.subarray(0, read))).split(/\r?\n/);
+  private async readAvailable(lines: string[], budget: number): Promise<number> {
+    while (budget > 0 && this.handle) {
+      const { bytesRead } = await this.handle.read(this.buffer, 0, Math.min(this.buffer.length, budget), this.offset);
+      if (bytesRead === 0) break;
+      this.offset += bytesRead;
+      budget -= bytesRead;
+      const parts = (this.partial + this.decoder.write(this.buffer.subarray(0, bytesRead))).split(/\r?\n/);
       this.partial = parts.pop()!;
       if (this.partial.length > MAX_LINE) {
         parts.push(this.partial);
@@ -172,40 +178,31 @@ export class LogFollower {
   }
 
   /** The file was renamed away (a new inode is there) or truncated. */
-  private rotated(): boolean {
+  private async rotated(): Promise<boolean> {
     try {
-      const now = statSync(this.file);
+      const now = await stat(this.file);
       return now.ino !== this.ino || now.size < this.offset;
     } catch {
       return false; // between the rename and the new file: the next poll sees it
     }
   }
 
-  private open(): boolean {
+  private async open(): Promise<boolean> {
     try {
-      this.fd = openSync(this.file, 'r');
-      const { ino, size } = fstatSync(this.fd);
-      if (ino !== this.ino) {
-        // Not the file the tail read (it rotated, or did not exist yet): start at its beginning.
-        this.ino = ino;
-        this.offset = 0;
-      } else if (size < this.offset) {
-        this.offset = 0;
-      }
+      this.handle = await openFile(this.file, 'r');
+      const { ino, size } = await this.handle.stat();
+      // Not the file the tail read (it rotated, or did not exist yet), or cut short: start at its beginning.
+      if (ino !== this.ino || size < this.offset) this.offset = 0;
+      this.ino = ino;
       return true;
     } catch {
-      this.fd = undefined;
+      this.release();
       return false;
     }
   }
 
-  private watchFile(): void {
-    this.watcher?.close();
-    try {
-      this.watcher = watch(this.file, { persistent: false }, () => this.pump());
-      this.watcher.on('error', () => undefined); // the poll carries on alone
-    } catch {
-      this.watcher = undefined;
-    }
+  private release(): void {
+    void this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
   }
 }

@@ -1,11 +1,12 @@
 import type { Request, Response } from 'express';
-import { logText } from '../runner/log-file.js';
+import { parseLogLine } from '../runner/log-file.js';
 import { lastLines, LogFollower } from './log-reader.js';
 import { openEventStream } from './sse.js';
 
 /**
  * `GET …/logs?n=200&follow=1`: the last `n` lines of a service's log as JSON, or, with `follow`, as server-sent
- * events: one `lines` event with the tail, then one per batch of new lines (`data` is a JSON array of strings).
+ * events: one `lines` event with the tail, then one per batch of new lines. A line is `logs --json`'s object,
+ * `{service, time, text}`.
  * A slow client pauses the reading; the file holds the lines meanwhile.
  */
 
@@ -19,7 +20,8 @@ export function parseLineCount(value: unknown): number | string {
   return n;
 }
 
-export function sendLogs(req: Request, res: Response, file: string, about: Record<string, unknown>): void {
+export function sendLogs(req: Request, res: Response, file: string, about: { service: string } & Record<string, unknown>): void {
+  const toLines = (raw: string[]) => raw.map((line) => ({ service: about.service, ...parseLogLine(line) }));
   const count = parseLineCount(req.query.n);
   if (typeof count === 'string') {
     res.status(400).json({ status: 400, error: 'bad-request', message: count });
@@ -28,12 +30,12 @@ export function sendLogs(req: Request, res: Response, file: string, about: Recor
   const tail = lastLines(file, count);
   const follow = req.query.follow === '1' || req.query.follow === 'true';
   if (!follow) {
-    res.json({ ...about, lines: tail.lines.map(logText) });
+    res.json({ ...about, lines: toLines(tail.lines) });
     return;
   }
   const stream = openEventStream(req, res);
-  stream.send('lines', tail.lines.map(logText));
-  const follower = new LogFollower(file, tail.position, (lines) => stream.send('lines', lines.map(logText)));
+  stream.send('lines', toLines(tail.lines));
+  const follower = new LogFollower(file, tail.position, (lines) => stream.send('lines', toLines(lines)));
   stream.onDrain(() => follower.resume());
   stream.onClose(() => follower.close());
 }

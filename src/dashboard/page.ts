@@ -17,7 +17,7 @@ export function dashboardPage(proxyPort: number): string {
 <div class="filters"><input id="filter" type="search" placeholder="Filter by project, service, state or port" aria-label="Filter services" autocomplete="off">
 <select id="project" aria-label="Project"><option value="">All projects</option></select></div>
 <table id="services"><thead><tr><th>Service</th><th>State</th><th>Port</th><th>URL</th><th class="num">PID</th><th class="num">Uptime</th>
-<th class="num">CPU</th><th class="num">Memory</th><th>Actions</th></tr></thead><tbody></tbody></table>
+<th class="num">Restarts</th><th class="num">CPU</th><th class="num">Memory</th><th>Actions</th></tr></thead><tbody></tbody></table>
 <p id="empty" class="dim" hidden>No services yet: run <code>portbroker up</code> in a project.</p>
 <section id="log" hidden><div class="log-head"><h2 id="log-title">Log</h2>
 <input id="log-search" type="search" placeholder="Search the log" aria-label="Search the log" autocomplete="off">
@@ -38,16 +38,16 @@ input,select,button{font:inherit;color:inherit;background:var(--bg);border:1px s
 button{cursor:pointer;background:var(--panel)}button:disabled{opacity:.45;cursor:default}
 button.link{border:0;background:none;padding:0;color:var(--accent);font-weight:600}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:middle}
-thead th{font-size:13px;color:var(--dim);font-weight:600}.num,td.pid,td.uptime,td.cpu,td.memory{text-align:right;font-variant-numeric:tabular-nums}
+thead th{font-size:13px;color:var(--dim);font-weight:600}.num,td.pid,td.uptime,td.restarts,td.cpu,td.memory{text-align:right;font-variant-numeric:tabular-nums}
 tr.group th{padding-top:1rem;font-size:14px;border-bottom:2px solid var(--line)}
 td.actions{white-space:nowrap}td.actions button{font-size:13px;padding:.1rem .45rem;margin-right:.25rem}.result{font-size:12px}
 .state{font-weight:600}.running{color:var(--ok)}.starting{color:var(--warn)}.crashed,.orphaned{color:var(--bad)}.stopped,.reserved,.on-demand{color:var(--dim)}
 #log{margin-top:1.5rem;border:1px solid var(--line);border-radius:8px;padding:.75rem}
 .log-head{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}.log-head h2{margin:0;flex:1}
 #log-lines{height:24rem;overflow:auto;margin:.5rem 0 0;white-space:pre-wrap;overflow-wrap:anywhere}
-.b{font-weight:700}.d{opacity:.7}.i{font-style:italic}.u{text-decoration:underline}
+#log-lines time{color:var(--dim)}.b{font-weight:700}.d{opacity:.7}.i{font-style:italic}.u{text-decoration:underline}
 .f30,.f90{color:var(--dim)}.f31,.f91{color:var(--bad)}.f32,.f92{color:var(--ok)}.f33,.f93{color:var(--warn)}
 .f34,.f94{color:var(--accent)}.f35,.f95{color:#a475f9}.f36,.f96{color:#1b9aaa}
 @media (max-width:48rem){thead{display:none}table,tbody,tr,td,th{display:block}tr[data-service]{padding:.5rem 0;border-bottom:1px solid var(--line)}
 td{border:0;padding:.1rem 0;text-align:left!important}td[data-label]:not(.service):not(.actions)::before{content:attr(data-label) ": ";color:var(--dim)}
-td:empty{display:none}}`;
+td:empty{display:none}td.actions{white-space:normal}.result{display:block}}`;

@@ -20,8 +20,6 @@ export interface ServiceView extends Omit<ServiceInfo, 'state'> {
   command: string | null;
   /** Ready: it answered its readiness check (its state is `running`). */
   ready: boolean;
-  startedAt: string | null;
-  uptimeSeconds: number | null;
   /** Percent of one core, over the last sampling interval. */
   cpuPercent: number | null;
   memoryBytes: number | null;
@@ -45,11 +43,10 @@ export function serviceViews(data: RegistryData, context: ViewContext): ServiceV
     }
   }
   const usage = context.sampler.sample(rows.flatMap(({ info }) => (info.pid ? [info.pid] : [])));
-  const now = Date.now();
-  return rows.map(({ checkout, info }) => toView(checkout, info, info.pid ? usage.get(info.pid) : undefined, now));
+  return rows.map(({ checkout, info }) => toView(checkout, info, info.pid ? usage.get(info.pid) : undefined));
 }
 
-function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | undefined, now: number): ServiceView {
+function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | undefined): ServiceView {
   const record = checkout.services[info.service]!;
   // A service that waits for its first request is not merely reserved.
   const state = record.onDemand && (info.state === 'reserved' || info.state === 'stopped') ? 'on-demand' : info.state;
@@ -62,8 +59,10 @@ function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | 
     onDemand: record.onDemand === true,
     command: record.command ?? null,
     ready: info.state === 'running',
-    startedAt: usage?.startedAt?.toISOString() ?? null,
-    uptimeSeconds: usage?.startedAt ? Math.max(0, Math.round((now - usage.startedAt.getTime()) / 1000)) : null,
+    // A supervisor that records no start time (an older portbroker): the root process's, from /proc.
+    ...(info.startedAt === null && info.pid !== null && usage?.startedAt
+      ? { startedAt: usage.startedAt.toISOString(), uptimeSeconds: Math.max(0, Math.round((Date.now() - usage.startedAt.getTime()) / 1000)) }
+      : {}),
     cpuPercent: usage?.cpuPercent ?? null,
     memoryBytes: usage?.memoryBytes ?? null,
     processes: usage?.processes ?? null,

@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import type { CommonOptions } from '../project/context.js';
-import { findService, listServices, readLogs } from './targets.js';
+import { actOnService, findService, listServices, readLogs } from './targets.js';
 
 /**
  * `portbroker mcp`: the Model Context Protocol on stdio, so a coding agent can see and drive a project's dev
@@ -54,6 +54,18 @@ export function createMcpServer(options: CommonOptions, version: string): McpSer
     },
     ({ service, project, lines }) => answer(() => readLogs(options, service, project, lines ?? 100)),
   );
+
+  for (const [action, title, description] of [
+    ['restart', 'Restart a service', 'Stops the service and starts it again; answers once it is ready (or failed), with its new pid.'],
+    ['stop', 'Stop a service', 'Stops the service; it stays reserved and routed (its URL answers 502) until started.'],
+    ['start', 'Start a service', 'Starts a stopped (or crashed) service of a running project; answers once it is ready or failed.'],
+  ] as const) {
+    server.registerTool(
+      `${action}_service`,
+      { title, description, inputSchema: { service: z.string().describe('The service name'), project }, annotations: { destructiveHint: action !== 'start' } },
+      ({ service, project }) => answer(() => actOnService(options, action, service, project)),
+    );
+  }
 
   return server;
 }

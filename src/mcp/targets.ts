@@ -1,8 +1,12 @@
+import { restart, start, stop } from '../commands/control.js';
 import { ls } from '../commands/ls.js';
+import type { ActionResult, ControlAction } from '../control/protocol.js';
+import { actOn } from '../control/service-actions.js';
+import { readRegistry } from '../ports/registry.js';
+import { parseLogLine } from '../runner/log-file.js';
 import { machineSettings } from '../commands/machine-settings.js';
-import { checkoutId } from '../dashboard/service-views.js';
+import { checkoutId, findService as findInRegistry } from '../dashboard/service-views.js';
 import { lastLines } from '../dashboard/log-reader.js';
-import { logText } from '../runner/log-file.js';
 import { PortbrokerError } from '../errors.js';
 import { serviceLogFile } from '../platform/paths.js';
 import type { ServiceInfo } from '../ports/service-info.js';
@@ -34,12 +38,28 @@ export interface LogLines {
   project: string;
   label: string;
   service: string;
-  lines: string[];
+  /** As `logs --json` prints them. */
+  lines: Array<{ service: string; time: string | null; text: string }>;
 }
 
 export async function readLogs(options: CommonOptions, service: string, project: string | undefined, count: number): Promise<LogLines> {
   const info = await findService(options, service, project);
   const { home } = await machineSettings(options);
   const { lines } = lastLines(serviceLogFile(home, info.project, info.label, info.service), count);
-  return { project: info.project, label: info.label, service: info.service, lines: lines.map(logText) };
+  return { project: info.project, label: info.label, service: info.service, lines: lines.map((line) => ({ service: info.service, ...parseLogLine(line) })) };
 }
+
+/** Starts, stops or restarts a service through its supervisor; answers once done (a start: ready or failed). */
+export async function actOnService(options: CommonOptions, action: ControlAction, service: string, project?: string): Promise<ActionResult> {
+  if (project === undefined) {
+    const [result] = await { start, stop, restart }[action]([service], options);
+    return result!;
+  }
+  const { home } = await machineSettings(options);
+  const found = findInRegistry(readRegistry(home), project, service);
+  if (!found) throw new PortbrokerError(`no service "${service}" in project "${project}"; call list_services with all: true`);
+  return actOn(home, found.checkout, found.name, action, ACTION_TIMEOUT_MS);
+}
+
+/** A restart waits for the service's shutdown and its readiness check. */
+const ACTION_TIMEOUT_MS = 120_000;

@@ -149,7 +149,8 @@ describe('GET /api/v1/proxy', () => {
 describe('logs', () => {
   it('gives the last n lines as JSON', async () => {
     const res = await get('/api/v1/services/acme/api/logs?n=3').expect(200);
-    expect(res.body).toMatchObject({ project: 'acme', service: 'api', lines: ['api line 298', 'api line 299', 'api line 300'] });
+    expect(res.body).toMatchObject({ project: 'acme', service: 'api' });
+    expect(res.body.lines).toEqual(['api line 298', 'api line 299', 'api line 300'].map((text) => ({ service: 'api', time: null, text })));
     expect((await get('/api/v1/services/acme/api/logs').expect(200)).body.lines).toHaveLength(200);
     expect((await get('/api/v1/services/acme/docs/logs').expect(200)).body.lines).toEqual([]); // no log yet
   });
@@ -173,9 +174,9 @@ describe('logs', () => {
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      await until(() => text.includes('event: lines\ndata: ["api line 299","api line 300"]\n\n'), 'the tail');
-      appendFileSync(file, 'a new line\n');
-      await until(() => text.includes('data: ["a new line"]'), 'the appended line');
+      await until(() => text.includes('event: lines\ndata: [{"service":"api","time":null,"text":"api line 299"},{"service":"api","time":null,"text":"api line 300"}]\n\n'), 'the tail');
+      appendFileSync(file, '2026-01-02T03:04:05.678Z a new line\n');
+      await until(() => text.includes('data: [{"service":"api","time":"2026-01-02T03:04:05.678Z","text":"a new line"}]'), 'the appended line');
       // Rotation as the runner does it: the file renamed to .1, a new one begun.
       appendFileSync(file, 'last line before rotation\n');
       renameSync(file, `${file}.1`);
@@ -300,7 +301,7 @@ describe('escaping', () => {
     const services = await get('/api/v1/services').expect(200);
     expect(services.body.at(-1).project).toBe('x<img src=x onerror=alert(2)>');
     const logs = await get('/api/v1/services/acme/web/logs').expect(200);
-    expect(logs.body.lines).toEqual(['<script>alert("log")</script>', '\u001b[31mred\u001b[0m']);
+    expect(logs.body.lines.map((l: { text: string }) => l.text)).toEqual(['<script>alert("log")</script>', '\u001b[31mred\u001b[0m']);
     expect(logs.headers['content-type']).toMatch(/^application\/json/);
   });
 

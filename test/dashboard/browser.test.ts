@@ -26,7 +26,7 @@ const row = (key: string) => `tr[data-service="${key}"]`;
 const cell = (page: Page, key: string, name: string) => page.textContent(`${row(key)} td.${name}`);
 
 describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
-  it('shows the examples live: state, pid, filter, logs, a crash and a proxy restart; light and dark', async () => {
+  it('shows the examples live: state, pid, filter, logs, a crash, the restart button and a proxy restart; light and dark', async () => {
     const fx = await examples();
     const up = fx.start(['up']);
     await up.waitFor(/dashboard http:\/\/portbroker\.localhost/, 60_000);
@@ -71,6 +71,21 @@ describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
     await page.waitForFunction(() => (document.getElementById('log-lines')!.textContent!.match(/api listening on/g) ?? []).length >= 2, undefined, { timeout: 30_000 });
     await page.waitForSelector(`${row('examples/api')} td.state.running`, { timeout: 30_000 });
 
+    // The restart button: a new process (its pid in the row), and the log follows along.
+    const beforeRestart = Number(await cell(page, 'examples/api', 'pid'));
+    const linesBefore = await page.evaluate(() => (document.getElementById('log-lines')!.textContent!.match(/api listening on/g) ?? []).length);
+    await page.click(`${row('examples/api')} button[data-action="restart"]`);
+    await page.waitForFunction((key) => /restarted|ready/.test(document.querySelector(`tr[data-service="${key}"] .result`)?.textContent ?? ''), 'examples/api', { timeout: 60_000 });
+    await page.waitForFunction(
+      ([key, old]) => {
+        const text = document.querySelector(`tr[data-service="${key}"] td.pid`)?.textContent ?? '';
+        return text !== '' && text !== String(old);
+      },
+      ['examples/api', beforeRestart] as const,
+    );
+    await page.waitForFunction((count) => (document.getElementById('log-lines')!.textContent!.match(/api listening on/g) ?? []).length > count, linesBefore);
+    expect(await cell(page, 'examples/api', 'restarts')).not.toBe('');
+
     // The proxy restarts (a new process): the page reconnects by itself and carries on.
     const proxyBefore = JSON.parse(readFileSync(path.join(fx.home, 'proxy.json'), 'utf8')).pid as number;
     expect((await fx.run(['proxy', 'stop'])).code).toBe(0);
@@ -99,7 +114,7 @@ describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
 
     expect(errors).toEqual([]);
     expect((await up.stop()).code).toBe(0);
-  });
+  }, 180_000); // a crash, a restart and a proxy restart, each waited for, on a loaded 2-core machine
 });
 
 /** How many distinct colours a screenshot has, and whether its corner is dark, counted by the browser's canvas. */

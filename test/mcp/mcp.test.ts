@@ -29,7 +29,7 @@ function json(result: Awaited<ReturnType<Client['callTool']>>): any {
 }
 
 describe('portbroker mcp', () => {
-  it('lists its tools, the services with URLs and ports, and a service\'s log', async () => {
+  it('lists its tools, the services with URLs and ports, a service\'s log; restarts, stops and starts it', async () => {
     const fx = await fixture({
       'package.json': JSON.stringify({ name: 'acme' }),
       'serve.mjs': SERVE,
@@ -53,7 +53,19 @@ describe('portbroker mcp', () => {
     expect(elsewhere.port).toBe(api.port);
 
     const logs = json(await client.callTool({ name: 'read_logs', arguments: { service: 'api', lines: 5 } }));
-    expect(logs.lines.join('\n')).toContain(`api listening on ${api.port}`);
+    expect(logs.lines.map((l: { text: string }) => l.text)).toContain(`api listening on ${api.port}`);
+
+    // Restarted through the tool: a new process, ready, on the same port.
+    expect(tools).toEqual(expect.arrayContaining(['restart_service', 'stop_service', 'start_service']));
+    const restarted = json(await client.callTool({ name: 'restart_service', arguments: { service: 'api' } }));
+    expect(restarted).toMatchObject({ service: 'api', action: 'restart', state: 'running', previousPid: api.pid, port: api.port });
+    expect(restarted.pid).not.toBe(api.pid);
+    const after = json(await client.callTool({ name: 'get_service', arguments: { service: 'api', project: 'acme' } }));
+    expect(after).toMatchObject({ state: 'running', pid: restarted.pid });
+    const stopped = json(await client.callTool({ name: 'stop_service', arguments: { service: 'api', project: 'acme' } }));
+    expect(stopped).toMatchObject({ action: 'stop', state: 'stopped' });
+    const started = json(await client.callTool({ name: 'start_service', arguments: { service: 'api' } }));
+    expect(started).toMatchObject({ action: 'start', state: 'running' });
 
     const unknown = await client.callTool({ name: 'get_service', arguments: { service: 'nope' } });
     expect(unknown.isError).toBe(true);

@@ -4,7 +4,7 @@
 import { bytes, cpu, duration, el } from './format.js';
 import { LogView } from './log-view.js';
 
-/** @typedef {{ checkout: string, project: string, label: string, service: string, port: number, url: string, state: string, pid: number | null, proxy: boolean, onDemand: boolean, uptimeSeconds: number | null, cpuPercent: number | null, memoryBytes: number | null, command: string | null }} Service */
+/** @typedef {{ checkout: string, project: string, label: string, service: string, port: number, url: string, state: string, pid: number | null, proxy: boolean, onDemand: boolean, uptimeSeconds: number | null, restarts: number | null, cpuPercent: number | null, memoryBytes: number | null, command: string | null }} Service */
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const body = /** @type {HTMLTableSectionElement} */ ($('services').querySelector('tbody'));
@@ -25,10 +25,10 @@ const log = new LogView({
 /** @type {Service[]} */
 let services = [];
 /** Rows by `checkout/service`, reused across updates: hundreds of services cost one pass of text updates. */
-/** @typedef {'service' | 'state' | 'port' | 'url' | 'pid' | 'uptime' | 'cpu' | 'memory' | 'actions'} Cell */
+/** @typedef {'service' | 'state' | 'port' | 'url' | 'pid' | 'uptime' | 'restarts' | 'cpu' | 'memory' | 'actions'} Cell */
 /** @typedef {'start' | 'stop' | 'restart'} Action */
 /** @type {Cell[]} */
-const CELLS = ['service', 'state', 'port', 'url', 'pid', 'uptime', 'cpu', 'memory', 'actions'];
+const CELLS = ['service', 'state', 'port', 'url', 'pid', 'uptime', 'restarts', 'cpu', 'memory', 'actions'];
 /** @type {Action[]} */
 const ACTIONS = ['start', 'stop', 'restart'];
 /** @type {Map<string, { row: HTMLTableRowElement, cells: Record<Cell, HTMLElement>, buttons: Record<Action, HTMLButtonElement> }>} */
@@ -73,7 +73,7 @@ function groupRow(s) {
   let row = groupRows.get(s.checkout);
   if (!row) {
     row = /** @type {HTMLTableRowElement} */ (el('tr', { class: 'group' }));
-    const cell = el('th', { colspan: '9', scope: 'colgroup' }, s.project);
+    const cell = el('th', { colspan: String(CELLS.length), scope: 'colgroup' }, s.project);
     if (s.label) cell.append(el('span', { class: 'dim' }, ` (${s.label})`));
     row.append(cell);
     groupRows.set(s.checkout, row);
@@ -114,6 +114,7 @@ function serviceRow(s, key) {
   }
   setText(cells.pid, s.pid === null ? '' : String(s.pid));
   setText(cells.uptime, duration(s.uptimeSeconds));
+  setText(cells.restarts, s.restarts ? String(s.restarts) : '');
   setText(cells.cpu, cpu(s.cpuPercent));
   setText(cells.memory, bytes(s.memoryBytes));
   const live = s.state === 'running' || s.state === 'starting';
@@ -147,7 +148,7 @@ async function act(action, s) {
   try {
     const response = await fetch(`/api/v1/services/${encodeURIComponent(s.checkout)}/${encodeURIComponent(s.service)}/${action}`, { method: 'POST' });
     const answer = await response.json();
-    results.set(key, response.ok ? `${action}: done` : `${action} failed: ${answer.message}`);
+    results.set(key, response.ok ? (answer.result?.message ?? `${action}: done`) : `${action} failed: ${answer.message}`);
   } catch (error) {
     results.set(key, `${action} failed: ${error}`);
   }

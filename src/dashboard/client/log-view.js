@@ -3,6 +3,8 @@
 // second costs the page the same as one printing ten.
 import { renderAnsi } from './ansi.js';
 
+/** @typedef {{ service: string, time: string | null, text: string }} LogLine */
+
 const MAX_LINES = 2000;
 
 export class LogView {
@@ -13,7 +15,7 @@ export class LogView {
     this.source = null;
     /** @type {string | null} */
     this.key = null;
-    /** @type {string[]} */
+    /** @type {LogLine[]} */
     this.pending = [];
     this.scheduled = false;
     this.received = 0;
@@ -38,7 +40,7 @@ export class LogView {
     this.source = source;
     let first = true;
     source.addEventListener('lines', (event) => {
-      const lines = /** @type {string[]} */ (JSON.parse(/** @type {MessageEvent} */ (event).data));
+      const lines = /** @type {LogLine[]} */ (JSON.parse(/** @type {MessageEvent} */ (event).data));
       // A reconnect (the proxy restarted) sends the tail again: start over rather than repeat it.
       if (first) {
         first = false;
@@ -65,7 +67,7 @@ export class LogView {
     this.parts.section.hidden = true;
   }
 
-  /** @param {string[]} lines */
+  /** @param {LogLine[]} lines */
   add(lines) {
     this.received += lines.length;
     this.pending.push(...lines);
@@ -89,8 +91,14 @@ export class LogView {
     const fragment = document.createDocumentFragment();
     for (const line of this.pending) {
       const div = document.createElement('div');
-      div.append(renderAnsi(line));
-      if (query && !line.toLowerCase().includes(query)) div.hidden = true;
+      if (line.time) {
+        const time = document.createElement('time');
+        time.dateTime = line.time;
+        time.textContent = `${new Date(line.time).toLocaleTimeString()} `;
+        div.append(time);
+      }
+      div.append(renderAnsi(line.text));
+      if (query && !line.text.toLowerCase().includes(query)) div.hidden = true;
       fragment.append(div);
     }
     this.pending = [];

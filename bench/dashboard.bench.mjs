@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+// The dashboard's cost to the proxy it lives in: wrk (-t1 -c50, keep-alive GETs of 1 KiB) through the proxy to a
+// service, with and without the dashboard open in Chromium while the logs of 20 services, each written at 1,000
+// lines/s by the runner's own LogFile, stream to followers (20 SSE streams) — in interleaved rounds (A B B A …),
+// same run, same proxy. Then the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its
+// log panel follows a 1,000 lines/s log for BENCH_PAGE_SECONDS.
+//
+//   npm run bench -- dashboard     BENCH_SECONDS=5 BENCH_ROUNDS=4 BENCH_PAGE_SECONDS=300 by default
+//
+// Needs wrk and Chromium (/usr/bin/chromium); binds 127.0.0.1 only.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, median } from './lib.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+const cli = path.join(repo, 'dist', 'cli', 'main.js');
+const SERVICES = 20;
+const LINES_PER_SECOND = 1000;
+const CHROMIUM = '/usr/bin/chromium';
+
+const mode = process.argv[2];
+if (mode === '--upstream') runUpstream(Number(process.argv[3]));
+else if (mode === '--writer') await runWriter(process.argv[3]);
+else if (mode === '--followers') runFollowers(Number(process.argv[3]), Number(process.argv[4] ?? SERVICES));
+else await main();
+
+/** The service under the proxy: 1 KiB keep-alive responses. */
+function runUpstream(port) {
+  const body = Buffer.alloc(1024, 'x');
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length }).end(body));
+  server.keepAliveTimeout = 60_000;
+  server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+}
+
+/** 20 services' output, as the runner writes it: the real LogFile (batched appends, rotation at 1 MB). */
+async function runWriter(home) {
+  const { LogFile } = await import(pathToFileURL(path.join(repo, 'dist', 'runner', 'log-file.js')).href);
+  const { serviceLogFile } = await import(pathToFileURL(path.join(repo, 'dist', 'platform', 'paths.js')).href);
+  const files = Array.from({ length: SERVICES }, (_, i) => new LogFile(serviceLogFile(home, 'bench', '', `svc${i}`)));
+  let n = 0;
+  const start = Date.now();
+  setInterval(() => {
+    // Catch up to the wall clock: 1,000 lines a second per service whatever the timer's jitter.
+    const due = Math.floor(((Date.now() - start) / 1000) * LINES_PER_SECOND);
+    for (; n < due; n++) {
+      for (let i = 0; i < SERVICES; i++) files[i].line(`svc${i} GET /api/items/${n} 200 in ${n % 97} ms \u001b[32mok\u001b[0m request-id=${n.toString(36)}`);
+    }
+  }, 10);
+  process.stdout.write('ready\n');
+}
+
+/** Follows every service's log over SSE, as open dashboards would; prints the lines received each second. */
+function runFollowers(port, count = SERVICES) {
+  let lines = 0;
+  for (let i = 0; i < count; i++) {
+    const req = http.get({ host: '127.0.0.1', port, path: `/api/v1/services/bench/svc${i}/logs?n=0&follow=1`, headers: { host: `portbroker.localhost:${port}` }, agent: false }, (res) => {
+      // Counted, not parsed: this process shares the machine with wrk, and its cost must not pass for the proxy's.
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        for (let at = chunk.indexOf('"text":'); at !== -1; at = chunk.indexOf('"text":', at + 7)) lines++;
+      });
+    });
+    req.on('error', (error) => process.stderr.write(`follower ${i}: ${error.message}\n`));
+  }
+  setInterval(() => {
+    process.stdout.write(`${lines}\n`);
+    lines = 0;
+  }, 1000);
+}
+
+async function main() {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
+  const pageSeconds = Number(process.env.BENCH_PAGE_SECONDS ?? 300);
+  if (spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status !== 0) return console.log('skip: wrk is not installed (apt-get install wrk)');
+  if (!existsSync(CHROMIUM)) return console.log(`skip: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+  const work = mkdtempSync(path.join(os.tmpdir(), 'pb-bench-dashboard-'));
+  const home = path.join(work, 'home');
+  const cleanups = [];
+  const cleanup = () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        fn();
+      } catch {
+        // best effort
+      }
+    }
+    rmSync(work, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (cleanup(), process.exit(130)));
+
+  try {
+    const upstreamPort = await freePort();
+    const upstream = child(['--upstream', String(upstreamPort)], cleanups);
+    await firstLine(upstream);
+    const writer = child(['--writer', home], cleanups);
+    await firstLine(writer);
+
+    const { updateRegistry } = await import(pathToFileURL(path.join(repo, 'dist', 'ports', 'registry.js')).href);
+    await updateRegistry(home, (data) => {
+      const record = (port, pid) => ({ port, proxy: true, hostnames: [], state: 'running', pid, reservedAt: new Date().toISOString() });
+      const services = { web: record(upstreamPort, upstream.pid) };
+      for (let i = 0; i < SERVICES; i++) services[`svc${i}`] = record(62000 + i, writer.pid);
+      data.checkouts['/bench'] = { project: 'bench', label: '', root: '/bench', services };
+    });
+    const port = await freePort();
+    const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1' };
+    const started = spawnSync(process.execPath, [cli, 'proxy', 'start', '--json'], { env, encoding: 'utf8' });
+    if (started.status !== 0) throw new Error(`proxy start failed: ${started.stderr}`);
+    const proxyPid = JSON.parse(started.stdout).pid;
+    cleanups.push(() => process.kill(proxyPid, 'SIGKILL'));
+
+    const { chromium } = await import(pathToFileURL(path.join(repo, 'node_modules', 'playwright-core', 'index.mjs')).href);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    cleanups.push(() => void browser.close());
+    const page = await browser.newPage();
+    const dashboard = `http://portbroker.localhost:${port}/`;
+
+    /** The dashboard open with svc0's log following, and 20 log streams; resolves once lines flow. */
+    const open = async () => {
+      const followers = child(['--followers', String(port)], cleanups);
+      const delivered = [];
+      followers.stdout.setEncoding('utf8').on('data', (d) => delivered.push(...d.trim().split('\n').map(Number)));
+      const t0 = Date.now();
+      if (process.env.BENCH_DEBUG) page.on('requestfinished', (r) => console.log('  done', r.url(), Date.now() - t0));
+      await page.goto(dashboard);
+      if (process.env.BENCH_DEBUG) console.log('  loaded', Date.now() - t0);
+      await page.click('tr[data-service="bench/svc0"] td.service button');
+      await page.waitForFunction(() => document.getElementById('log-lines').childElementCount > 100);
+      if (process.env.BENCH_DEBUG) console.log('  following', Date.now() - t0);
+      while (delivered.length < 2) {
+        if (followers.exitCode !== null) throw new Error('the log followers failed');
+        await sleep(100);
+      }
+      return { delivered, close: async () => (followers.kill('SIGKILL'), await page.goto('about:blank')) };
+    };
+
+    console.log(`wrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
+    console.log(`"open": the dashboard in Chromium following one log, plus ${SERVICES} SSE log streams; ${rounds} rounds, A B B A order`);
+    await wrk(port, 1);
+    const without = [];
+    const withDashboard = [];
+    const linesPerSecond = [];
+    const cpu = { without: [], with: [] };
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? ['without', 'with'] : ['with', 'without'];
+      for (const which of order) {
+        const session = which === 'with' ? await open() : undefined;
+        const mark = session?.delivered.length ?? 0;
+        const before = cpuTicks(proxyPid);
+        const result = await wrk(port, seconds);
+        cpu[which].push(((cpuTicks(proxyPid) - before) / 100 / seconds) * 100);
+        if (session) {
+          linesPerSecond.push(median(session.delivered.slice(mark)));
+          await session.close();
+        }
+        (which === 'with' ? withDashboard : without).push(result);
+      }
+      process.stdout.write(`  round ${round + 1}/${rounds}: without ${without.at(-1).toFixed(0)} req/s, with ${withDashboard.at(-1).toFixed(0)} req/s\n`);
+    }
+    const a = median(without);
+    const b = median(withDashboard);
+    console.log('');
+    console.log(`proxy throughput without the dashboard: ${a.toFixed(0)} req/s (proxy CPU ${median(cpu.without).toFixed(0)}% of a core)`);
+    console.log(`proxy throughput with it open:          ${b.toFixed(0)} req/s (proxy CPU ${median(cpu.with).toFixed(0)}% of a core)`);
+    console.log(`log lines delivered to the streams: ${median(linesPerSecond)} /s (of ${SERVICES * LINES_PER_SECOND} written)`);
+    console.log(`ratio with/without: ${(b / a).toFixed(3)} (target ≥ 0.95) ${b / a >= 0.95 ? 'ok' : 'MISSED'}`);
+
+    if (pageSeconds > 0) {
+      console.log(`\nthe page following svc0's log (${LINES_PER_SECOND} lines/s) for ${pageSeconds} s:`);
+      await page.goto(dashboard);
+      await page.click('tr[data-service="bench/svc0"] td.service button');
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const samples = [];
+      const started = Date.now();
+      for (;;) {
+        await cdp.send('HeapProfiler.collectGarbage');
+        const { metrics } = await cdp.send('Performance.getMetrics');
+        const metric = (name) => metrics.find((m) => m.name === name)?.value ?? 0;
+        const sample = { at: Math.round((Date.now() - started) / 1000), heapMiB: metric('JSHeapUsedSize') / 1024 / 1024, nodes: metric('Nodes') };
+        samples.push(sample);
+        console.log(`  ${String(sample.at).padStart(4)} s  JS heap ${sample.heapMiB.toFixed(1)} MiB  DOM nodes ${sample.nodes}`);
+        if (Date.now() - started >= pageSeconds * 1000) break;
+        await sleep(Math.min(30_000, pageSeconds * 1000 - (Date.now() - started)));
+      }
+      const received = await page.textContent('#log-status');
+      const rest = samples.slice(1);
+      console.log(`  ${received}`);
+      console.log(`  heap after the first sample: ${Math.min(...rest.map((s) => s.heapMiB)).toFixed(1)}–${Math.max(...rest.map((s) => s.heapMiB)).toFixed(1)} MiB; DOM nodes ${Math.min(...rest.map((s) => s.nodes))}–${Math.max(...rest.map((s) => s.nodes))}`);
+    }
+  } finally {
+    cleanup();
+  }
+}
+
+function child(args, cleanups) {
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(() => proc.kill('SIGKILL'));
+  return proc;
+}
+
+function firstLine(proc) {
+  return new Promise((resolve, reject) => {
+    proc.stdout.once('data', resolve);
+    proc.once('exit', (code) => reject(new Error(`${proc.spawnargs.join(' ')} exited (${code})`)));
+  });
+}
+
+/** wrk in its own process, without blocking this one. */
+function wrk(port, seconds) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('wrk', ['-t1', '-c50', `-d${seconds}s`, '-H', `Host: web.bench.localhost:${port}`, `http://127.0.0.1:${port}/`]);
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.once('exit', (code) => (code === 0 ? resolve(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])) : reject(new Error(`wrk failed: ${out}`))));
+  });
+}
+
+/** User plus system CPU time of a process, in clock ticks (1/100 s). */
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
