@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { dashboardUrl } from '../config/names.js';
 import { PortbrokerError, UsageError } from '../errors.js';
 import { ensureProxy, stopProxy } from '../proxy/daemon.js';
@@ -55,7 +56,14 @@ export interface ProxyStatus {
   startedAt: string | null;
   uptimeSeconds: number | null;
   dashboard: string;
+  /** Sockets the proxy holds open now (status's own question among the clients); null when it does not run or answer. */
+  connections: ProxyConnections | null;
   routes: RouteView[];
+}
+
+export interface ProxyConnections {
+  clients: number;
+  upstreams: number;
 }
 
 /** The proxy of this state folder and the routes it serves (built from the registry exactly as it does). */
@@ -73,8 +81,29 @@ export async function proxyStatus(options: ProxyOptions = {}): Promise<ProxyStat
     startedAt: state?.startedAt ?? null,
     uptimeSeconds: state ? Math.max(0, Math.round((Date.now() - Date.parse(state.startedAt)) / 1000)) : null,
     dashboard: dashboardUrl(port, state?.https ?? settings.https),
+    connections: state && !state.https ? await liveConnections(port) : null,
     routes: routeViews(table.routes, port, state?.https ?? settings.https),
   };
+}
+
+/** The running proxy's own count of its sockets, from its API (GET /api/v1/proxy). */
+function liveConnections(port: number): Promise<ProxyConnections | null> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/proxy', headers: { host: 'portbroker.localhost', accept: 'application/json' }, agent: false, timeout: 2_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        try {
+          const { clients, upstreams } = (JSON.parse(body) as { connections: ProxyConnections }).connections;
+          resolve(Number.isInteger(clients) && Number.isInteger(upstreams) ? { clients, upstreams } : null);
+        } catch {
+          resolve(null);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+  });
 }
 
 /**

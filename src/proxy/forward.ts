@@ -1,14 +1,16 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
+import { closeTogether } from './half-close.js';
 import type { ConnectionStats } from './stats.js';
 import type { UpstreamDialer } from './upstream.js';
 
 /**
  * The general path: requests that arrive on connections the fast path handed over (and every request when the
  * fast path is off) go through http-proxy-3, the maintained TypeScript fork of http-proxy, over a keep-alive
- * agent, so upstream connections are reused instead of opened per request. It adds X-Forwarded-For/-Proto/
- * -Host/-Port and keeps the original Host; it streams both ways and relays the upstream's own 101 for upgrades.
+ * agent, so upstream connections are reused instead of opened per request. It keeps the original Host (the
+ * X-Forwarded-* headers are the handler's, from forwarded.ts, not http-proxy-3's, which appends to the
+ * client's); it streams both ways and relays the upstream's own 101 for upgrades.
  */
 export class Forwarder {
   private readonly keepAlive: http.Agent;
@@ -20,14 +22,22 @@ export class Forwarder {
    * `maxSockets` bounds the connections to one service: HTTP/2 clients send hundreds of requests at once, which
    * then queue for a free connection instead of each opening its own (the agent queues; it never fails a request
    * for being busy). HTTP/1.1 clients bring at most six connections per name, so the plain path has no bound.
+   * Idle pooled connections close after 4 s: before a Node service's own 5 s keep-alive timeout, so the proxy
+   * rarely sends a request on a connection the service is closing, and none lingers after its client left.
    */
   constructor(dialer: UpstreamDialer, stats: ConnectionStats, options: { maxSockets?: number } = {}) {
     const maxSockets = options.maxSockets ?? Infinity;
-    this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: 256, scheduling: 'lifo' }), dialer, stats);
+    this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: 256, scheduling: 'lifo', timeout: POOL_IDLE_MS }), dialer, stats);
     this.upgrades = dialingAgent(new http.Agent({ keepAlive: false }), dialer, stats);
-    this.proxy = createProxyServer({ xfwd: true, ws: true });
+    // toProxy: the request target goes up exactly as the client sent it (otherwise http-proxy-3 normalises it
+    // through URL, and `/a/%2e%2e/b` reaches the service as `/b`).
+    this.proxy = createProxyServer({ xfwd: false, ws: true, toProxy: true });
     // Errors are handled per call; this keeps an unhandled 'error' event from throwing.
     this.proxy.on('error', () => undefined);
+    // A WebSocket whose one side ends: http-proxy-3 passes the end on but never closes a side that stays open.
+    this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+      proxyReq.once('upgrade', (_res, upstream: net.Socket) => closeTogether(socket as net.Socket, upstream));
+    });
     // A service that dies mid-response: http-proxy-3 pipes the response without passing the error on, which
     // would leave the client waiting for the rest forever. Cut the client's response instead.
     this.proxy.on('proxyRes', (proxyRes, req, res) => {
@@ -62,6 +72,8 @@ export class Forwarder {
     this.proxy.close();
   }
 }
+
+const POOL_IDLE_MS = 4_000;
 
 /** Hop-by-hop response headers an HTTP/1.1 service may send that have no place in an HTTP/2 response. */
 const H2_FORBIDDEN = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];

@@ -1,11 +1,13 @@
 import type http from 'node:http';
 import type net from 'node:net';
-import type { Exchange, ProxyContext } from './exchange.js';
+import type { Exchange, ProxyContext, RequestFacts } from './exchange.js';
 import type { Forwarder } from './forward.js';
-import { HOP_HEADER } from './hops.js';
+import { forwardedValues, setForwardedHeaders } from './forwarded.js';
+import { HOP_HEADER, hopCount } from './hops.js';
 import { forwardFailurePage } from './failure-page.js';
 import type { Page } from './pages.js';
 import { runSteps } from './pipeline.js';
+import type { RefusalLog } from './refusals.js';
 import { sendPage, writePageToSocket } from './respond.js';
 import type { Route } from './route-table.js';
 import type { ConnectionStats } from './stats.js';
@@ -14,7 +16,9 @@ export interface ProxyHandlerOptions extends ProxyContext {
   forwarder: Forwarder;
   /** Serves `portbroker.localhost`. */
   dashboard: http.RequestListener;
-  /** Counts requests and keeps the latest refusals, for the dashboard. */
+  /** The proxy log's record of refused requests (and the dashboard's, through the stats). */
+  refusals: RefusalLog;
+  /** Counts requests, for the dashboard. */
   stats?: ConnectionStats;
   onError?: (error: unknown) => void;
 }
@@ -44,7 +48,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     if (exchange.clientGone || res.destroyed) return; // the client left while it waited
     if (options.stats) options.stats.requests++;
     if (page) {
-      if (REFUSALS.has(page.status)) options.stats?.refused({ host: req.headers.host ?? '', status: page.status, reason: page.message });
+      recordRefusal(exchange, page);
       return sendPage(req, res, page);
     }
     if (exchange.dashboard) return dashboard(req, res);
@@ -59,9 +63,12 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     let page = await runSteps(exchange, options);
     if (exchange.clientGone || socket.destroyed) return;
     if (!page && exchange.dashboard) page = { status: 404, title: 'Not found', message: 'the dashboard has no WebSocket endpoint', facts: { error: 'not-found' }, sections: [] };
-    if (page) return writePageToSocket(socket, page, req.headers.accept);
+    if (page) {
+      recordRefusal(exchange, page);
+      return writePageToSocket(socket, page, req.headers.accept);
+    }
     const route = exchange.route!;
-    prepareForward(exchange, route);
+    prepareForward(exchange, route, true);
     forwarder.ws(req, socket, head, route.port, (error) => {
       // After the upstream's 101 the socket carries WebSocket frames: no page can be written any more.
       if (socket.bytesWritten > 0) socket.destroy();
@@ -69,15 +76,19 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     });
   }
 
-  function prepareForward(exchange: Exchange, route: Route): void {
-    exchange.req.headers[HOP_HEADER] = String(exchange.hops + 1);
+  function prepareForward(exchange: HttpExchange, route: Route, webSocket = false): void {
+    const { req } = exchange;
+    setForwardedHeaders(req.headers, forwardedValues(req.socket, exchange.request.hostHeader, exchange.request.hops, webSocket));
     options.activity.report(route);
   }
 
-  /** The 502 for a failed forward, with the service's state as the registry tells it now. */
   function failurePage(exchange: Exchange, route: Route, error: Error): Page {
-    const found = options.routes.current.lookup(exchange.host!);
-    return forwardFailurePage(found.kind === 'route' ? found.route : route, error);
+    return forwardFailurePage(options.routes, exchange.host!, route, error);
+  }
+
+  /** Refusals (a bad or foreign Host, a loop) go to the proxy log; the other pages answer ordinary requests. */
+  function recordRefusal(exchange: HttpExchange, page: Page): void {
+    if (REFUSALS.has(page.status)) options.refusals.record(String(page.facts.error ?? page.title), exchange.request.hostHeader, exchange.req.socket, page.status);
   }
 
   const guarded =
@@ -98,13 +109,15 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   };
 }
 
+
 /**
  * One request's exchange. Its abort signal is made only when a step asks for it (waiting for a start): an
  * AbortController per request, aborted when every response closes, cost the general path ~7% of its CPU.
  */
 class HttpExchange implements Exchange {
+  readonly mayWait = true;
+  readonly request: RequestFacts;
   host?: string;
-  hops = 0;
   route?: Route;
   dashboard?: boolean;
   private controller: AbortController | undefined;
@@ -114,6 +127,7 @@ class HttpExchange implements Exchange {
     readonly req: http.IncomingMessage,
     closing: http.ServerResponse | net.Socket,
   ) {
+    this.request = requestFacts(req);
     closing.once('close', () => {
       // A response closes when it is done too; only a close before that means the client left.
       this.gone = !closing.writableFinished;
@@ -132,4 +146,22 @@ class HttpExchange implements Exchange {
     }
     return this.controller.signal;
   }
+}
+
+/** What the steps read of a request Node parsed. Node keeps only the first of two Host headers: count them. */
+export function requestFacts(req: http.IncomingMessage): RequestFacts {
+  let hostCount = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hostCount++;
+  return {
+    method: req.method ?? 'GET',
+    target: req.url ?? '/',
+    hostHeader: req.headers.host,
+    hostCount,
+    hops: hopCount(req.headers[HOP_HEADER]),
+    header: (name) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
 }

@@ -7,6 +7,16 @@ import net from 'node:net';
  */
 export function parseHost(header: string | undefined): string | undefined {
   if (!header) return undefined;
+  // Every request on a connection (and most connections) names the same host: remember the last answer.
+  if (header === last.header) return last.host;
+  const host = parse(header);
+  last = { header, host };
+  return host;
+}
+
+let last: { header: string | undefined; host: string | undefined } = { header: undefined, host: undefined };
+
+function parse(header: string): string | undefined {
   let host = header.trim().toLowerCase();
   if (host.startsWith('[')) {
     const close = host.indexOf(']');

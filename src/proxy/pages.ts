@@ -22,6 +22,10 @@ export function missingHostPage(): Page {
   return page(400, 'Missing Host header', 'the request has no Host header; open http://<service>.localhost:<port>/', { error: 'missing-host' });
 }
 
+export function duplicateHostPage(first: string): Page {
+  return page(400, 'Bad request', 'the request has more than one Host header; send exactly one', { error: 'duplicate-host', host: first });
+}
+
 export function blockedHostPage(host: string, reason: string): Page {
   return page(403, 'Blocked request', reason, { error: 'blocked-host', host });
 }

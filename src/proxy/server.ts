@@ -3,9 +3,11 @@ import net from 'node:net';
 import { PortbrokerError } from '../errors.js';
 import { proxyPortHeld } from './port-held.js';
 import { ActivityReporter } from './activity.js';
+import { acceptOnPlainPort } from './connection-entry.js';
 import { acceptConnection } from './fast-path.js';
 import { Forwarder } from './forward.js';
 import { createProxyHandler } from './handler.js';
+import { RefusalLog } from './refusals.js';
 import { RouteSource } from './route-source.js';
 import { ConnectionStats } from './stats.js';
 import { UpstreamDialer } from './upstream.js';
@@ -21,6 +23,8 @@ export interface ProxyServerOptions {
   https?: boolean;
   /** How long a request waits for a starting service (default 30 s). */
   startTimeoutMs?: number;
+  /** How long a client has to send a whole request head (default 60 s, nginx's client_header_timeout). */
+  headTimeoutMs?: number;
   /** Where the proxy's own messages go (default: stderr). */
   log?: (message: string) => void;
 }
@@ -49,6 +53,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   const activity = new ActivityReporter();
   const startedAt = new Date();
   const addresses: string[] = [];
+  const refusals = new RefusalLog(log, stats);
+  const headTimeoutMs = options.headTimeoutMs ?? DEFAULT_HEAD_TIMEOUT_MS;
 
   const dashboard = createLazyDashboard({
     home: options.home,
@@ -57,10 +63,18 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   });
   const context = { routes, port: options.port, lan, startTimeoutMs: options.startTimeoutMs ?? 30_000, activity };
   const onError = (error: unknown) => log(`portbroker proxy: ${(error as Error)?.stack ?? error}`);
-  const handler = createProxyHandler({ ...context, forwarder, dashboard, stats, onError });
-  // No request may take forever to arrive whole, but a 100 MB upload on a slow disk may take minutes.
-  const general = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 }, handler.request);
+  const handler = createProxyHandler({ ...context, forwarder, dashboard, refusals, stats, onError });
+  // A request head has a total deadline (Node checks it every connectionsCheckingInterval); the body none: a
+  // 100 MB upload on a slow disk may take minutes.
+  const general = http.createServer(
+    { requestTimeout: 0, headersTimeout: headTimeoutMs, connectionsCheckingInterval: Math.min(5_000, Math.max(100, headTimeoutMs / 10)), keepAliveTimeout: 5_000 },
+    handler.request,
+  );
   general.on('upgrade', handler.upgrade);
+  // Node starts checking that deadline when a server listens; this one never listens itself (the net listeners
+  // hand it connections), so it is told it does.
+  general.emit('listening');
+  general.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => refuseMalformed(error, socket, refusals, headTimeoutMs));
 
   const handOver = (socket: net.Socket, buffered: Buffer) => {
     stats.handedOver++;
@@ -76,17 +90,25 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     ? await (await import('../tls/tls-front.js')).createTlsFront({
         home: options.home,
         lan,
-        handler: createProxyHandler({ ...context, forwarder: secureForwarder, dashboard, stats, onError }),
+        handler: createProxyHandler({ ...context, forwarder: secureForwarder, dashboard, refusals, stats, onError }),
         context,
         upgrades: secureForwarder.upgrades,
         onError,
       })
     : undefined;
+  const fastPathOptions = { context, dialer, stats, refusals, headTimeoutMs, handOver };
   const onConnection = (socket: net.Socket) => {
     stats.trackClient(socket);
-    if (tls) tls.accept(socket);
-    else if (fastPath) acceptConnection(socket, { routes, dialer, lan, activity, stats, handOver });
-    else general.emit('connection', socket);
+    if (tls) return tls.accept(socket);
+    acceptOnPlainPort(socket, {
+      headTimeoutMs,
+      refusals,
+      serveHttp: (client, first, deadline) => {
+        if (fastPath) return acceptConnection(client, first, deadline, fastPathOptions);
+        deadline.stop(); // Node's own deadline takes over
+        handOver(client, first);
+      },
+    });
   };
 
   const listeners: net.Server[] = [];
@@ -115,6 +137,37 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     throw error;
   }
   return { port: options.port, addresses, startedAt, routes, stats, close };
+}
+
+const DEFAULT_HEAD_TIMEOUT_MS = 60_000;
+
+/**
+ * What Node's HTTP parser refused (a malformed or oversized head, a head past its deadline): answered as Node
+ * answers by default — 400, 431 or 408, then closed — and recorded in the proxy log.
+ */
+function refuseMalformed(error: NodeJS.ErrnoException, socket: net.Socket, refusals: RefusalLog, headTimeoutMs: number): void {
+  const [status, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request head too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, `no complete request head within ${headTimeoutMs / 1000} s`]
+        : [400, `malformed request (${error.code ?? error.message})`];
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  refusals.record(reason, undefined, socket, status);
+  // Requests before the bad one on a pipelined connection are answered first (Node's default drops them).
+  afterResponses(socket, () => {
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroySoon();
+  });
+}
+
+/** Runs `then` once no response is being written on the socket (Node queues pipelined ones behind it). */
+function afterResponses(socket: net.Socket, then: () => void): void {
+  const current = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  if (!current || socket.destroyed) return then();
+  const next = () => setImmediate(() => afterResponses(socket, then));
+  current.once('finish', next);
+  current.once('close', next);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type http2 from 'node:http2';
-import type { Exchange, ProxyContext } from '../proxy/exchange.js';
+import type { Exchange, ProxyContext, RequestFacts } from '../proxy/exchange.js';
+import { requestFacts } from '../proxy/handler.js';
 import { forwardFailurePage } from '../proxy/failure-page.js';
 import { HOP_HEADER } from '../proxy/hops.js';
 import type { Page } from '../proxy/pages.js';
@@ -34,7 +35,7 @@ export async function bridgeWebSocket(req: http2.Http2ServerRequest, res: http2.
     port: route.port,
     method: 'GET',
     path: req.url,
-    headers: upgradeHeaders(req, exchange.hops),
+    headers: upgradeHeaders(req, exchange.request.hops),
   });
   upstream.on('upgrade', (upRes, socket, head) => {
     const stream = res.stream;
@@ -60,8 +61,7 @@ export async function bridgeWebSocket(req: http2.Http2ServerRequest, res: http2.
   });
   upstream.on('error', (error) => {
     if (res.headersSent) return res.stream.destroy();
-    const found = context.routes.current.lookup(exchange.host!);
-    answer(req, res, forwardFailurePage(found.kind === 'route' ? found.route : (route as Route), error));
+    answer(req, res, forwardFailurePage(context.routes, exchange.host!, route, error));
   });
   res.stream.on('close', () => upstream.destroy());
   upstream.end();
@@ -96,8 +96,9 @@ function answer(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, p
 
 /** The pipeline's view of a CONNECT stream: the Host is the `:authority`, the client is gone when the stream closes. */
 class StreamExchange implements Exchange {
+  readonly mayWait = true;
+  readonly request: RequestFacts;
   host?: string;
-  hops = 0;
   route?: Route;
   dashboard?: boolean;
   readonly req: http.IncomingMessage;
@@ -106,6 +107,7 @@ class StreamExchange implements Exchange {
   constructor(req: http2.Http2ServerRequest) {
     req.headers.host ??= req.authority;
     this.req = req as unknown as http.IncomingMessage;
+    this.request = requestFacts(this.req);
     req.stream.once('close', () => this.controller.abort());
   }
 

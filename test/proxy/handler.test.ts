@@ -10,6 +10,7 @@ import { updateRegistry } from '../../src/ports/registry.js';
 import { ActivityReporter } from '../../src/proxy/activity.js';
 import { Forwarder } from '../../src/proxy/forward.js';
 import { createProxyHandler } from '../../src/proxy/handler.js';
+import { RefusalLog } from '../../src/proxy/refusals.js';
 import { RouteSource } from '../../src/proxy/route-source.js';
 import { ConnectionStats } from '../../src/proxy/stats.js';
 import { UpstreamDialer } from '../../src/proxy/upstream.js';
@@ -95,6 +96,7 @@ beforeAll(async () => {
     startTimeoutMs: 2_000,
     activity: new ActivityReporter(),
     forwarder,
+    refusals: new RefusalLog(() => undefined, stats),
     dashboard: createDashboard({ home, info: () => ({ pid: process.pid, port: PORT, addresses: ['127.0.0.1'], startedAt: new Date(), routes: routes.current.routes, stats: stats.snapshot(), requests: stats.requests, refusals: stats.refusals }) }),
   });
   server = http.createServer(handler.request);

@@ -30,10 +30,13 @@ describe('parseRequestHead', () => {
   it('reads the method, Host and a bodiless request', () => {
     expect(head('GET / HTTP/1.1\r\nHost: web.localhost:7355\r\nAccept: */*\r\n\r\n')).toEqual({
       method: 'GET',
+      target: '/',
       host: 'web.localhost:7355',
+      hostCount: 1,
+      hops: 0,
       body: 'none',
       contentLength: 0,
-      forwarded: false,
+      replaced: undefined,
     });
   });
 
@@ -54,15 +57,29 @@ describe('parseRequestHead', () => {
     reject('CONNECT a.localhost:443 HTTP/1.1\r\nHost: a.localhost:443\r\n\r\n');
   });
 
-  it('notices requests that already went through a proxy', () => {
-    expect(head('GET / HTTP/1.1\r\nHost: a.localhost\r\nX-Portbroker-Hops: 1\r\n\r\n')?.forwarded).toBe(true);
-    expect(head('GET / HTTP/1.1\r\nHost: a.localhost\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n')?.forwarded).toBe(true);
-    expect(head('GET / HTTP/1.1\r\nHost: a.localhost\r\nForwarded: for=1.2.3.4\r\n\r\n')?.forwarded).toBe(true);
+  it('reads the hop count and finds the lines the proxy replaces (client X-Forwarded-*, the hop header)', () => {
+    const text = 'GET / HTTP/1.1\r\nHost: a.localhost\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Host: evil.com\r\nx-forwarded-proto: https\r\nX-Forwarded-Port: 1\r\nX-Portbroker-Hops: 3\r\nX-Forwarded-Prefix: /kept\r\n\r\n';
+    const parsed = head(text)!;
+    expect(parsed.hops).toBe(3);
+    let kept = '';
+    let from = 0;
+    for (let i = 0; i < parsed.replaced!.length; i += 2) {
+      kept += text.slice(from, parsed.replaced![i]);
+      from = parsed.replaced![i + 1]!;
+    }
+    kept += text.slice(from);
+    expect(kept).toBe('GET / HTTP/1.1\r\nHost: a.localhost\r\nX-Forwarded-Prefix: /kept\r\n\r\n');
+    expect(head('GET / HTTP/1.1\r\nHost: a.localhost\r\nForwarded: for=1.2.3.4\r\n\r\n')?.replaced).toBeUndefined();
   });
 
-  it('gives no Host for a missing or repeated one, and nothing for what is not HTTP/1.x', () => {
-    expect(head('GET / HTTP/1.1\r\nAccept: */*\r\n\r\n')?.host).toBeUndefined();
-    expect(head('GET / HTTP/1.1\r\nHost: a.localhost\r\nHost: b.localhost\r\n\r\n')?.host).toBeUndefined();
+  it('leaves heads with a bare CR or LF inside a line to the general path', () => {
+    expect(head('GET / HTTP/1.1\r\nHost: a.localhost\r\nX: y\nHost: evil.com\r\n\r\n')?.body).toBe('reject');
+    expect(head('GET / HTTP/1.1\r\nHost: a.localhost\r\nX: y\rHost: evil.com\r\n\r\n')?.body).toBe('reject');
+  });
+
+  it('counts Host headers, and gives nothing for what is not HTTP/1.x', () => {
+    expect(head('GET / HTTP/1.1\r\nAccept: */*\r\n\r\n')).toMatchObject({ host: undefined, hostCount: 0 });
+    expect(head('GET / HTTP/1.1\r\nHost: a.localhost\r\nHost: b.localhost\r\n\r\n')).toMatchObject({ host: 'a.localhost', hostCount: 2 });
     expect(head('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')).toBeUndefined();
     expect(head('GET / HTTP/1.1 junk\r\nHost: a\r\n\r\n')).toBeUndefined();
   });

@@ -46,6 +46,7 @@ export default async function main([action]: unknown[], options: CliOptions) {
     return 1;
   }
   printLine(`proxy running on ${addresses(status.addresses, status.port)} (pid ${status.pid}, up ${formatUptime(status.uptimeSeconds ?? 0)}); dashboard ${out.cyan(status.dashboard)}`);
+  if (status.connections) printLine(out.dim(`${status.connections.clients} client and ${status.connections.upstreams} service connections open`));
   if (status.routes.length === 0) {
     printLine(out.dim('no routes: nothing is registered yet'));
     return;

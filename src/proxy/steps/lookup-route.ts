@@ -7,7 +7,7 @@ export const lookupRoute: Step = (exchange, context) => {
   const table = context.routes.current;
   const found = table.lookup(exchange.host!);
   // Links on the pages use the port the client came in on.
-  const port = () => hostPort(exchange.req.headers.host) ?? context.port;
+  const port = () => hostPort(exchange.request.hostHeader) ?? context.port;
   switch (found.kind) {
     case 'route':
       exchange.route = found.route;

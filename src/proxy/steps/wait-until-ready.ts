@@ -1,5 +1,5 @@
 import { requestStart } from '../../control/client.js';
-import type { Exchange, ProxyContext, Step } from '../exchange.js';
+import { GENERAL_PATH, type Exchange, type ProxyContext, type Step } from '../exchange.js';
 import { logTail } from '../log-tail.js';
 import { unavailablePage, type Page } from '../pages.js';
 import type { RouteSource } from '../route-source.js';
@@ -12,6 +12,7 @@ import { isForwardable, type ServiceRoute } from '../route-table.js';
 export const waitUntilReady: Step = (exchange, context) => {
   const route = exchange.route;
   if (!route || route.kind === 'alias' || isForwardable(route)) return undefined;
+  if (!exchange.mayWait) return GENERAL_PATH;
   const startable = route.onDemand && route.control !== undefined;
   if (route.state !== 'starting' && !startable) {
     return unavailablePage(route, { reason: 'it is not running; start it with the command below', logLines: logTail(route.logFile) });

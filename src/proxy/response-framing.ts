@@ -1,0 +1,212 @@
+import { ChunkedBody } from './chunked-body.js';
+import { isName } from './request-head.js';
+
+/**
+ * Follows the responses coming down a spliced connection, to know where each one ends: the fast path may hand a
+ * connection to the general path only between responses, must know whether an `Upgrade` request was answered
+ * with 101 (then the connection carries another protocol) or not (then the next request head is read as usual),
+ * and must close the client when the service closes after a response. The bytes are relayed untouched; only
+ * response heads, lengths and chunk sizes are read (RFC 9112 §6.3).
+ */
+
+/** What the fast path needs to remember of a request it sent up, to read its response. */
+export interface SentRequest {
+  /** A HEAD request: its response has no body whatever its headers say. */
+  head: boolean;
+  upgrade: boolean;
+}
+
+/** What the response reader needs to know of a request (shared objects: no allocation per request). */
+export function sentRequest(method: string, upgrade: boolean): SentRequest {
+  return upgrade ? SENT_UPGRADE : method === 'HEAD' ? SENT_HEAD : SENT_PLAIN;
+}
+
+const SENT_PLAIN: SentRequest = { head: false, upgrade: false };
+const SENT_HEAD: SentRequest = { head: true, upgrade: false };
+const SENT_UPGRADE: SentRequest = { head: false, upgrade: true };
+
+export interface FramingEvents {
+  /** A final response ended; `closes`: the service closes the connection after it. */
+  onResponseEnd(closes: boolean): void;
+  /** The service answered 101: from `offset` of this chunk on, the connection carries another protocol. */
+  onSwitch(): void;
+}
+
+const MAX_RESPONSE_HEAD = 64 * 1024;
+const HEAD_END = Buffer.from('\r\n\r\n');
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
+
+export class ResponseFraming {
+  private readonly sent: SentRequest[] = [];
+  private state: 'head' | 'length' | 'chunked' | 'until-close' | 'switched' = 'head';
+  private remaining = 0;
+  private chunked: ChunkedBody | undefined;
+  private partial: Buffer | undefined;
+  private closes = false;
+  /** Bytes of the current response already relayed to the client (a failed request with none can be retried). */
+  private started = false;
+
+  constructor(private readonly events: FramingEvents) {}
+
+  /** Records a request sent up; its response is the next one unanswered. */
+  expect(request: SentRequest): void {
+    this.sent.push(request);
+  }
+
+  /** Requests sent up whose response has not ended. */
+  get pending(): number {
+    return this.sent.length;
+  }
+
+  /** Whether part of a response has already gone to the client. */
+  get midResponse(): boolean {
+    return this.started || this.partial !== undefined || this.state !== 'head';
+  }
+
+  /** The connection carries another protocol (after a 101) or a body that ends only when the service closes. */
+  get opaque(): boolean {
+    return this.state === 'switched' || this.state === 'until-close';
+  }
+
+  /** Reads one chunk the service sent. */
+  scan(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      switch (this.state) {
+        case 'switched':
+        case 'until-close':
+          return;
+        case 'length': {
+          const n = Math.min(this.remaining, chunk.length - at);
+          this.remaining -= n;
+          at += n;
+          if (this.remaining === 0) this.ended();
+          break;
+        }
+        case 'chunked': {
+          const end = this.chunked!.scan(chunk, at);
+          if (end === -2) {
+            this.state = 'until-close'; // not chunked encoding after all: nothing more can be told apart
+            return;
+          }
+          if (end === -1) return;
+          at = end;
+          this.ended();
+          break;
+        }
+        case 'head':
+          at = this.readHead(chunk, at);
+          break;
+      }
+    }
+  }
+
+  /** The service closed its side: a response read until then is complete. */
+  closed(): void {
+    if (this.state === 'until-close') {
+      this.state = 'head';
+      this.closes = true;
+      this.ended();
+    }
+  }
+
+  private readHead(chunk: Buffer, at: number): number {
+    const before = this.partial?.length ?? 0;
+    const bytes = this.partial ? Buffer.concat([this.partial, chunk.subarray(at)]) : at === 0 ? chunk : chunk.subarray(at);
+    const found = bytes.indexOf(HEAD_END, Math.max(0, before - 3));
+    if (found < 0) {
+      if (bytes.length > MAX_RESPONSE_HEAD) this.state = 'until-close';
+      else this.partial = bytes;
+      this.started = true;
+      return chunk.length;
+    }
+    this.partial = undefined;
+    const end = found + 4;
+    this.started = true;
+    this.beginBody(bytes.toString('latin1', 0, found));
+    return at + end - before;
+  }
+
+  /** Reads a response head and decides how its body is delimited. */
+  private beginBody(text: string): void {
+    const lineEnd = text.indexOf('\r\n');
+    const status = STATUS_LINE.exec(lineEnd < 0 ? text : text.slice(0, lineEnd));
+    if (!status) {
+      this.state = 'until-close'; // not HTTP/1.x: relay whatever comes until the service closes
+      return;
+    }
+    const code = Number(status[2]);
+    const request = this.sent[0];
+    if (code === 101) {
+      this.sent.shift();
+      this.state = 'switched';
+      this.events.onSwitch();
+      return;
+    }
+    if (code < 200) {
+      this.started = false; // 100 Continue, 103 Early Hints: the final response is still to come
+      return;
+    }
+    const headers = readFraming(text);
+    this.closes = headers.close || status[1] === '0';
+    if (request?.head || code === 204 || code === 304) return this.ended();
+    if (headers.transferEncoding !== undefined) {
+      if (/(?:^|,)\s*chunked\s*$/i.test(headers.transferEncoding)) {
+        this.state = 'chunked';
+        this.chunked = new ChunkedBody();
+      } else this.state = 'until-close';
+      return;
+    }
+    if (headers.contentLength === undefined) {
+      this.state = 'until-close';
+      return;
+    }
+    if (headers.contentLength === 0) return this.ended();
+    this.state = 'length';
+    this.remaining = headers.contentLength;
+  }
+
+  private ended(): void {
+    this.sent.shift();
+    this.state = 'head';
+    this.started = false;
+    this.chunked = undefined;
+    const closes = this.closes;
+    this.closes = false;
+    this.events.onResponseEnd(closes);
+  }
+}
+
+interface Framing {
+  contentLength: number | undefined;
+  transferEncoding: string | undefined;
+  close: boolean;
+}
+
+/** Content-Length, Transfer-Encoding and `Connection: close` of a response head (status line included). */
+function readFraming(text: string): Framing {
+  const result: Framing = { contentLength: undefined, transferEncoding: undefined, close: false };
+  for (let start = text.indexOf('\r\n') + 2; start > 1 && start < text.length; ) {
+    let stop = text.indexOf('\r\n', start);
+    if (stop < 0) stop = text.length;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < stop) {
+      switch (colon - start) {
+        case 10:
+          if (isName(text, start, colon, 'connection') && /(?:^|,)\s*close\s*(?:,|$)/i.test(text.slice(colon + 1, stop))) result.close = true;
+          break;
+        case 14:
+          if (isName(text, start, colon, 'content-length')) {
+            const value = text.slice(colon + 1, stop).trim();
+            result.contentLength = /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+          }
+          break;
+        case 17:
+          if (isName(text, start, colon, 'transfer-encoding')) result.transferEncoding = text.slice(colon + 1, stop);
+          break;
+      }
+    }
+    start = stop + 2;
+  }
+  return result;
+}
