@@ -12,6 +12,8 @@ export default defineConfig({
     teardownTimeout: 30_000,
     // Never the machine's hosts file: `up` keeps a block there where *.localhost does not resolve. The hosts
     // tests turn it on with a file of their own (PORTBROKER_HOSTS_FILE).
-    env: { PORTBROKER_HOSTS: '0' },
+    // npm_command: `npx vitest` / `npm test` set it to exec / run-script, and the CLI would then write its hints as
+    // `npx portbroker …`; the tests run it as if typed in a shell (the packaging test runs it through npx itself).
+    env: { PORTBROKER_HOSTS: '0', npm_command: '' },
   },
 });
