@@ -29,3 +29,4 @@ export { doctor, type Check, type CheckStatus } from './commands/doctor.js';
 export { release, type ReleaseOptions, type ReleaseResult, type Released } from './commands/release.js';
 export { alias, type AliasOptions, type AliasResult } from './commands/alias.js';
 export { proxyStart, proxyStop, proxyStatus, type ProxyOptions, type ProxyStartResult, type ProxyStopResult, type ProxyStatus } from './commands/proxy.js';
+export { trust, type TrustOptions, type TrustResult, type TrustStoreResult } from './commands/trust.js';

@@ -79,11 +79,12 @@ export interface FollowOptions {
   pollMs?: number;
   /** Most bytes read per check; the rest waits for the next one (default 256 KiB). */
   maxBytesPerRead?: number;
+  /** Whether the reader can take more now (a slow client): checked on every poll; the file keeps the lines meanwhile. */
+  canTakeMore?: () => boolean;
 }
 
 /**
- * Calls `onLines` with every complete line appended after `from`, in batches. `onLines` returning false pauses
- * reading (the client is slow) until `resume()`; the file keeps the lines meanwhile.
+ * Calls `onLines` with every complete line appended after `from`, in batches, while `canTakeMore` says so.
  *
  * Polled, with asynchronous reads, on purpose: a service writing 1,000 lines a second makes a file-change event
  * per write, and synchronous reads on each stalled the proxy's event loop behind the disk (its forwarded
@@ -97,34 +98,26 @@ export class LogFollower {
   private partial = '';
   // A character split between two reads is decoded whole.
   private decoder = new StringDecoder('utf8');
-  private paused = false;
   private closed = false;
   private reading = false;
   private readonly poll: NodeJS.Timeout;
   private readonly maxBytes: number;
   private readonly buffer: Buffer;
+  private readonly canTakeMore: () => boolean;
 
   constructor(
     private readonly file: string,
     from: LogPosition,
-    private readonly onLines: (lines: string[]) => boolean,
+    private readonly onLines: (lines: string[]) => void,
     options: FollowOptions = {},
   ) {
     this.offset = from.offset;
     this.ino = from.ino;
     this.maxBytes = options.maxBytesPerRead ?? 256 * 1024;
+    this.canTakeMore = options.canTakeMore ?? (() => true);
     this.buffer = Buffer.alloc(Math.min(CHUNK, this.maxBytes));
     this.poll = setInterval(() => void this.pump(), options.pollMs ?? 150);
     this.poll.unref();
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    void this.pump();
   }
 
   close(): void {
@@ -135,7 +128,7 @@ export class LogFollower {
 
   /** Reads what was appended; then, at the end of a rotated-away file, moves on to the new one. */
   private async pump(): Promise<void> {
-    if (this.closed || this.paused || this.reading) return;
+    if (this.closed || this.reading || !this.canTakeMore()) return;
     this.reading = true;
     try {
       if (!this.handle && !(await this.open())) return;
@@ -149,7 +142,7 @@ export class LogFollower {
         this.partial = '';
         this.decoder = new StringDecoder('utf8');
       }
-      if (lines.length > 0 && !this.closed && !this.onLines(lines)) this.paused = true;
+      if (lines.length > 0 && !this.closed) this.onLines(lines);
     } catch {
       // The file went away mid-read (released, a full disk): the next poll starts over.
       this.release();

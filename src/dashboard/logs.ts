@@ -7,7 +7,6 @@ import { openEventStream } from './sse.js';
  * `GET …/logs?n=200&follow=1`: the last `n` lines of a service's log as JSON, or, with `follow`, as server-sent
  * events: one `lines` event with the tail, then one per batch of new lines. A line is `logs --json`'s object,
  * `{service, time, text}`.
- * A slow client pauses the reading; the file holds the lines meanwhile.
  */
 
 const DEFAULT_LINES = 200;
@@ -35,7 +34,7 @@ export function sendLogs(req: Request, res: Response, file: string, about: { ser
   }
   const stream = openEventStream(req, res);
   stream.send('lines', toLines(tail.lines));
-  const follower = new LogFollower(file, tail.position, (lines) => stream.send('lines', toLines(lines)));
-  stream.onDrain(() => follower.resume());
+  // A client that does not keep up is sent nothing more until its backlog is under 1 MiB; its lines wait in the file.
+  const follower = new LogFollower(file, tail.position, (lines) => void stream.send('lines', toLines(lines)), { canTakeMore: () => res.writableLength < 1024 * 1024 });
   stream.onClose(() => follower.close());
 }

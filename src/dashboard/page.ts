@@ -38,7 +38,7 @@ input,select,button{font:inherit;color:inherit;background:var(--bg);border:1px s
 button{cursor:pointer;background:var(--panel)}button:disabled{opacity:.45;cursor:default}
 button.link{border:0;background:none;padding:0;color:var(--accent);font-weight:600}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:middle}
-thead th{font-size:13px;color:var(--dim);font-weight:600}.num,td.pid,td.uptime,td.restarts,td.cpu,td.memory{text-align:right;font-variant-numeric:tabular-nums}
+thead th{font-size:13px;color:var(--dim);font-weight:600}.num,td.pid,td.uptime,td.restarts,td.cpu,td.memory{text-align:right;font-variant-numeric:tabular-nums}td.state,td.uptime,td.memory{white-space:nowrap}
 tr.group th{padding-top:1rem;font-size:14px;border-bottom:2px solid var(--line)}
 td.actions{white-space:nowrap}td.actions button{font-size:13px;padding:.1rem .45rem;margin-right:.25rem}.result{font-size:12px}
 .state{font-weight:600}.running{color:var(--ok)}.starting{color:var(--warn)}.crashed,.orphaned{color:var(--bad)}.stopped,.reserved,.on-demand{color:var(--dim)}

@@ -6,13 +6,12 @@ import type http from 'node:http';
  * anything that times them out.
  */
 export interface EventStream {
-  /** false: the client is slow; wait for `drain`. */
+  /** false: the client is slow (its data waits in memory). */
   send(event: string, data: unknown): boolean;
   /** The same with `data` already JSON (one serialisation for every client). */
   sendRaw(event: string, json: string): boolean;
   /** Open, and not holding back unsent data. */
   writableReady(): boolean;
-  onDrain(listener: () => void): void;
   onClose(listener: () => void): void;
   readonly closed: boolean;
 }
@@ -42,7 +41,6 @@ export function openEventStream(req: http.IncomingMessage, res: http.ServerRespo
     send: (event, data) => (closed ? false : res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)),
     sendRaw: (event, json) => (closed ? false : res.write(`event: ${event}\ndata: ${json}\n\n`)),
     writableReady: () => !closed && !res.writableNeedDrain,
-    onDrain: (listener) => res.on('drain', listener),
     onClose: (listener) => res.once('close', listener),
     get closed() {
       return closed;

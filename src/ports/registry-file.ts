@@ -2,6 +2,7 @@ import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readdirSync, readF
 import path from 'node:path';
 import { PortbrokerError } from '../errors.js';
 import { errnoInWords, fixFor } from '../platform/errno.js';
+import { isAlive } from '../platform/proc.js';
 import { checkRegistry } from './registry-entries.js';
 import type { RegistryData } from './registry.js';
 
@@ -99,6 +100,7 @@ let tempCounter = 0;
  */
 export function writeRegistryFile(file: string, data: RegistryData, expected: string | undefined): void {
   const tmp = `${file}.tmp-${process.pid}-${++tempCounter}`;
+  let claim: string | undefined;
   try {
     const fd = openSync(tmp, 'wx', 0o600);
     try {
@@ -107,6 +109,7 @@ export function writeRegistryFile(file: string, data: RegistryData, expected: st
     } finally {
       closeSync(fd);
     }
+    claim = claimGeneration(file, data.generation ?? 0);
     if (expected !== undefined) keepBackup(file);
     if (currentIdentity(file) !== expected) throw new RegistryChanged();
     try {
@@ -118,10 +121,50 @@ export function writeRegistryFile(file: string, data: RegistryData, expected: st
     }
   } catch (error) {
     rmSync(tmp, { force: true });
+    if (claim) rmSync(claim, { force: true });
     if (error instanceof RegistryChanged) throw error;
     throw new PortbrokerError(`cannot write the registry ${file}: ${errnoInWords(error)}; nothing was changed`, { details: [fixFor(error, path.dirname(file))] });
   }
   syncFolder(path.dirname(file));
+  rmSync(claim, { force: true });
+}
+
+/**
+ * Claims the right to write generation `generation` with an exclusive create, the one step two writers cannot
+ * both pass. The lock alone is not enough: a holder starved past the stale time (a loaded machine, a pause) has
+ * its lock broken while it still runs, and then two writers could both pass the identity check before either
+ * renames. Every write is the generation after the one it read, so of two writers that read the same version
+ * only one gets the claim; the other re-reads. A claim whose writer died is taken over.
+ */
+function claimGeneration(file: string, generation: number): string {
+  const claim = `${file}.gen-${generation}`;
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const fd = openSync(claim, 'wx', 0o600);
+      try {
+        writeSync(fd, String(process.pid));
+      } finally {
+        closeSync(fd);
+      }
+      return claim;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!claimAbandoned(claim)) throw new RegistryChanged();
+      rmSync(claim, { force: true });
+    }
+  }
+  throw new RegistryChanged();
+}
+
+/** A claim left by a writer that died between its claim and its rename (or before it wrote its pid). */
+function claimAbandoned(claim: string): boolean {
+  try {
+    const pid = Number(readFileSync(claim, 'utf8'));
+    if (Number.isInteger(pid) && pid > 0) return !isAlive(pid);
+    return Date.now() - statSync(claim).mtimeMs > 5_000;
+  } catch {
+    return false; // gone meanwhile: its writer finished; re-read
+  }
 }
 
 /** Temp files of writers killed mid-write; called under the lock, when nobody else is writing one. */

@@ -79,6 +79,9 @@ export async function stopProxy(home: string): Promise<boolean> {
 async function startDaemon({ home, port, lan, https }: EnsureProxyOptions): Promise<ProxyState> {
   const paths = statePaths(home);
   ensureStateFolder(home);
+  // The CA, the leaf key and the loopback certificate are made here, before the daemon's start clock runs: making
+  // them loads the X.509 library, seconds on a busy machine. The daemon then finds them on disk.
+  if (https) await (await import('../tls/certificates.js')).CertificateStore.open(home);
   rotateLog(paths.proxyLog);
   const logStart = sizeOf(paths.proxyLog);
   const log = openSync(paths.proxyLog, 'a', 0o600);

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import http2 from 'node:http2';
 import type net from 'node:net';
+import { DASHBOARD_HOST } from '../config/names.js';
 import type { ProxyContext } from '../proxy/exchange.js';
 import { isServedHost } from '../proxy/guard.js';
 import type { ProxyHandler } from '../proxy/handler.js';
@@ -53,8 +54,15 @@ export async function createTlsFront(options: TlsFrontOptions): Promise<TlsFront
       );
     },
     settings: { enableConnectProtocol: true },
+    // The dashboard (express) speaks HTTP/1.1 only: its name is offered no h2. Every other name gets h2 when asked.
+    ALPNCallback: ({ servername, protocols }) => (servername !== DASHBOARD_HOST && protocols.includes('h2') ? 'h2' : 'http/1.1'),
   });
   secure.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    if (req.httpVersionMajor === 2 && parseHost(req.authority) === DASHBOARD_HOST) {
+      // An h2 connection opened for another name and reused for the dashboard: 421 sends the browser to a new one.
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('portbroker: open the dashboard on a connection of its own\n');
+      return;
+    }
     // HTTP/2 names the host in `:authority`; the steps (and the service) read `Host`.
     if (req.headers.host === undefined && req.authority) req.headers.host = req.authority;
     handler.request(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);

@@ -87,6 +87,33 @@ describe('a writer paused past its lock never overwrites what others wrote (issu
   });
 });
 
+describe('two writers of one version cannot both land (issue 7, item 1: a lock broken under load)', () => {
+  it('a writer that finds the next generation claimed by a live writer re-reads instead of renaming over it', async () => {
+    const fx = await fixture(CONFIG);
+    expect((await fx.run(['port', 'web'])).code).toBe(0);
+    const next = (readRegistryJson(fx.home).generation ?? 0) + 1;
+    // A live writer (a real process) holds the claim on the next generation, as one whose lock was broken
+    // while it was between its check and its rename would: nobody else may write that generation.
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(fx.home, `registry.json.gen-${next}`), String(holder.pid));
+      const blocked = await fx.run(['alias', 'x', '1234'], { timeoutMs: 40_000 });
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toMatch(/kept changing under this command/);
+      expect(blocked.stderr).not.toMatch(/\n\s+at /);
+      expect(readRegistryJson(fx.home).aliases['x.localhost']).toBeUndefined();
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await new Promise((resolve) => holder.once('exit', resolve));
+    // The claim of a writer that died is taken over.
+    const written = await fx.run(['alias', 'x', '1234']);
+    expect(written.code).toBe(0);
+    expect(readRegistryJson(fx.home).aliases['x.localhost']).toMatchObject({ port: 1234 });
+    expect(readdirSync(fx.home).filter((name) => name.includes('.gen-'))).toEqual([]);
+  });
+});
+
 describe('only a parse error counts as corruption (issue 7, item 2)', () => {
   it('a registry the user cannot read fails the command with the errno and the fix, and changes nothing', async () => {
     const fx = await fixture(CONFIG);

@@ -120,7 +120,7 @@ describe('proxy start|stop|status', () => {
     const https = await fx.run(['proxy', 'start', '--https']);
     expect(https.code).toBe(1);
     expect(https.stderr).toMatch(/serves plain HTTP .*; this command wants HTTPS/);
-    expect(https.stderr).toMatch(/stop it first \(portbroker proxy stop\)/);
+    expect(https.stderr).toMatch(/stop it first \((npx )?portbroker proxy stop\)/);
   });
 });
 

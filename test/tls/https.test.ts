@@ -1,10 +1,13 @@
 import { once } from 'node:events';
-import { statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { ensureAuthority } from '../../src/tls/authority.js';
+import { createAuthority, createLeafKey, issueLeaf } from '../../src/tls/x509.js';
 import { fixture } from '../helpers/cli.js';
 import { get, registerService, startUpstream, until } from '../proxy/helpers.js';
 import { curl, h2Get, h2Session, maskedTextFrame, peerCertificate, readTextFrames, startHttpsProxy } from './helpers.js';
@@ -55,6 +58,25 @@ describe('HTTPS on the proxy port', () => {
     expect(mode('.')).toBe(0o700);
     expect(mode('ca-key.pem')).toBe(0o600);
     expect(mode('leaf-key.pem')).toBe(0o600);
+  });
+
+  it('replaces a certificate on disk that nears its end, or that another CA signed', async () => {
+    const fx = await fixture();
+    const authority = await ensureAuthority(fx.home);
+    const other = await createAuthority('some other CA', 30);
+    const leafKeyPem = await createLeafKey();
+    const hosts = path.join(fx.home, 'certs', 'hosts');
+    mkdirSync(hosts, { recursive: true });
+    writeFileSync(path.join(fx.home, 'certs', 'leaf-key.pem'), leafKeyPem, { mode: 0o600 });
+    const ending = await issueLeaf({ names: ['web.acme.localhost'], validDays: 10, authority, leafKeyPem });
+    writeFileSync(path.join(hosts, 'web.acme.localhost.pem'), ending);
+    writeFileSync(path.join(hosts, 'api.acme.localhost.pem'), await issueLeaf({ names: ['api.acme.localhost'], validDays: 90, authority: other, leafKeyPem }));
+    const { ca } = await startHttpsProxy(fx);
+    const web = await peerCertificate(fx.proxyPort, 'web.acme.localhost', ca);
+    expect(Date.parse(web.valid_to) - Date.now()).toBeGreaterThan(60 * 86_400_000);
+    expect(web.fingerprint256).not.toBe(new X509Certificate(ending).fingerprint256);
+    // Verified against our CA (peerCertificate trusts only it): the other CA's leaf was replaced, not served.
+    expect((await peerCertificate(fx.proxyPort, 'api.acme.localhost', ca)).subjectaltname).toBe('DNS:api.acme.localhost');
   });
 
   it('redirects plain HTTP on the same port to https://, and refuses foreign names there too', async () => {
@@ -148,6 +170,16 @@ describe('HTTPS on the proxy port', () => {
     expect(upstream.connections.length).toBeGreaterThan(1);
     expect(upstream.connections.length).toBeLessThanOrEqual(32);
     expect(peak).toBeGreaterThan(1);
+  });
+
+  it('serves the dashboard over HTTPS/1.1 (it has no h2): its name is offered no h2, and h2 elsewhere gets a 421', async () => {
+    const { ca, port, resolve } = await setUp();
+    const status = await curl([...resolve('portbroker.localhost'), '--http2', '-w', '\n%{http_code} %{http_version}', `https://portbroker.localhost:${port}/api/status`]);
+    expect(status.stdout).toMatch(/\n200 1\.1$/);
+    expect(JSON.parse(status.stdout.slice(0, status.stdout.lastIndexOf('\n')))).toMatchObject({ port });
+    const session = await h2Session(port, 'web.acme.localhost', ca);
+    expect((await h2Get(session, `portbroker.localhost:${port}`, '/api/status')).status).toBe(421);
+    expect((await h2Get(session, `web.acme.localhost:${port}`, '/after')).body).toMatch(/^GET \/after /);
   });
 
   it('serves the proxy pages over HTTP/2 too (404 for an unknown service lists what runs)', async () => {
