@@ -3,7 +3,6 @@ import type { HeadDeadline } from './connection-entry.js';
 import type { ProxyContext } from './exchange.js';
 import { HeadExchange } from './head-exchange.js';
 import { spliceRoute } from './pipeline.js';
-import type { RefusalLog } from './refusals.js';
 import { findHeadEnd, lineFeedHead, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
 import type { Route } from './route-table.js';
 import { Splice } from './splice.js';
@@ -23,8 +22,6 @@ export interface FastPathOptions {
   context: ProxyContext;
   dialer: UpstreamDialer;
   stats: ConnectionStats;
-  refusals: RefusalLog;
-  headTimeoutMs: number;
   /** Gives the connection to the general path, with the bytes already read put back in front. */
   handOver: (socket: net.Socket, buffered: Buffer) => void;
 }

@@ -96,7 +96,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
         onError,
       })
     : undefined;
-  const fastPathOptions = { context, dialer, stats, refusals, headTimeoutMs, handOver };
+  const fastPathOptions = { context, dialer, stats, handOver };
   const onConnection = (socket: net.Socket) => {
     stats.trackClient(socket);
     if (tls) return tls.accept(socket);
