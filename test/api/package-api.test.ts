@@ -52,7 +52,7 @@ describe('the package API', () => {
     expect(result.exports).toEqual(
       [
         'ConfigError', 'PortbrokerError', 'UsageError', 'alias', 'defineConfig', 'doctor', 'down', 'env', 'followLogs', 'loadConfig', 'logs', 'ls',
-        'port', 'proxyStart', 'proxyStatus', 'proxyStop', 'release', 'restart', 'run', 'start', 'stop', 'up', 'url', 'who',
+        'port', 'proxyStart', 'proxyStatus', 'proxyStop', 'release', 'restart', 'run', 'start', 'stop', 'trust', 'up', 'url', 'who',
       ].sort(),
     );
     expect(result.before.supervisor).toBe(child.pid);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixture } from '../helpers/cli.js';
+import { fixture, freePortBlock } from '../helpers/cli.js';
 
 const config = (name: string, services: Record<string, object> = { web: {}, api: {} }) => ({
   'portbroker.config.json': JSON.stringify({ name, services }),
@@ -47,9 +47,10 @@ describe('stable ports', () => {
 
   it('never hands out the proxy port or a port browsers refuse', async () => {
     const fx = await fixture(config('acme', { a: {}, b: {}, c: {} }));
-    const lo = fx.proxyPort;
-    // A range of three ports starting at the proxy port: the proxy port is skipped.
-    const result = await fx.run(['ls', '--json'], { env: { PORTBROKER_RANGE: `${lo}-${lo + 3}` } });
+    // A range of four free ports starting at the proxy port: three services fit only if the proxy port is skipped.
+    const lo = await freePortBlock(4);
+    const result = await fx.run(['ls', '--json'], { env: { PORTBROKER_PROXY_PORT: String(lo), PORTBROKER_RANGE: `${lo}-${lo + 3}` } });
+    expect(result.code, result.stderr).toBe(0);
     const ports = (JSON.parse(result.stdout) as Array<{ port: number }>).map((r) => r.port);
     expect(ports).not.toContain(lo);
     const bad = await fixture(config('bad', { a: {} }));

@@ -234,6 +234,19 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/** `count` consecutive ports free on both loopbacks (a range test must not meet a neighbour's listener). */
+export async function freePortBlock(count: number): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    if (base + count - 1 > 65535) continue;
+    let free = true;
+    for (let port = base + 1; free && port < base + count; port++) {
+      free = await listenOnce('127.0.0.1', port).then(() => listenOnce('::1', port)).then(() => true, () => false);
+    }
+    if (free) return base;
+  }
+}
+
 function listenOnce(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
