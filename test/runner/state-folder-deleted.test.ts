@@ -7,12 +7,12 @@ describe('the state folder deleted under a running up (issue 7, item 7)', () => 
   it('up says so in one line, recreates it, publishes its services on the same ports and brings the proxy back', async () => {
     const fx = await fixture({
       'serve.mjs': SERVE,
-      'portbroker.config.json': config({ name: 'acme', services: { api: { command: 'node serve.mjs' }, web: { command: 'node serve.mjs', dependsOn: ['api'] } } }),
+      'portbroker.config.json': config({ name: 'sfdel', services: { api: { command: 'node serve.mjs' }, web: { command: 'node serve.mjs', dependsOn: ['api'] } } }),
     });
     const up = fx.start(['up']);
     await up.waitFor(/SERVICE\s+PORT/);
     const ports = { api: serviceRecord(fx, 'api')!.port, web: serviceRecord(fx, 'web')!.port };
-    expect((await viaProxy(fx, 'web.acme.localhost')).body).toBe('this is web');
+    expect((await viaProxy(fx, 'web.sfdel.localhost')).body).toBe('this is web');
 
     rmSync(fx.home, { recursive: true, force: true });
     await up.waitFor(/the state folder .* was deleted: recreating it, publishing api, web again on the same ports, restarting the proxy/, 15_000);
@@ -20,9 +20,9 @@ describe('the state folder deleted under a running up (issue 7, item 7)', () => 
     expect(statSync(fx.home).mode & 0o777).toBe(0o700);
     expect(serviceRecord(fx, 'api')).toMatchObject({ port: ports.api, owner: up.child.pid });
     expect(serviceRecord(fx, 'web')).toMatchObject({ port: ports.web, owner: up.child.pid });
-    const answers = async () => (await viaProxy(fx, 'web.acme.localhost').catch(() => ({ body: '' }))).body === 'this is web';
+    const answers = async () => (await viaProxy(fx, 'web.sfdel.localhost').catch(() => ({ body: '' }))).body === 'this is web';
     await until(answers, 'the proxy to answer again', 20_000);
-    expect((await viaProxy(fx, 'api.acme.localhost')).body).toBe('this is api');
+    expect((await viaProxy(fx, 'api.sfdel.localhost')).body).toBe('this is api');
 
     // ls agrees: running, on the ports they always had (it used to show them reserved on new ports).
     const rows = JSON.parse((await fx.run(['ls', '--json'])).stdout) as Array<{ service: string; port: number; state: string }>;
