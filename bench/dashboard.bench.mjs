@@ -9,13 +9,13 @@
 //
 // Needs wrk and Chromium (/usr/bin/chromium); binds 127.0.0.1 only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, median } from './lib.mjs';
+import { benchRun, freePort, median } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -81,20 +81,8 @@ async function main() {
   if (spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status !== 0) return console.log('skip: wrk is not installed (apt-get install wrk)');
   if (!existsSync(CHROMIUM)) return console.log(`skip: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
-  const work = mkdtempSync(path.join(os.tmpdir(), 'pb-bench-dashboard-'));
+  const { work, cleanups, cleanup } = benchRun('pb-bench-dashboard-');
   const home = path.join(work, 'home');
-  const cleanups = [];
-  const cleanup = () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        fn();
-      } catch {
-        // best effort
-      }
-    }
-    rmSync(work, { recursive: true, force: true });
-  };
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (cleanup(), process.exit(130)));
 
   try {
     const upstreamPort = await freePort();

@@ -11,7 +11,7 @@
 //
 //   npm run bench -- https                 BENCH_ROUNDS=5 BENCH_SECONDS=5 (BENCH_ONLY=page or get: one part)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, median } from './lib.mjs';
+import { benchRun, freePort, median } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -45,22 +45,7 @@ async function main() {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   const only = process.env.BENCH_ONLY; // page or get: one part alone
-  const work = mkdtempSync(path.join(os.tmpdir(), 'pb-bench-https-'));
-  const cleanups = [];
-  const cleanup = () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        fn();
-      } catch {
-        // best effort
-      }
-    }
-    rmSync(work, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  const { work, cleanups, cleanup } = benchRun('pb-bench-https-');
   try {
     if (only !== 'get') await pageLoads(rounds, work, cleanups);
     if (only !== 'page') await smallGets(seconds, work, cleanups);

@@ -1,5 +1,8 @@
 // Helpers shared by the benchmarks.
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 /** A port free on 127.0.0.1 right now. */
 export function freePort() {
@@ -17,4 +20,25 @@ export function freePort() {
 export function median(values) {
   const sorted = values.filter((v) => v !== null && !Number.isNaN(v)).sort((a, b) => a - b);
   return sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
+}
+
+/**
+ * A temp folder for one benchmark run and the cleanups of what it starts: `cleanup()` runs them last-first
+ * (best effort) and removes the folder; Ctrl-C and SIGTERM run it too.
+ */
+export function benchRun(prefix) {
+  const work = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const cleanups = [];
+  const cleanup = () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        fn();
+      } catch {
+        // best effort
+      }
+    }
+    rmSync(work, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (cleanup(), process.exit(130)));
+  return { work, cleanups, cleanup };
 }

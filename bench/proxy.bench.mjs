@@ -9,14 +9,14 @@
 //
 // A missing tool (wrk, nginx, caddy) is skipped with a line saying so. Everything binds 127.0.0.1 only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, median } from './lib.mjs';
+import { benchRun, freePort, median } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -44,22 +44,7 @@ async function main() {
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const wsSeconds = Number(process.env.BENCH_WS_SECONDS ?? 3);
-  const work = mkdtempSync(path.join(os.tmpdir(), 'pb-bench-proxy-'));
-  const cleanups = [];
-  const cleanup = () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        fn();
-      } catch {
-        // best effort
-      }
-    }
-    rmSync(work, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  const { work, cleanups, cleanup } = benchRun('pb-bench-proxy-');
 
   try {
     const hasWrk = commandExists('wrk');
