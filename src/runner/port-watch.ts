@@ -72,9 +72,10 @@ export async function watchForWrongPort(options: PortWatchOptions): Promise<numb
 }
 
 /** "web listens on 8000, not on its port 61234: …", with the fix: the flag, or the config edit. */
-export function wrongPortMessage(name: string, port: number, ports: number[], command: PreparedCommand): { message: string; fix: string[] } {
+export function wrongPortMessage(name: string, port: number, ports: number[], command: PreparedCommand, kept = false): { message: string; fix: string[] } {
   const list = ports.length === 1 ? String(ports[0]) : `${ports.slice(0, -1).join(', ')} and ${ports.at(-1)}`;
-  const message = `${name} listens on ${list}, not on its port ${port}: the proxy and the *_URL variables point at ${port}, so portbroker stopped it`;
+  const outcome = kept ? '; it keeps running' : ', so portbroker stopped it';
+  const message = `${name} listens on ${list}, not on its port ${port}: the proxy and the *_URL variables point at ${port}${outcome}`;
   if (command.conflict) return { message, fix: [`write $PORT (or {port}) instead of ${command.conflict} in its command`] };
   return {
     message,

@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ServiceSpec } from '../config/project-config.js';
 import { stripAnsi } from '../platform/ansi.js';
-import { acceptsConnections } from '../platform/loopback.js';
 import { kill, terminate } from '../platform/process-groups.js';
 import { sleep } from '../platform/sleep.js';
-import { describeListeners, findListeners } from '../platform/sockets.js';
 import type { ServiceState } from '../ports/registry.js';
 import type { RunInfo } from './registry-publisher.js';
 import type { PreparedCommand } from './command-line.js';
@@ -13,8 +10,8 @@ import type { CrashPolicy } from './crash-policy.js';
 import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
 import { LineSplitter, RecentLines } from './log-lines.js';
-import { watchForWrongPort, wrongPortMessage } from './port-watch.js';
-import { describeProbe, waitUntilReady } from './readiness.js';
+import { wrongPortMessage } from './port-watch.js';
+import { cannotStart, daemonizedMessage, firstStartOutcome, notReadyMessage } from './start-outcome.js';
 import { adoptedUnit, describeExit, leftovers, outputSettled, seconds, spawnedUnit, type Unit } from './service-unit.js';
 import type { SpawnBurst } from './spawn-burst.js';
 import { NOT_EXECUTABLE, NOT_FOUND, spawnService, type ExitStatus, type ServiceProcess } from './spawn.js';
@@ -229,19 +226,12 @@ export class ServiceSupervisor {
    */
   private async spawnUntilReady(): Promise<RunResult | { kind: 'ready'; unit: Unit }> {
     const { name, spec, port, command } = this.options;
-    if (!existsSync(spec.cwd)) {
-      this.fail(`${name}: its folder ${spec.cwd} does not exist`, [`fix services.${name}.cwd in the config`]);
-      return { kind: 'failed' };
-    }
-    // A connection attempt is cheap; reading /proc/net/tcp (to name the holder) costs milliseconds: only then.
     // The session checks the ports of everything it starts at once, in one batch, before the first spawn.
-    const checked = Date.now() - this.portCheckedFreeAt < 1_000;
+    const portChecked = Date.now() - this.portCheckedFreeAt < 1_000;
     this.portCheckedFreeAt = 0;
-    if (!checked && (await acceptsConnections(port))) {
-      const holders = findListeners(port);
-      this.fail(`${name}: port ${port} is already in use by ${holders.length > 0 ? describeListeners(holders) : 'another process'}, so ${name} was not started`, [
-        `stop that process (\`portbroker who ${port}\` shows it), or give ${name} another port: \`portbroker release ${name}\` then \`portbroker up\``,
-      ]);
+    const unfit = await cannotStart(name, spec.cwd, port, portChecked);
+    if (unfit) {
+      this.fail(unfit.message, unfit.fix);
       return { kind: 'failed' };
     }
 
@@ -270,30 +260,19 @@ export class ServiceSupervisor {
     const startedAt = Date.now();
 
     for (;;) {
-      const probe = new AbortController();
-      const onAbort = () => probe.abort();
-      this.abort.signal.addEventListener('abort', onAbort, { once: true });
-      const current = unit;
-      const first = await Promise.race([
-        unit.exited.then((status) => ({ kind: 'exit' as const, status })),
-        waitUntilReady({ port, ready: spec.ready, signal: probe.signal, logMatched: matched }).then((r) => ({ kind: 'ready' as const, r })),
-        // A service ready by its log need not serve its port; one that must is watched for serving another.
-        ...(spec.ready.log
-          ? []
-          : [
-              watchForWrongPort({ port, groups: () => current.groups, allowed: this.options.siblingPorts, signal: probe.signal }).then((ports) =>
-                // Aborted (another outcome won): this one must not.
-                ports ? { kind: 'elsewhere' as const, ports } : new Promise<never>(() => undefined),
-              ),
-            ]),
-      ]);
-      probe.abort();
-      this.abort.signal.removeEventListener('abort', onAbort);
+      const first = await firstStartOutcome({
+        unit,
+        port,
+        ready: spec.ready,
+        logMatched: matched,
+        siblingPorts: this.options.siblingPorts,
+        signal: this.abort.signal,
+      });
       if (this.stopping) return { kind: 'stopped' };
       if (first.kind === 'elsewhere') {
-        const { message, fix } = wrongPortMessage(name, port, first.ports, command);
+        const { message, fix } = wrongPortMessage(name, port, first.ports, command, this.options.keepUnready);
         if (this.options.keepUnready) {
-          this.becameReady(unit, 'warn', [`${message.replace(/, so portbroker stopped it$/, '')}; it keeps running`, ...fix].join('\n'));
+          this.becameReady(unit, 'warn', [message, ...fix].join('\n'));
           return { kind: 'ready', unit };
         }
         await this.terminateUnit(unit, Date.now() + spec.shutdownGraceMs);
@@ -317,11 +296,8 @@ export class ServiceSupervisor {
         return { kind: 'ready', unit };
       }
       await this.terminateUnit(unit, Date.now() + spec.shutdownGraceMs);
-      this.fail(`${name} did not become ready within ${seconds(spec.ready.timeoutMs)}: waited until ${describeProbe(spec.ready, port)}, but ${first.r.reason}`, [
-        spec.ready.log || spec.ready.http
-          ? `check that ${name} serves on $PORT (${port}); raise services.${name}.ready.timeoutMs if it is just slow`
-          : `make ${name} listen on $PORT (${port}), or set services.${name}.ready to { log: '<a line it prints when ready>' } if it serves no port`,
-      ]);
+      const { message, fix } = notReadyMessage(name, port, spec.ready, first.r.reason);
+      this.fail(message, fix);
       return { kind: 'failed' };
     }
   }
@@ -355,11 +331,8 @@ export class ServiceSupervisor {
       const adopted = adoptedUnit(left);
       this.unit = adopted;
       this.publish(ready ? 'running' : 'starting', adopted.pid);
-      this.notice(
-        'warn',
-        `${this.name}: its command exited but left ${left.pids.length === 1 ? `pid ${left.pids[0]}` : `pids ${left.pids.join(', ')}`} running: it daemonized itself (went to the background). portbroker watches and stops it, but cannot show its output or restart it`,
-        [`make it stay in the foreground (many tools have a --foreground, --no-daemon or --attach flag)`],
-      );
+      const { message, fix } = daemonizedMessage(this.name, left.pids);
+      this.notice('warn', message, fix);
       return { kind: 'adopted', unit: adopted };
     }
     if (left.pids.length > 0 || left.groups.length > 0) await terminate(left, this.options.spec.shutdownGraceMs);
