@@ -25,6 +25,7 @@ cli
   .option('-d, --detach', 'Keep the services running in the background and return once they are up (portbroker down stops them)')
   .option('--timestamps', 'Prefix output lines with the time')
   .option('--lan', 'Let the proxy listen on every interface (reachable from the network)')
+  .option('--no-watch', 'Do not apply config edits while running (by default a saved edit restarts the services it changes)')
   .example('  $ portbroker up')
   .example('  $ portbroker up api   # api and what it depends on')
   .action((services: string[], options: CliOptions) => run('up', [services], options));

@@ -4,7 +4,7 @@ import { openProject, type CommonOptions, type Project } from '../project/open.j
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
 import type { EventSink } from '../runner/events.js';
 import { preloadRegistryWriter } from '../runner/registry-publisher.js';
-import { startSession, type Session } from '../runner/session.js';
+import { startSession, type Session, type SessionOptions } from '../runner/session.js';
 import { selectServices } from '../runner/start-order.js';
 
 export interface UpOptions extends CommonOptions {
@@ -17,6 +17,8 @@ export interface UpOptions extends CommonOptions {
   /** Progress, output and problems, as they happen. */
   onEvent?: EventSink;
   crashPolicy?: CrashPolicyOptions;
+  /** Apply saved config edits while running (default true; the CLI's `--no-watch` turns it off). */
+  watch?: boolean;
 }
 
 export type { Session, ServiceView } from '../runner/session.js';
@@ -33,7 +35,19 @@ export async function up(names: string[] = [], options: UpOptions = {}): Promise
   preloadRegistryWriter();
   const project = await openProject(options);
   const { services, startNow } = selectServices(project.config, names);
-  return superviseProject(project, services, startNow, options);
+  const { file } = project.config;
+  // An edit is loaded as a fresh `up` would load it: checked, and the ports of added services reserved.
+  const reload =
+    options.watch !== false && file
+      ? {
+          file,
+          load: async () => {
+            const next = await openProject(options);
+            return { project: next, ...selectServices(next.config, names) };
+          },
+        }
+      : undefined;
+  return superviseProject(project, services, startNow, { ...options, reload });
 }
 
 /** Shared by `up` and `run`: the session, and the proxy beside it. */
@@ -41,7 +55,7 @@ export async function superviseProject(
   project: Project,
   services: string[],
   startNow: string[],
-  options: UpOptions & { exitWith?: string },
+  options: UpOptions & Pick<SessionOptions, 'exitWith' | 'reload'>,
 ): Promise<Session> {
   // The proxy is checked once the services are spawned, while they boot: its check reads /proc (milliseconds of
   // CPU) and would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
@@ -58,6 +72,7 @@ export async function superviseProject(
     onWarning: options.onWarning,
     env: options.env,
     whileStarting: needsProxy ? () => Promise.all([startProxy(project, options), syncHosts(project, options)]).then(() => undefined) : undefined,
+    reload: options.reload,
     restoreProxy: needsProxy ? () => startProxy(project, options, PROXY_RESTORE_MS) : undefined,
   });
 }

@@ -20,7 +20,8 @@ export class SessionContext {
   stopping = false;
 
   constructor(
-    readonly project: Project,
+    /** Replaced when a config edit is applied (`live-config.ts`). */
+    public project: Project,
     readonly publisher: RegistryPublisher,
     private readonly sink: EventSink | undefined,
   ) {}
