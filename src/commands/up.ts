@@ -41,8 +41,8 @@ export async function up(names: string[] = [], options: UpOptions = {}): Promise
     options.watch !== false && file
       ? {
           file,
-          load: async () => {
-            const next = await openProject(options);
+          load: async (vet: Parameters<typeof openProject>[1]) => {
+            const next = await openProject(options, vet);
             return { project: next, ...selectServices(next.config, names) };
           },
         }

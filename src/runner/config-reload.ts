@@ -22,11 +22,14 @@ export interface ReloadPlan {
   changed: string[];
 }
 
+/** Loads the edited config; `vet` is called before anything is reserved, and throws to refuse it. */
+export type SelectionLoader = (vet: (loaded: Pick<Project, 'config' | 'settings'>) => void) => Promise<Selection>;
+
 /**
  * Why an edit cannot be applied to a running session at all, or undefined. These settings are the shared proxy's
  * or name every route and reservation of the checkout: they apply to the next `up`.
  */
-export function unappliable(before: Project, after: Project): string | undefined {
+export function unappliable(before: Pick<Project, 'config' | 'settings'>, after: Pick<Project, 'config' | 'settings'>): string | undefined {
   const moved: string[] = [];
   if (before.config.name !== after.config.name) moved.push(`the project name (${before.config.name} → ${after.config.name})`);
   if (before.settings.proxyPort !== after.settings.proxyPort) moved.push(`the proxy port (${before.settings.proxyPort} → ${after.settings.proxyPort})`);

@@ -1,6 +1,7 @@
 import { serviceSpec } from '../project/open.js';
 import { watchConfigFile, type ConfigWatch } from '../config/watch.js';
-import { describePlan, planReload, unappliable, type ReloadPlan, type Selection } from './config-reload.js';
+import { UsageError } from '../errors.js';
+import { describePlan, planReload, unappliable, type ReloadPlan, type Selection, type SelectionLoader } from './config-reload.js';
 import { forgetServices } from './ownership.js';
 import type { ServiceControl } from './service-control.js';
 import type { SessionContext } from './session-context.js';
@@ -43,7 +44,7 @@ export class LiveConfig {
   }
 
   /** Watches `file`; each saved change is loaded with `load` and applied. */
-  start(file: string, load: () => Promise<Selection>): void {
+  start(file: string, load: SelectionLoader): void {
     try {
       this.watch = watchConfigFile(file, () => void this.reload(file, load));
     } catch (error) {
@@ -56,27 +57,25 @@ export class LiveConfig {
   }
 
   /** Loads the config again and applies it (after any edit still being applied). Resolves with what was done. */
-  reload(file: string, load: () => Promise<Selection>): Promise<void> {
+  reload(file: string, load: SelectionLoader): Promise<void> {
     this.pending++;
     const next = this.queue.then(() => this.loadAndApply(file, load)).finally(() => this.pending--);
     this.queue = next;
     return next;
   }
 
-  private async loadAndApply(file: string, load: () => Promise<Selection>): Promise<void> {
+  private async loadAndApply(file: string, load: SelectionLoader): Promise<void> {
     const { ctx } = this;
     if (ctx.stopping) return;
+    const before = this.hooks.selection();
     let next: Selection;
     try {
-      next = await load();
+      next = await load((loaded) => {
+        const refused = unappliable(before.project, loaded);
+        if (refused) throw new UsageError(refused);
+      });
     } catch (error) {
       ctx.notice('error', `config change not applied, the services keep the previous config: ${oneLine(error as Error)}`);
-      return;
-    }
-    const before = this.hooks.selection();
-    const refused = unappliable(before.project, next.project);
-    if (refused) {
-      ctx.notice('error', `config change not applied: ${refused}`);
       return;
     }
     const plan = planReload(before, next);

@@ -1,6 +1,6 @@
 import type { RegistryOptions } from '../ports/registry.js';
 import type { Project } from '../project/open.js';
-import type { Selection } from './config-reload.js';
+import type { SelectionLoader } from './config-reload.js';
 import type { CrashPolicyOptions } from './crash-policy.js';
 import type { EventSink } from './events.js';
 
@@ -26,7 +26,7 @@ export interface SessionOptions extends RegistryOptions {
   /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run). */
   restoreProxy?: () => Promise<void>;
   /** Live reload: `file` is watched, and each saved edit is loaded with `load` and applied (`live-config.ts`). */
-  reload?: { file: string; load: () => Promise<Selection> };
+  reload?: { file: string; load: SelectionLoader };
 }
 
 export type EndReason = 'requested' | 'aborted' | 'finished';

@@ -73,7 +73,7 @@ describe('live config reload', () => {
     expect(fixtureProcesses(fx)).toEqual([]);
   });
 
-  it('a bad edit (syntax, cycle, busy pinned port) changes nothing and says why in one line; a good one after it applies', async () => {
+  it('a bad edit (syntax, cycle, busy pinned port, a new project name) changes nothing and says why in one line; a good one after it applies', async () => {
     const fx = await fixture({ 'serve.mjs': SERVE, 'portbroker.config.json': config({ name: 'lr-bad', services: services() }) });
     const up = fx.start(['up']);
     await up.waitFor(/SERVICE\s+PORT/);
@@ -95,10 +95,15 @@ describe('live config reload', () => {
     } finally {
       holder.close();
     }
+    // What a running up cannot change (the name every route and reservation carries) is refused before anything is reserved.
+    fx.write('portbroker.config.json', config({ name: 'lr-renamed', services: services() }));
+    await up.waitFor(/config change not applied[^\n]*the project name \(lr-bad → lr-renamed\) changed[^\n]*`portbroker down`, then `portbroker up`/);
+    expect(readRegistry(fx).checkouts[fx.root]!.project).toBe('lr-bad');
+
     // Each refusal is one line: the next line is not a detail of it.
     const lines = up.stderr.split('\n');
     const refusals = lines.flatMap((line, i) => (line.includes('config change not applied') ? [lines[i + 1] ?? ''] : []));
-    expect(refusals).toHaveLength(3);
+    expect(refusals).toHaveLength(4);
     for (const next of refusals) expect(next).not.toMatch(/^\s/);
     expect(pids(fx, ['api', 'web', 'docs'])).toEqual(before);
     expect(JSON.stringify(readRegistry(fx).checkouts[fx.root]!.services, ['port', 'pid'])).toBe(registry);
