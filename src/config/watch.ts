@@ -3,44 +3,61 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 
 /**
- * Watches a config file for saved changes. The folder is watched, not the file: editors save by writing a new
- * file and renaming it over the old one (vim, JetBrains), which ends a watch on the file itself. Events come in
- * bursts (truncate, write, rename) and some saves change nothing: a change is reported once the file has been
- * quiet for a moment and its content differs from the last one reported.
+ * Watches a config file, and the local files it imports, for saved changes. Folders are watched, not files:
+ * editors save by writing a new file and renaming it over the old one (vim, JetBrains), which ends a watch on the
+ * file itself. Events come in bursts (truncate, write, rename) and some saves change nothing: a change is
+ * reported once the files have been quiet for a moment and one's content differs from when it was last reported.
  */
 
-/** How long the file must be quiet before its content is read. */
+/** How long the files must be quiet before their content is read. */
 const SETTLE_MS = 150;
 
 export interface ConfigWatch {
   close(): void;
 }
 
-export function watchConfigFile(file: string, onChange: () => void, settleMs = SETTLE_MS): ConfigWatch {
-  const name = path.basename(file);
-  let last = contentHash(file);
+/** Throws when a folder cannot be watched (inotify watches exhausted): the caller says edits wait for the next `up`. */
+export function watchConfigFiles(files: string[], onChange: () => void, settleMs = SETTLE_MS): ConfigWatch {
+  const last = new Map(files.map((file) => [file, contentHash(file)]));
   let timer: NodeJS.Timeout | undefined;
   const settled = () => {
     timer = undefined;
-    const now = contentHash(file);
-    // Gone for a moment (mid-rename) or unchanged: nothing to apply; the rename's own event follows.
-    if (now === undefined || now === last) return;
-    last = now;
-    onChange();
+    let changed = false;
+    for (const file of files) {
+      const now = contentHash(file);
+      // Gone for a moment (mid-rename) or unchanged: nothing to apply; the rename's own event follows.
+      if (now === undefined || now === last.get(file)) continue;
+      last.set(file, now);
+      changed = true;
+    }
+    if (changed) onChange();
   };
-  // Throws when the folder cannot be watched (inotify watches exhausted): the caller says edits wait for the next `up`.
-  const watcher: FSWatcher = watch(path.dirname(file), { persistent: false }, (_event, changed) => {
-    if (changed !== null && changed !== name) return;
+  const watchers: FSWatcher[] = [];
+  const close = () => {
     clearTimeout(timer);
-    timer = setTimeout(settled, settleMs);
-  });
-  watcher.on('error', () => watcher.close());
-  return {
-    close() {
-      clearTimeout(timer);
-      watcher.close();
-    },
+    for (const watcher of watchers) watcher.close();
   };
+  const byFolder = new Map<string, Set<string>>();
+  for (const file of files) {
+    const names = byFolder.get(path.dirname(file)) ?? new Set<string>();
+    names.add(path.basename(file));
+    byFolder.set(path.dirname(file), names);
+  }
+  try {
+    for (const [folder, names] of byFolder) {
+      const watcher = watch(folder, { persistent: false }, (_event, name) => {
+        if (name !== null && !names.has(name)) return;
+        clearTimeout(timer);
+        timer = setTimeout(settled, settleMs);
+      });
+      watcher.on('error', () => watcher.close());
+      watchers.push(watcher);
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return { close };
 }
 
 function contentHash(file: string): string | undefined {

@@ -1,5 +1,7 @@
 import { serviceSpec } from '../project/open.js';
-import { watchConfigFile, type ConfigWatch } from '../config/watch.js';
+import { bundledInputs } from '../config/module-loader.js';
+import { watchConfigFiles, type ConfigWatch } from '../config/watch.js';
+import { statePaths } from '../platform/paths.js';
 import { UsageError } from '../errors.js';
 import { describePlan, planReload, unappliable, type ReloadPlan, type Selection, type SelectionLoader } from './config-reload.js';
 import { forgetServices } from './ownership.js';
@@ -30,6 +32,7 @@ export class LiveConfig {
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
   private watch: ConfigWatch | undefined;
+  private watched = '';
 
   constructor(
     private readonly ctx: SessionContext,
@@ -43,10 +46,17 @@ export class LiveConfig {
     return this.pending > 0;
   }
 
-  /** Watches `file`; each saved change is loaded with `load` and applied. */
+  /** Watches `file` and the local files it imports; each saved change is loaded with `load` and applied. */
   start(file: string, load: SelectionLoader): void {
+    if (this.ctx.stopping) return;
+    // A reload may change what the config imports: the watch follows (the old one runs until the new one does).
+    const files = [file, ...bundledInputs(file, statePaths(this.ctx.home).configCache)];
+    if (files.join('\0') === this.watched) return;
     try {
-      this.watch = watchConfigFile(file, () => void this.reload(file, load));
+      const previous = this.watch;
+      this.watch = watchConfigFiles(files, () => void this.reload(file, load).then(() => this.start(file, load)));
+      this.watched = files.join('\0');
+      previous?.close();
     } catch (error) {
       this.ctx.notice('warn', `config edits will not be applied live: cannot watch ${file}: ${(error as Error).message}`);
     }

@@ -140,6 +140,22 @@ describe('live config reload', () => {
     expect((await still.stop()).code).toBe(0);
     expect((await up.stop()).code).toBe(0);
   });
+  it('an edit of a file the config imports is applied too', async () => {
+    const fx = await fixture({
+      'serve.mjs': SERVE,
+      'config/api.ts': `export const api = { command: 'node serve.mjs', env: { V: '1' } };\n`,
+      'portbroker.config.ts': `import { api } from './config/api';\nexport default { name: 'lr-import', services: { api, web: { command: 'node serve.mjs' } } };\n`,
+    });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    const before = pids(fx, ['api', 'web']);
+    fx.write('config/api.ts', `export const api = { command: 'node serve.mjs', env: { V: '2' } };\n`);
+    await up.waitFor(/applied .*portbroker\.config\.ts: restarted api/);
+    expect(serviceRecord(fx, 'web')!.pid).toBe(before.web);
+    const env = JSON.parse((await viaProxy(fx, 'api.lr-import.localhost', '/env')).body) as Record<string, string>;
+    expect(env.V).toBe('2');
+    expect((await up.stop()).code).toBe(0);
+  });
 });
 
 describe('live config reload under up -d', () => {
