@@ -1,4 +1,6 @@
+import { configFiles, fingerprint } from '../config/watch.js';
 import { PortbrokerError } from '../errors.js';
+import { statePaths } from '../platform/paths.js';
 import { sleep } from '../platform/sleep.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
@@ -41,6 +43,7 @@ export async function up(names: string[] = [], options: UpOptions = {}): Promise
     options.watch !== false && file
       ? {
           file,
+          loaded: fingerprint(configFiles(file, statePaths(project.settings.home).configCache)),
           load: async (vet: Parameters<typeof openProject>[1]) => {
             const next = await openProject(options, vet);
             return { project: next, ...selectServices(next.config, names) };

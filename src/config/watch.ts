@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
+import { bundledInputs } from './module-loader.js';
 
 /**
  * Watches a config file, and the local files it imports, for saved changes. Folders are watched, not files:
@@ -16,9 +17,25 @@ export interface ConfigWatch {
   close(): void;
 }
 
-/** Throws when a folder cannot be watched (inotify watches exhausted): the caller says edits wait for the next `up`. */
-export function watchConfigFiles(files: string[], onChange: () => void, settleMs = SETTLE_MS): ConfigWatch {
-  const last = new Map(files.map((file) => [file, contentHash(file)]));
+/** The config file and the local files it imports (known once it was loaded: the bundle cache lists them). */
+export function configFiles(file: string, cacheDir: string): string[] {
+  return [file, ...bundledInputs(file, cacheDir)];
+}
+
+/** The content of each file as it is now, to compare with later. */
+export type Fingerprint = Map<string, string | undefined>;
+
+export function fingerprint(files: string[]): Fingerprint {
+  return new Map(files.map((file) => [file, contentHash(file)]));
+}
+
+/**
+ * Calls `onChange` when a file's content differs from `since` (default: now). A change made before the watch
+ * began (while the services started) is reported at once.
+ * Throws when a folder cannot be watched (inotify watches exhausted): the caller says edits wait for the next `up`.
+ */
+export function watchConfigFiles(files: string[], onChange: () => void, since?: Fingerprint, settleMs = SETTLE_MS): ConfigWatch {
+  const last = new Map(files.map((file) => [file, since?.has(file) ? since.get(file) : contentHash(file)]));
   let timer: NodeJS.Timeout | undefined;
   const settled = () => {
     timer = undefined;
@@ -57,6 +74,7 @@ export function watchConfigFiles(files: string[], onChange: () => void, settleMs
     close();
     throw error;
   }
+  if (since) timer = setTimeout(settled, 0);
   return { close };
 }
 

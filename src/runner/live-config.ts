@@ -1,6 +1,5 @@
 import { serviceSpec } from '../project/open.js';
-import { bundledInputs } from '../config/module-loader.js';
-import { watchConfigFiles, type ConfigWatch } from '../config/watch.js';
+import { configFiles, watchConfigFiles, type ConfigWatch, type Fingerprint } from '../config/watch.js';
 import { statePaths } from '../platform/paths.js';
 import { UsageError } from '../errors.js';
 import { describePlan, planReload, unappliable, type ReloadPlan, type Selection, type SelectionLoader } from './config-reload.js';
@@ -46,15 +45,18 @@ export class LiveConfig {
     return this.pending > 0;
   }
 
-  /** Watches `file` and the local files it imports; each saved change is loaded with `load` and applied. */
-  start(file: string, load: SelectionLoader): void {
+  /**
+   * Watches `file` and the local files it imports; each saved change is loaded with `load` and applied. `loaded`:
+   * their content when the running config was loaded, so an edit saved since then is applied at once.
+   */
+  start(file: string, load: SelectionLoader, loaded?: Fingerprint): void {
     if (this.ctx.stopping) return;
     // A reload may change what the config imports: the watch follows (the old one runs until the new one does).
-    const files = [file, ...bundledInputs(file, statePaths(this.ctx.home).configCache)];
+    const files = configFiles(file, statePaths(this.ctx.home).configCache);
     if (files.join('\0') === this.watched) return;
     try {
       const previous = this.watch;
-      this.watch = watchConfigFiles(files, () => void this.reload(file, load).then(() => this.start(file, load)));
+      this.watch = watchConfigFiles(files, () => void this.reload(file, load).then(() => this.start(file, load)), loaded);
       this.watched = files.join('\0');
       previous?.close();
     } catch (error) {

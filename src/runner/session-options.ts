@@ -1,5 +1,6 @@
 import type { RegistryOptions } from '../ports/registry.js';
 import type { Project } from '../project/open.js';
+import type { Fingerprint } from '../config/watch.js';
 import type { SelectionLoader } from './config-reload.js';
 import type { CrashPolicyOptions } from './crash-policy.js';
 import type { EventSink } from './events.js';
@@ -25,8 +26,11 @@ export interface SessionOptions extends RegistryOptions {
   whileStarting?: () => Promise<void>;
   /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run). */
   restoreProxy?: () => Promise<void>;
-  /** Live reload: `file` is watched, and each saved edit is loaded with `load` and applied (`live-config.ts`). */
-  reload?: { file: string; load: SelectionLoader };
+  /**
+   * Live reload: `file` is watched, and each saved edit is loaded with `load` and applied (`live-config.ts`);
+   * `loaded` is the config's content as the session got it.
+   */
+  reload?: { file: string; load: SelectionLoader; loaded: Fingerprint };
 }
 
 export type EndReason = 'requested' | 'aborted' | 'finished';

@@ -138,7 +138,8 @@ export class Session {
     const alongside = this.options.whileStarting?.() ?? Promise.resolve();
     // Ready means recorded too: the proxy routes from the registry, and `ls` reads it.
     this.markReady(Promise.all([started.then(() => ctx.publisher.flush()).then(() => this.checkFinished()), alongside]));
-    if (this.options.reload) this.live.start(this.options.reload.file, this.options.reload.load);
+    const { reload } = this.options;
+    if (reload) this.live.start(reload.file, reload.load, reload.loaded);
   }
 
   private supervise(name: string, portCheckedFreeAt?: number) {
