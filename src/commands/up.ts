@@ -1,5 +1,5 @@
 import { configFiles, fingerprint } from '../config/watch.js';
-import { PortbrokerError } from '../errors.js';
+import { PortbrokerError, UsageError } from '../errors.js';
 import { statePaths } from '../platform/paths.js';
 import { sleep } from '../platform/sleep.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
@@ -44,13 +44,28 @@ export async function up(names: string[] = [], options: UpOptions = {}): Promise
       ? {
           file,
           loaded: fingerprint(configFiles(file, statePaths(project.settings.home).configCache)),
-          load: async (vet: Parameters<typeof openProject>[1]) => {
-            const next = await openProject(options, vet);
-            return { project: next, ...selectServices(next.config, names) };
+          load: async (vet: (loaded: Pick<Project, 'config' | 'settings'>) => void) => {
+            let selected: ReturnType<typeof selectServices> | undefined;
+            // Checked before anything is reserved: a refused edit leaves the registry as it was.
+            const next = await openProject(options, (loaded) => {
+              vet(loaded);
+              selected = selectFor(loaded.config, names);
+            });
+            return { project: next, ...selected! };
           },
         }
       : undefined;
   return superviseProject(project, services, startNow, { ...options, reload });
+}
+
+/** `up <names>` after an edit: a named service the config no longer declares is refused, saying why. */
+function selectFor(config: Project['config'], names: string[]): ReturnType<typeof selectServices> {
+  try {
+    return selectServices(config, names);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`${error.message}, which this up was started for`, ['run `portbroker down`, then `portbroker up` with the services to run']);
+  }
 }
 
 /** Shared by `up` and `run`: the session, and the proxy beside it. */
@@ -62,6 +77,8 @@ export async function superviseProject(
 ): Promise<Session> {
   // The proxy is checked once the services are spawned, while they boot: its check reads /proc (milliseconds of
   // CPU) and would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
+  const routes = (p: Project, names: string[]) =>
+    names.some((n) => p.config.services[n]?.proxy) ? Promise.all([startProxy(p, options), syncHosts(p, options)]).then(() => undefined) : Promise.resolve();
   const needsProxy = services.some((n) => project.config.services[n]!.proxy);
   return startSession({
     project,
@@ -74,7 +91,8 @@ export async function superviseProject(
     onEvent: options.onEvent,
     onWarning: options.onWarning,
     env: options.env,
-    whileStarting: needsProxy ? () => Promise.all([startProxy(project, options), syncHosts(project, options)]).then(() => undefined) : undefined,
+    whileStarting: needsProxy ? () => routes(project, services) : undefined,
+    afterReload: (selection) => routes(selection.project, selection.services),
     reload: options.reload,
     restoreProxy: needsProxy ? () => startProxy(project, options, PROXY_RESTORE_MS) : undefined,
   });

@@ -16,14 +16,19 @@ export interface Selection {
   startNow: string[];
 }
 
-export interface ReloadPlan {
-  added: string[];
-  removed: string[];
-  changed: string[];
-}
-
 /** Loads the edited config; `vet` is called before anything is reserved, and throws to refuse it. */
 export type SelectionLoader = (vet: (loaded: Pick<Project, 'config' | 'settings'>) => void) => Promise<Selection>;
+
+export interface ReloadPlan {
+  /** Newly run: added to the config, or now needed by the services this `up` was started for. */
+  added: string[];
+  /** Deleted from the config: stopped, and their reservation (with it their route) released. */
+  removed: string[];
+  /** Still in the config, but no longer needed by the services this `up` was started for: stopped, port kept. */
+  dropped: string[];
+  /** Run before and after, with a spec (or variables) that changed. */
+  changed: string[];
+}
 
 /**
  * Why an edit cannot be applied to a running session at all, or undefined. These settings are the shared proxy's
@@ -41,10 +46,13 @@ export function unappliable(before: Pick<Project, 'config' | 'settings'>, after:
 export function planReload(before: Selection, after: Selection): ReloadPlan {
   const old = new Set(before.services);
   const now = new Set(after.services);
-  const added = after.services.filter((name) => !old.has(name));
-  const removed = before.services.filter((name) => !now.has(name));
-  const changed = after.services.filter((name) => old.has(name) && serviceChanged(before.project, after.project, name));
-  return { added, removed, changed };
+  const gone = before.services.filter((name) => !now.has(name));
+  return {
+    added: after.services.filter((name) => !old.has(name)),
+    removed: gone.filter((name) => !(name in after.project.config.services)),
+    dropped: gone.filter((name) => name in after.project.config.services),
+    changed: after.services.filter((name) => old.has(name) && serviceChanged(before.project, after.project, name)),
+  };
 }
 
 function serviceChanged(before: Project, after: Project, name: string): boolean {
@@ -60,12 +68,25 @@ function specKey(spec: ServiceSpec): string {
   return JSON.stringify(spec, (_key, value: unknown) => (value instanceof RegExp ? value.toString() : value));
 }
 
-/** The one-line summary of an applied edit. */
-export function describePlan(plan: ReloadPlan, file: string): string {
+/** What applying an edit did to the services it changed. */
+export interface ReloadOutcome {
+  /** Changed and started again with the new spec. */
+  restarted: string[];
+  /** Changed but not running here now (stopped on purpose, or on-demand and asleep): the new spec applies at its next start. */
+  updated: string[];
+  /** Changed, run by another portbroker of this checkout: service → its pid. */
+  elsewhere: Map<string, number>;
+}
+
+/** The one-line summary of an applied edit (`file` as the user knows it, relative to the checkout). */
+export function describeReload(plan: ReloadPlan, outcome: ReloadOutcome, file: string): string {
   const parts: string[] = [];
-  if (plan.changed.length > 0) parts.push(`restarted ${plan.changed.join(', ')}`);
+  if (outcome.restarted.length > 0) parts.push(`restarted ${outcome.restarted.join(', ')}`);
   if (plan.added.length > 0) parts.push(`added ${plan.added.join(', ')}`);
-  if (plan.removed.length > 0) parts.push(`removed ${plan.removed.join(', ')} (stopped, route and reservation released)`);
+  if (plan.removed.length > 0) parts.push(`removed ${plan.removed.join(', ')} (port and route released)`);
+  if (plan.dropped.length > 0) parts.push(`stopped ${plan.dropped.join(', ')} (no longer needed by this up; ports kept)`);
+  if (outcome.updated.length > 0) parts.push(`updated ${outcome.updated.join(', ')} (not running: applies at the next start)`);
+  for (const [name, pid] of outcome.elsewhere) parts.push(`${name} runs under portbroker pid ${pid}, which applies the edit if it watches the config`);
   if (parts.length === 0) return `${file} changed; no service's spec changed, nothing restarted`;
   return `applied ${file}: ${parts.join('; ')}`;
 }

@@ -40,9 +40,11 @@ export class ServiceControl {
     return next;
   }
 
-  private async run(name: string, action: ControlAction): Promise<ActionResult> {
+  private async run(name: string, action: ControlAction): Promise<ActionResult | undefined> {
     const { ctx } = this;
-    const sup = ctx.supervisors.get(name)!;
+    // A config edit applied while this waited may have removed it (or its command): no longer ours to act on.
+    const sup = ctx.supervisors.get(name);
+    if (!sup) return undefined;
     const previousPid = sup.pid ?? null;
     if (ctx.stopping) return this.result(name, action, previousPid, `${name} was not ${action}ed: portbroker is stopping`);
     if (action !== 'start') {

@@ -1,7 +1,7 @@
 import type { RegistryOptions } from '../ports/registry.js';
 import type { Project } from '../project/open.js';
 import type { Fingerprint } from '../config/watch.js';
-import type { SelectionLoader } from './config-reload.js';
+import type { Selection, SelectionLoader } from './config-reload.js';
 import type { CrashPolicyOptions } from './crash-policy.js';
 import type { EventSink } from './events.js';
 
@@ -31,6 +31,8 @@ export interface SessionOptions extends RegistryOptions {
    * `loaded` is the config's content as the session got it.
    */
   reload?: { file: string; load: SelectionLoader; loaded: Fingerprint };
+  /** After a config edit was applied: the proxy and the hosts block follow the new services. */
+  afterReload?: (selection: Selection) => Promise<void>;
 }
 
 export type EndReason = 'requested' | 'aborted' | 'finished';

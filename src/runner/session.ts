@@ -14,7 +14,8 @@ import type { EndReason, SessionOptions } from './session-options.js';
 import { killAll, stopInOrder } from './shutdown.js';
 import { SpawnBurst } from './spawn-burst.js';
 import { restoreStateFolder, watchStateFolder, type StateFolderWatch } from './state-folder-watch.js';
-import { finishedMessage, ownerRuns } from './session-end.js';
+import { finishedMessage } from './session-end.js';
+import { takeOnService } from './take-on.js';
 import { StartOrder } from './start-order.js';
 import { exitStatus } from './service-unit.js';
 import { createSupervisor } from './supervisors.js';
@@ -66,11 +67,14 @@ export class Session {
     this.onDemand = new OnDemand(this.ctx, this.order);
     this.actions = new ServiceControl(this.ctx, this.order, this.onDemand);
     this.selected = { services: options.services, startNow: options.startNow };
-    this.live = new LiveConfig(this.ctx, this.order, this.actions, {
+    this.live = new LiveConfig(this.ctx, this.order, this.actions, this.onDemand, {
       selection: () => ({ project: this.ctx.project, ...this.selected }),
       select: ({ services, startNow }) => (this.selected = { services, startNow }),
       supervise: (name) => this.supervise(name),
-      retire: (sup) => sup.logFile.close(),
+      applied: async () => {
+        await this.options.afterReload?.({ project: this.ctx.project, ...this.selected });
+        setImmediate(() => this.checkFinished());
+      },
     });
   }
 
@@ -120,17 +124,8 @@ export class Session {
     process.on('exit', this.onProcessExit);
     this.folderWatch = watchStateFolder(ctx.home, () => this.restoreStateFolder());
     for (const name of services) {
-      const owner = claim.elsewhere.get(name);
-      if (owner !== undefined) {
-        ctx.elsewhere.set(name, owner);
-        ctx.setStatus(name, 'elsewhere');
-        if (ownerRuns(ctx, name)) ctx.notice('info', `${name} already runs under another portbroker (pid ${owner}); using that one`);
-      } else if (!serviceSpec(project, name).command) {
-        ctx.setStatus(name, 'reserved');
-      } else {
-        ctx.supervisors.set(name, this.supervise(name, free.get(name)));
-        ctx.setStatus(name, serviceSpec(project, name).start === 'on-demand' && !startNow.includes(name) ? 'on-demand' : 'stopped');
-      }
+      const waitsForRequest = serviceSpec(project, name).start === 'on-demand' && !startNow.includes(name);
+      takeOnService(ctx, name, { owner: claim.elsewhere.get(name), waitsForRequest, supervise: () => this.supervise(name, free.get(name)) });
     }
     // Everything that can start now is spawned in this tick behind one gate, opened once all are spawned.
     this.burst.begin();

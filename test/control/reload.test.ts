@@ -80,23 +80,23 @@ describe('live config reload', () => {
     const before = pids(fx, ['api', 'web', 'docs']);
     const registry = JSON.stringify(readRegistry(fx).checkouts[fx.root]!.services, ['port', 'pid']);
 
-    fx.write('portbroker.config.json', '{ "name": "lr-bad", "services": { ');
+    saveByRename(fx, 'portbroker.config.json', '{ "name": "lr-bad", "services": { ');
     await up.waitFor(/config change not applied, the services keep the previous config: .*portbroker\.config\.json/);
 
-    fx.write('portbroker.config.json', config({ name: 'lr-bad', services: services({ api: { command: 'node serve.mjs', dependsOn: ['web'] } }) }));
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-bad', services: services({ api: { command: 'node serve.mjs', dependsOn: ['web'] } }) }));
     await up.waitFor(/config change not applied[^\n]*cycle[^\n]*\n/i);
 
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     try {
       const busy = (holder.address() as net.AddressInfo).port;
-      fx.write('portbroker.config.json', config({ name: 'lr-bad', services: services({ docs: { command: 'node serve.mjs', port: busy } }) }));
+      saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-bad', services: services({ docs: { command: 'node serve.mjs', port: busy } }) }));
       await up.waitFor(new RegExp(`config change not applied[^\\n]*port ${busy} pinned by services\\.docs\\.port is in use`));
     } finally {
       holder.close();
     }
     // What a running up cannot change (the name every route and reservation carries) is refused before anything is reserved.
-    fx.write('portbroker.config.json', config({ name: 'lr-renamed', services: services() }));
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-renamed', services: services() }));
     await up.waitFor(/config change not applied[^\n]*the project name \(lr-bad → lr-renamed\) changed[^\n]*`portbroker down`, then `portbroker up`/);
     expect(readRegistry(fx).checkouts[fx.root]!.project).toBe('lr-bad');
 
@@ -109,7 +109,7 @@ describe('live config reload', () => {
     expect(JSON.stringify(readRegistry(fx).checkouts[fx.root]!.services, ['port', 'pid'])).toBe(registry);
     expect(Object.values(before).every((pid) => alive(pid!))).toBe(true);
 
-    fx.write('portbroker.config.json', config({ name: 'lr-bad', services: services({ docs: { command: 'node serve.mjs', env: { X: '1' } } }) }));
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-bad', services: services({ docs: { command: 'node serve.mjs', env: { X: '1' } } }) }));
     await up.waitFor(/applied .*: restarted docs/);
     expect(pids(fx, ['api', 'web'])).toEqual({ api: before.api, web: before.web });
     expect(serviceRecord(fx, 'docs')!.pid).not.toBe(before.docs);
@@ -154,6 +154,44 @@ describe('live config reload', () => {
     expect(serviceRecord(fx, 'web')!.pid).toBe(before.web);
     const env = JSON.parse((await viaProxy(fx, 'api.lr-import.localhost', '/env')).body) as Record<string, string>;
     expect(env.V).toBe('2');
+    expect((await up.stop()).code).toBe(0);
+  });
+  it('an edit saved while services are still starting waits for them, then applies; dependents are not failed', async () => {
+    // api listens only once the file "go" exists: it stays `starting` until the test says so.
+    const slow = `import { existsSync } from 'node:fs';\nconst wait = setInterval(() => { if (existsSync('go')) { clearInterval(wait); import('./serve.mjs'); } }, 25);\n`;
+    const svc = (env: Record<string, string>) => ({
+      api: { command: 'node slow.mjs', env },
+      web: { command: 'node serve.mjs', dependsOn: ['api'] },
+    });
+    const fx = await fixture({ 'serve.mjs': SERVE, 'slow.mjs': slow, 'portbroker.config.json': config({ name: 'lr-starting', services: svc({ V: '1' }) }) });
+    const up = fx.start(['up']);
+    await until(() => serviceRecord(fx, 'api')?.state === 'starting', 'api starting');
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-starting', services: svc({ V: '2' }) }));
+    fx.write('go', '');
+    await up.waitFor(/applied portbroker\.config\.json: restarted api/);
+    const webPid = serviceRecord(fx, 'web')!.pid;
+    expect(serviceRecord(fx, 'web')!.state).toBe('running');
+    expect(up.stdout + up.stderr).not.toMatch(/web was not started|crashed/);
+    const env = JSON.parse((await viaProxy(fx, 'api.lr-starting.localhost', '/env')).body) as Record<string, string>;
+    expect(env.V).toBe('2');
+    expect(serviceRecord(fx, 'web')!.pid).toBe(webPid);
+    expect((await up.stop()).code).toBe(0);
+    expect(fixtureProcesses(fx)).toEqual([]);
+  });
+
+  it('up web: a dependency the edit no longer needs is stopped and keeps its port; a named service deleted from the config is refused', async () => {
+    const fx = await fixture({ 'serve.mjs': SERVE, 'portbroker.config.json': config({ name: 'lr-named', services: services() }) });
+    const up = fx.start(['up', 'web']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    const api = serviceRecord(fx, 'api')!;
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-named', services: services({ web: { command: 'node serve.mjs' } }) }));
+    await up.waitFor(/applied portbroker\.config\.json: restarted web; stopped api \(no longer needed by this up; ports kept\)/);
+    expect(alive(api.pid!)).toBe(false);
+    expect(serviceRecord(fx, 'api')).toMatchObject({ port: api.port, state: 'stopped' });
+    const { web: _web, ...withoutWeb } = services();
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-named', services: withoutWeb }));
+    await up.waitFor(/config change not applied[^\n]*unknown service "web"[^\n]*which this up was started for; run `portbroker down`, then `portbroker up` with the services to run/);
+    expect(serviceRecord(fx, 'web')).toMatchObject({ state: 'running' });
     expect((await up.stop()).code).toBe(0);
   });
 });
