@@ -60,6 +60,16 @@ export class SessionView {
     this.spinnerOn = Boolean(this.stderr.isTTY && this.stdout.isTTY) && this.err.isColorSupported && !options.plain;
   }
 
+  /** A service's colour; one added by a config edit gets the next one. */
+  private paintFor(service: string): (text: string) => string {
+    let paint = this.paint.get(service);
+    if (!paint) {
+      paint = this.out[PALETTE[this.paint.size % PALETTE.length]!];
+      this.paint.set(service, paint);
+    }
+    return paint;
+  }
+
   /** Whether children may colour their output: it is shown in colour. */
   get colour(): boolean {
     return this.out.isColorSupported;
@@ -113,7 +123,7 @@ export class SessionView {
       this.write(stream, `${text}\n`);
       return;
     }
-    const paint = this.paint.get(service) ?? ((t: string) => t);
+    const paint = this.paintFor(service);
     this.write('stdout', `${this.stamp(this.out, time)}${paint(`${service.padEnd(this.width)} │`)} ${text}\n`);
   }
 
