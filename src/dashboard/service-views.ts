@@ -1,5 +1,7 @@
 import { qualifiedHost } from '../config/names.js';
 import { serviceLogFile } from '../platform/paths.js';
+import { isAlive } from '../platform/proc.js';
+import { processTable } from '../platform/process-tree.js';
 import type { ProcessUsageSampler, TreeUsage } from '../platform/process-usage.js';
 import type { CheckoutRecord, RegistryData } from '../ports/registry.js';
 import { infoFromRecord, type ServiceInfo } from '../ports/service-info.js';
@@ -35,14 +37,21 @@ export interface ViewContext {
 
 /** Every service of every checkout, by project, label and service (aliases are the proxy's routes, not services). */
 export function serviceViews(data: RegistryData, context: ViewContext): ServiceView[] {
+  // One pass over /proc answers every liveness question and every process tree: asking /proc per pid (a service,
+  // its supervisor, twice) took 50 ms of the proxy's event loop per update with 200 services, against 20 for this.
+  const table = processTable();
+  const alive = table ? (pid: number | undefined) => pid !== undefined && table.has(pid) : isAlive;
   const rows: Array<{ checkout: CheckoutRecord; info: ServiceInfo }> = [];
   const checkouts = Object.values(data.checkouts).sort((a, b) => a.project.localeCompare(b.project) || a.label.localeCompare(b.label));
   for (const checkout of checkouts) {
     for (const name of Object.keys(checkout.services).sort()) {
-      rows.push({ checkout, info: infoFromRecord(checkout, name, context.proxyPort, context.https === true) });
+      rows.push({ checkout, info: infoFromRecord(checkout, name, context.proxyPort, context.https === true, alive) });
     }
   }
-  const usage = context.sampler.sample(rows.flatMap(({ info }) => (info.pid ? [info.pid] : [])));
+  const usage = context.sampler.sample(
+    rows.flatMap(({ info }) => (info.pid ? [info.pid] : [])),
+    table,
+  );
   return rows.map(({ checkout, info }) => toView(checkout, info, info.pid ? usage.get(info.pid) : undefined));
 }
 
