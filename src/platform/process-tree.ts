@@ -12,13 +12,15 @@ export interface TreeMember {
 
 /** Every live process (zombies left out), from one pass over /proc; undefined where there is no /proc. */
 export function processTable(): Map<number, ProcStat> | undefined {
-  if (process.platform !== 'linux') return undefined;
-  const stats = new Map<number, ProcStat>();
+  return process.platform === 'linux' ? new Map(liveProcesses()) : undefined;
+}
+
+/** The pass itself, one process at a time (a caller in a hurry to serve others may pause between them). */
+export function* liveProcesses(): Generator<[number, ProcStat]> {
   for (const pid of procPids()) {
     const stat = readStat(pid);
-    if (stat && stat.state !== 'Z' && stat.state !== 'X') stats.set(pid, stat);
+    if (stat && stat.state !== 'Z' && stat.state !== 'X') yield [pid, stat];
   }
-  return stats;
 }
 
 /**
