@@ -1,5 +1,6 @@
 import type { Project } from '../project/open.js';
 import type { EventSink, RunnerEvent, ServiceStatus } from './events.js';
+import type { LogFile } from './log-file.js';
 import type { RegistryPublisher } from './registry-publisher.js';
 import type { ServiceSupervisor } from './supervisor.js';
 
@@ -27,6 +28,8 @@ export class SessionContext {
     public project: Project,
     readonly publisher: RegistryPublisher,
     private readonly sink: EventSink | undefined,
+    /** Where the session's own notices (not one service's) are kept: `portbroker logs portbroker`. */
+    readonly log: LogFile,
   ) {}
 
   get home(): string {
@@ -44,6 +47,9 @@ export class SessionContext {
 
   notice(level: 'info' | 'warn' | 'error', message: string, service?: string): void {
     this.emit({ type: 'notice', level, message, service });
+    if (service !== undefined) return;
+    const prefix = level === 'info' ? '' : `${level === 'warn' ? 'warning' : 'error'}: `;
+    message.split('\n').forEach((line, i) => this.log.line(i === 0 ? prefix + line : `  ${line}`));
   }
 
   emit(event: RunnerEvent): void {

@@ -1,9 +1,10 @@
 import { startControlServer, type ControlHandlers, type ControlServer } from '../control/server.js';
-import { controlSocket } from '../platform/paths.js';
+import { controlSocket, supervisorLogFile } from '../platform/paths.js';
 import { serviceSpec, type Project } from '../project/open.js';
 import type { RunnerEvent } from './events.js';
 import type { Selection } from './config-reload.js';
 import { LiveConfig } from './live-config.js';
+import { LogFile } from './log-file.js';
 import { OnDemand } from './on-demand.js';
 import { openCheckout } from './open-checkout.js';
 import { releaseCheckout } from './ownership.js';
@@ -62,7 +63,8 @@ export class Session {
       onWarning: options.onWarning,
       onError: (error) => this.ctx.notice('warn', `cannot record service states in the registry: ${error.message}`),
     });
-    this.ctx = new SessionContext(options.project, publisher, options.onEvent);
+    const { checkout, settings } = options.project;
+    this.ctx = new SessionContext(options.project, publisher, options.onEvent, new LogFile(supervisorLogFile(settings.home, checkout.project, checkout.label)));
     this.order = new StartOrder(this.ctx, () => this.onFailure());
     this.onDemand = new OnDemand(this.ctx, this.order);
     this.actions = new ServiceControl(this.ctx, this.order, this.onDemand);
@@ -221,6 +223,7 @@ export class Session {
     }
     await this.control?.close();
     for (const sup of this.ctx.supervisors.values()) sup.logFile.close();
+    this.ctx.log.close();
     process.off('exit', this.onProcessExit);
     this.finish(this.exitCode);
   }

@@ -44,6 +44,7 @@ export async function restoreStateFolder(ctx: SessionContext, hooks: RestoreHook
   try {
     await restoreCheckout(ctx, socket, { onWarning: hooks.onWarning });
     for (const sup of ctx.supervisors.values()) sup.logFile.reopen();
+    ctx.log.reopen();
     await hooks.reopenControl(socket);
     await hooks.restoreProxy?.();
   } catch (error) {

@@ -206,7 +206,20 @@ describe('live config reload under up -d', () => {
     await until(() => serviceRecord(fx, 'web')?.state === 'running' && serviceRecord(fx, 'web')?.pid !== before.web, 'web restarted by the background supervisor');
     expect(pids(fx, ['api', 'docs'])).toEqual({ api: before.api, docs: before.docs });
     expect(alive(before.web!)).toBe(false);
+    // It has no terminal: what it says about edits is in its own log stream, which logs and an attached up show.
+    await until(async () => /applied portbroker\.config\.json: restarted web/.test((await fx.run(['logs', 'portbroker'])).stdout), 'the applied edit in logs');
+    const attached = fx.start(['up']);
+    await attached.waitFor(/attached to portbroker pid/);
+    fx.write('portbroker.config.json', '{ "name": ');
+    await attached.waitFor(/portbroker +│ error: config change not applied, the services keep the previous config: portbroker\.config\.json/);
+    // Put back: the attached up shows that too, and logs can read the config again.
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-detached', services: services({ web: { command: 'node serve.mjs', dependsOn: ['api'], env: { X: '2' } } }) }));
+    await attached.waitFor(/portbroker +│ portbroker\.config\.json changed; no service's spec changed/);
+    const all = await fx.run(['logs', '--json']);
+    const streams = new Set((JSON.parse(all.stdout) as Array<{ service: string }>).map((l) => l.service));
+    expect([...streams].sort()).toEqual(['api', 'docs', 'portbroker', 'web']);
     expect((await fx.run(['down'])).code).toBe(0);
+    await attached.exited;
     expect(fixtureProcesses(fx)).toEqual([]);
   });
 });
