@@ -49,12 +49,16 @@ export class HeadDeadline {
 export interface EntryOptions {
   headTimeoutMs: number;
   refusals: RefusalLog;
-  /** Serves a plain HTTP connection from its first bytes on; the deadline runs until its first head is read. */
+  /** Serves an HTTP/1.x connection from its first bytes on; the deadline runs until its first head is read. */
   serveHttp: (socket: net.Socket, first: Buffer, deadline: HeadDeadline) => void;
 }
 
-/** Every connection starts here: the request-head deadline starts, and its first bytes decide who serves it. */
-export function acceptOnPlainPort(socket: net.Socket, options: EntryOptions): void {
+/**
+ * Every HTTP/1.x connection starts here — on the plain port, or on the HTTPS one once its handshake chose
+ * HTTP/1.1: the request-head deadline starts, and its first bytes decide who serves it. Both are served alike
+ * (the same fast path, the same general path); X-Forwarded-Proto tells them apart.
+ */
+export function acceptHttp(socket: net.Socket, options: EntryOptions): void {
   const deadline = new HeadDeadline(socket, options.headTimeoutMs, options.refusals);
   deadline.start();
   const onError = () => socket.destroy();
@@ -65,7 +69,7 @@ export function acceptOnPlainPort(socket: net.Socket, options: EntryOptions): vo
     socket.pause();
     socket.removeListener('error', onError);
     socket.removeListener('end', onEnd);
-    if (plainPortProtocol(first[0]!) === 'tls') {
+    if (!isDecryptedTls(socket) && plainPortProtocol(first[0]!) === 'tls') {
       deadline.stop();
       options.refusals.record('a TLS handshake on the plain HTTP port (use http://, not https://)', undefined, socket, 400);
       socket.destroy();
@@ -73,4 +77,8 @@ export function acceptOnPlainPort(socket: net.Socket, options: EntryOptions): vo
     }
     options.serveHttp(socket, first, deadline);
   });
+}
+
+function isDecryptedTls(socket: net.Socket): boolean {
+  return (socket as { encrypted?: boolean }).encrypted === true;
 }

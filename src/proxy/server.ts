@@ -3,7 +3,7 @@ import net from 'node:net';
 import { PortbrokerError } from '../errors.js';
 import { proxyPortHeld } from './port-held.js';
 import { ActivityReporter } from './activity.js';
-import { acceptOnPlainPort } from './connection-entry.js';
+import { acceptHttp, type HeadDeadline } from './connection-entry.js';
 import { acceptConnection } from './fast-path.js';
 import { Forwarder } from './forward.js';
 import { createProxyHandler } from './handler.js';
@@ -84,7 +84,15 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     socket.resume();
   };
   const fastPath = options.fastPath !== false;
-  // HTTPS: the same request handler behind a TLS front, over an upstream pool bounded per service.
+  const fastPathOptions = { context, dialer, stats, handOver };
+  const serveHttp = (client: net.Socket, first: Buffer, deadline: HeadDeadline) => {
+    if (fastPath) return acceptConnection(client, first, deadline, fastPathOptions);
+    deadline.stop(); // Node's own deadline takes over
+    handOver(client, first);
+  };
+  const entry = { headTimeoutMs, refusals, serveHttp };
+  // HTTPS: HTTP/1.1 is served as above once decrypted; HTTP/2 streams take the same request handler behind a TLS
+  // front, over an upstream pool bounded per service.
   const secureForwarder = options.https ? new Forwarder(dialer, stats, { maxSockets: UPSTREAM_CONNECTIONS_PER_SERVICE }) : undefined;
   const tls = secureForwarder
     ? await (await import('../tls/tls-front.js')).createTlsFront({
@@ -94,21 +102,13 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
         context,
         upgrades: secureForwarder.upgrades,
         onError,
+        serveHttp1: (socket) => acceptHttp(socket, entry),
       })
     : undefined;
-  const fastPathOptions = { context, dialer, stats, handOver };
   const onConnection = (socket: net.Socket) => {
     stats.trackClient(socket);
     if (tls) return tls.accept(socket);
-    acceptOnPlainPort(socket, {
-      headTimeoutMs,
-      refusals,
-      serveHttp: (client, first, deadline) => {
-        if (fastPath) return acceptConnection(client, first, deadline, fastPathOptions);
-        deadline.stop(); // Node's own deadline takes over
-        handOver(client, first);
-      },
-    });
+    acceptHttp(socket, entry);
   };
 
   const listeners: net.Server[] = [];
@@ -171,8 +171,8 @@ function afterResponses(socket: net.Socket, then: () => void): void {
 }
 
 /**
- * Connections one service gets from the HTTPS front at most: enough for a page's parallel loads, few enough that
- * a thousand HTTP/2 streams queue on them instead of opening a thousand sockets.
+ * Connections one service gets from HTTP/2 streams at most: enough for a page's parallel loads, few enough that
+ * a thousand streams queue on them instead of opening a thousand sockets.
  */
 const UPSTREAM_CONNECTIONS_PER_SERVICE = 32;
 

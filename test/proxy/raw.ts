@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { onTestFinished } from 'vitest';
 import { until } from './helpers.js';
 
@@ -40,6 +41,17 @@ export class RawClient {
     onTestFinished(() => void socket.destroy());
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new RawClient(socket);
+  }
+
+  /** The same over TLS to the HTTPS port, HTTP/1.1 by ALPN, for `servername` and trusting only `ca`. */
+  static async connectTls(port: number, servername: string, ca: string): Promise<RawClient> {
+    const socket = tls.connect({ port, host: '127.0.0.1', servername, ca, ALPNProtocols: ['http/1.1'] });
+    onTestFinished(() => void socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
       socket.once('error', reject);
     });
     return new RawClient(socket);
