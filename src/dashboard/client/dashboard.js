@@ -167,8 +167,11 @@ function renderProxy(p) {
 filter.addEventListener('input', render);
 projectSelect.addEventListener('change', render);
 
+/** @type {EventSource | null} */
+let events = null;
+
 function connect() {
-  const events = new EventSource('/api/v1/events');
+  events = new EventSource('/api/v1/events');
   events.addEventListener('open', () => {
     connection.textContent = 'live';
     connection.className = 'badge live';
@@ -184,3 +187,18 @@ function connect() {
   events.addEventListener('proxy', (event) => renderProxy(JSON.parse(/** @type {MessageEvent} */ (event).data)));
 }
 connect();
+
+// A tab in the background costs the proxy nothing: the live view and the log stream close while it is hidden and
+// open again (the whole state, the log's tail) when it is shown.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') {
+    events?.close();
+    events = null;
+    connection.textContent = 'paused';
+    connection.className = 'badge';
+    log.pause();
+  } else if (!events) {
+    connect();
+    log.resume();
+  }
+});
