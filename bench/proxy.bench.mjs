@@ -6,6 +6,9 @@
 //
 //   npm run bench -- proxy                 BENCH_SECONDS=5 BENCH_ROUNDS=3 by default
 //   BENCH_CPU_PROF=1 npm run bench -- proxy   also writes a --cpu-prof profile of the fast-path proxy
+//   BENCH_OLD_DIST=/path/to/dist           also measures another build's fast path side by side (e.g. a build of an
+//                                          older commit: `git archive <rev> | tar -x -C /tmp/old && npm ci` there)
+//   BENCH_ONLY=fast,nginx                  measures only the targets whose names contain one of these words
 //
 // A missing tool (wrk, nginx, caddy) is skipped with a line saying so. Everything binds 127.0.0.1 only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -20,7 +23,6 @@ import { benchRun, freePort, median } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-const cli = path.join(repo, 'dist', 'cli', 'main.js');
 
 if (process.argv[2] === '--upstream') await runUpstream(Number(process.argv[3]));
 else if (process.argv[2] === '--ws-client') await runWsClient(Number(process.argv[3]), process.argv[4], Number(process.argv[5]));
@@ -56,12 +58,24 @@ async function main() {
     await waitForLine(upstream, 'ready');
 
     const targets = [{ name: 'direct', port: upstreamPort, host: `127.0.0.1:${upstreamPort}`, pids: [] }];
-    targets.push(await startPortbroker('portbroker fast path', {}, upstreamPort, upstream.pid, work, cleanups));
-    targets.push(await startPortbroker('portbroker general path', { PORTBROKER_PROXY_FAST_PATH: '0' }, upstreamPort, upstream.pid, work, cleanups));
-    if (commandExists('nginx')) targets.push(await startNginx(upstreamPort, work, cleanups));
-    else console.log('skip: nginx is not installed (apt-get install nginx)');
-    if (commandExists('caddy')) targets.push(await startCaddy(upstreamPort, work, cleanups));
-    else console.log('skip: caddy is not installed (apt-get install caddy)');
+    const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+    const wanted = (name) => !only || only.some((word) => name.includes(word));
+    const dist = path.join(repo, 'dist');
+    targets.push(await startPortbroker('portbroker fast path', {}, upstreamPort, upstream.pid, work, cleanups, dist));
+    if (process.env.BENCH_OLD_DIST) {
+      const oldDist = path.resolve(process.env.BENCH_OLD_DIST);
+      targets.push(await startPortbroker('fast path of BENCH_OLD_DIST', {}, upstreamPort, upstream.pid, work, cleanups, oldDist));
+      console.log(`fast path of BENCH_OLD_DIST: ${oldDist}`);
+    }
+    if (wanted('general')) targets.push(await startPortbroker('portbroker general path', { PORTBROKER_PROXY_FAST_PATH: '0' }, upstreamPort, upstream.pid, work, cleanups, dist));
+    if (wanted('nginx')) {
+      if (commandExists('nginx')) targets.push(await startNginx(upstreamPort, work, cleanups));
+      else console.log('skip: nginx is not installed (apt-get install nginx)');
+    }
+    if (wanted('caddy')) {
+      if (commandExists('caddy')) targets.push(await startCaddy(upstreamPort, work, cleanups));
+      else console.log('skip: caddy is not installed (apt-get install caddy)');
+    }
 
     for (const t of targets) {
       const check = await fetchVia(t);
@@ -88,9 +102,11 @@ async function main() {
         process.stdout.write(`  round ${round}/${rounds} done\n`);
       }
     }
-    console.log(`WebSocket: 50 connections echoing 32-byte messages for ${wsSeconds} s, ${rounds} interleaved rounds`);
-    for (let round = 1; round <= rounds; round++) {
-      for (const t of targets) results.get(t.name).ws.push(await wsEcho(t, wsSeconds));
+    if (wsSeconds > 0) {
+      console.log(`WebSocket: 50 connections echoing 32-byte messages for ${wsSeconds} s, ${rounds} interleaved rounds`);
+      for (let round = 1; round <= rounds; round++) {
+        for (const t of targets) results.get(t.name).ws.push(await wsEcho(t, wsSeconds));
+      }
     }
 
     printTable(targets, results, hasWrk);
@@ -106,11 +122,12 @@ async function main() {
   }
 }
 
-async function startPortbroker(name, extraEnv, upstreamPort, upstreamPid, work, cleanups) {
+async function startPortbroker(name, extraEnv, upstreamPort, upstreamPid, work, cleanups, dist) {
   const home = path.join(work, name.replace(/\W+/g, '-'));
   const port = await freePort();
   const env = { ...process.env, ...extraEnv, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1' };
-  const { updateRegistry } = await import(pathToFileURL(path.join(repo, 'dist', 'ports', 'registry.js')).href);
+  // Each build writes its registry in its own format.
+  const { updateRegistry } = await import(pathToFileURL(path.join(dist, 'ports', 'registry.js')).href);
   await updateRegistry(home, (data) => {
     data.checkouts['/bench'] = {
       project: 'bench',
@@ -120,17 +137,17 @@ async function startPortbroker(name, extraEnv, upstreamPort, upstreamPid, work, 
     };
   });
   const target = { name, port, host: `web.bench.localhost:${port}`, env, home };
-  if (process.env.BENCH_CPU_PROF === '1' && !extraEnv.PORTBROKER_PROXY_FAST_PATH) {
+  if (process.env.BENCH_CPU_PROF === '1' && name === 'portbroker fast path') {
     // --cpu-prof is not allowed in NODE_OPTIONS: run the daemon's entry directly, in the foreground.
     target.profileDir = path.join(os.tmpdir(), `pb-bench-cpu-prof-${process.pid}`);
-    const daemon = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${target.profileDir}`, path.join(repo, 'dist', 'proxy', 'daemon-main.js'), '--home', home, '--port', String(port)], { env, stdio: 'ignore' });
+    const daemon = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${target.profileDir}`, path.join(dist, 'proxy', 'daemon-main.js'), '--home', home, '--port', String(port)], { env, stdio: 'ignore' });
     cleanups.push(() => daemon.kill('SIGKILL'));
     await waitForPort(port, 10_000, path.join(home, 'proxy.log'));
     target.pids = [daemon.pid];
     target.stopForProfile = () => new Promise((resolve) => daemon.once('exit', resolve).kill('SIGTERM'));
     return target;
   }
-  const started = spawnSync(process.execPath, [cli, 'proxy', 'start', '--json'], { env, encoding: 'utf8' });
+  const started = spawnSync(process.execPath, [path.join(dist, 'cli', 'main.js'), 'proxy', 'start', '--json'], { env, encoding: 'utf8' });
   if (started.status !== 0) throw new Error(`${name}: proxy start failed: ${started.stderr}`);
   const { pid } = JSON.parse(started.stdout);
   cleanups.push(() => process.kill(pid, 'SIGKILL'));
@@ -304,18 +321,22 @@ function printTable(targets, results, hasWrk) {
     };
   });
   const direct = rows[0];
+  const nginx = rows.find((r) => r.name === 'nginx');
   const fmt = (v, digits = 0) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
-  const header = ['target', 'req/s', '×direct', 'p50 ms', 'p99 ms', 'proxy µs/req', 'service µs/req', 'ws msg/s', 'ws ×direct'];
+  const ratio = (a, b) => (a && b ? fmt(a / b, 2) : '-');
+  const header = ['target', 'req/s', '×direct', '×nginx', 'p50 ms', 'p99 ms', 'proxy µs/req', 'CPU ×nginx', 'service µs/req', 'ws msg/s', 'ws ×direct'];
   const lines = rows.map((r) => [
     r.name,
     fmt(r.rps),
-    r.rps && direct.rps ? fmt(r.rps / direct.rps, 2) : '-',
+    ratio(r.rps, direct.rps),
+    ratio(r.rps, nginx?.rps),
     fmt(r.p50, 2),
     fmt(r.p99, 2),
     fmt(r.proxyUs, 1),
+    ratio(r.proxyUs, nginx?.proxyUs),
     fmt(r.upstreamUs, 1),
     fmt(r.ws),
-    r.ws && direct.ws ? fmt(r.ws / direct.ws, 2) : '-',
+    ratio(r.ws, direct.ws),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -324,17 +345,19 @@ function printTable(targets, results, hasWrk) {
 
   const fast = rows.find((r) => r.name === 'portbroker fast path');
   const caddy = rows.find((r) => r.name === 'caddy');
-  const nginx = rows.find((r) => r.name === 'nginx');
   const checks = [];
   if (hasWrk) {
     checks.push(['throughput ≥ 0.55× direct', fast.rps / direct.rps >= 0.55, `${fmt(fast.rps / direct.rps, 2)}×`]);
     if (caddy) checks.push(['throughput ≥ 2× Caddy', fast.rps / caddy.rps >= 2, `${fmt(fast.rps / caddy.rps, 2)}×`]);
-    if (nginx) checks.push(['throughput ≥ 0.7× nginx (stretch)', fast.rps / nginx.rps >= 0.7, `${fmt(fast.rps / nginx.rps, 2)}×`]);
+    if (nginx) {
+      checks.push(['throughput ≥ 0.95× nginx', fast.rps / nginx.rps >= 0.95, `${fmt(fast.rps / nginx.rps, 2)}×`]);
+      checks.push(['proxy CPU/request ≤ 1.35× nginx', fast.proxyUs / nginx.proxyUs <= 1.35, `${fmt(fast.proxyUs / nginx.proxyUs, 2)}×`]);
+    }
     checks.push(['proxy CPU ≤ 45 µs/request', fast.proxyUs <= 45, `${fmt(fast.proxyUs, 1)} µs`]);
     checks.push(['added p99 ≤ 2 ms', fast.p99 - direct.p99 <= 2, `+${fmt(fast.p99 - direct.p99, 2)} ms`]);
     checks.push(['service CPU/request ≤ 1.2× direct', fast.upstreamUs / direct.upstreamUs <= 1.2, `${fmt(fast.upstreamUs / direct.upstreamUs, 2)}×`]);
   }
-  checks.push(['WebSocket echo ≥ 0.7× direct', fast.ws / direct.ws >= 0.7, `${fmt(fast.ws / direct.ws, 2)}×`]);
+  if (fast.ws !== null) checks.push(['WebSocket echo ≥ 0.7× direct', fast.ws / direct.ws >= 0.7, `${fmt(fast.ws / direct.ws, 2)}×`]);
   console.log('\ntargets (portbroker fast path, medians of the rounds):');
   for (const [what, ok, value] of checks) console.log(`  ${ok ? 'ok  ' : 'MISS'}  ${what}: ${value}`);
   console.log(`\nmachine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), shared by wrk, the proxy and the service; Node ${process.version}`);

@@ -18,16 +18,19 @@ cli
   .option('--json', 'Print JSON (read commands)')
   .option('--proxy-port <port>', 'Port of the shared proxy (default 7355; PORTBROKER_PROXY_PORT)');
 
-cli
+const upCommand = cli
   .command('up [...services]', 'Start the services (all by default, plus what they depend on), behind the proxy')
   .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
   .option('--abort-on-fail', 'Stop everything when one service fails to start')
   .option('-d, --detach', 'Keep the services running in the background and return once they are up (portbroker down stops them)')
   .option('--timestamps', 'Prefix output lines with the time')
   .option('--lan', 'Let the proxy listen on every interface (reachable from the network)')
+  .option('--no-watch', 'Do not apply config edits while running (by default a saved edit restarts only the services it changes)')
   .example('  $ portbroker up')
   .example('  $ portbroker up api   # api and what it depends on')
   .action((services: string[], options: CliOptions) => run('up', [services], options));
+// cac gives a negated flag the implied default true, and prints it after `--no-watch`, where it reads backwards.
+for (const option of upCommand.options) if (option.negated) option.config.default = undefined;
 
 cli
   .command('logs [...services]', "The services' output from their log files (all services without names)")

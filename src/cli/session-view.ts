@@ -32,7 +32,7 @@ export class SessionView {
   private readonly err: Colors;
   /** Whether services' own escape codes may pass. */
   private readonly keepAnsi: boolean;
-  private readonly width: number;
+  private width: number;
   private readonly paint = new Map<string, (text: string) => string>();
   private queued: Array<{ stream: 'stdout' | 'stderr'; text: string }> = [];
   private flushScheduled = false;
@@ -58,6 +58,17 @@ export class SessionView {
     for (const stream of [this.stdout, this.stderr]) stream.on('error', () => (this.closed = true));
     // Redrawing lines is safe only when both streams go straight to the terminal (`up | tee log` would interleave).
     this.spinnerOn = Boolean(this.stderr.isTTY && this.stdout.isTTY) && this.err.isColorSupported && !options.plain;
+  }
+
+  /** A service's colour; one added by a config edit gets the next one (and widens the prefix if it must). */
+  private paintFor(service: string): (text: string) => string {
+    let paint = this.paint.get(service);
+    if (!paint) {
+      paint = this.out[PALETTE[this.paint.size % PALETTE.length]!];
+      this.paint.set(service, paint);
+      this.width = Math.max(this.width, service.length);
+    }
+    return paint;
   }
 
   /** Whether children may colour their output: it is shown in colour. */
@@ -113,7 +124,7 @@ export class SessionView {
       this.write(stream, `${text}\n`);
       return;
     }
-    const paint = this.paint.get(service) ?? ((t: string) => t);
+    const paint = this.paintFor(service);
     this.write('stdout', `${this.stamp(this.out, time)}${paint(`${service.padEnd(this.width)} │`)} ${text}\n`);
   }
 

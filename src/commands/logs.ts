@@ -1,6 +1,6 @@
 import { lastLines, LogFollower } from '../dashboard/log-reader.js';
 import { UsageError } from '../errors.js';
-import { serviceLogFile } from '../platform/paths.js';
+import { serviceLogFile, supervisorLogFile, SUPERVISOR_STREAM } from '../platform/paths.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
 import { parseLogLine } from '../runner/log-file.js';
 import { namedServices } from './control.js';
@@ -45,6 +45,11 @@ export async function logs(services: string[] = [], options: LogsOptions = {}): 
  */
 export async function followLogs(services: string[], options: LogFollowOptions): Promise<{ services: string[]; close(): void }> {
   const { project, names } = await target(services, options);
+  return followProjectLogs(project, names, options);
+}
+
+/** `followLogs` of a project already open (an attaching `up`: the config may have changed since). */
+export function followProjectLogs(project: Project, names: string[], options: LogFollowOptions): { services: string[]; close(): void } {
   const { lines, positions } = tails(project, names, options);
   options.onLines(lines);
   const followers = names.map(
@@ -59,14 +64,24 @@ export async function followLogs(services: string[], options: LogFollowOptions):
   return { services: names, close };
 }
 
+/**
+ * The streams to read: the named services (every one with a command without names) and, unless a service has
+ * that name, `portbroker`: what the supervisor itself said (config edits applied or refused, stops).
+ */
 async function target(services: string[], options: LogsOptions): Promise<{ project: Project; names: string[] }> {
   const project = await openProject(options);
-  const names = services.length > 0 ? namedServices(project, services) : project.config.order.filter((n) => project.config.services[n]!.command);
+  const { config } = project;
+  const ownStream = !(SUPERVISOR_STREAM in config.services);
+  const named = services.filter((name) => !(ownStream && name === SUPERVISOR_STREAM));
+  const names = services.length > 0 ? namedServices(project, [...new Set(named)]) : config.order.filter((n) => config.services[n]!.command);
+  if (ownStream && (services.length === 0 || services.includes(SUPERVISOR_STREAM))) names.push(SUPERVISOR_STREAM);
   return { project, names };
 }
 
 function logFile(project: Project, service: string): string {
-  return serviceLogFile(project.settings.home, project.checkout.project, project.checkout.label, service);
+  const { home } = project.settings;
+  const { project: name, label } = project.checkout;
+  return service === SUPERVISOR_STREAM && !(service in project.config.services) ? supervisorLogFile(home, name, label) : serviceLogFile(home, name, label, service);
 }
 
 function tails(project: Project, names: string[], options: LogsOptions) {

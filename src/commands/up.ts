@@ -1,10 +1,12 @@
-import { PortbrokerError } from '../errors.js';
+import { configFiles, fingerprint } from '../config/watch.js';
+import { PortbrokerError, UsageError } from '../errors.js';
+import { statePaths } from '../platform/paths.js';
 import { sleep } from '../platform/sleep.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
 import type { EventSink } from '../runner/events.js';
 import { preloadRegistryWriter } from '../runner/registry-publisher.js';
-import { startSession, type Session } from '../runner/session.js';
+import { startSession, type Session, type SessionOptions } from '../runner/session.js';
 import { selectServices } from '../runner/start-order.js';
 
 export interface UpOptions extends CommonOptions {
@@ -17,6 +19,8 @@ export interface UpOptions extends CommonOptions {
   /** Progress, output and problems, as they happen. */
   onEvent?: EventSink;
   crashPolicy?: CrashPolicyOptions;
+  /** Apply saved config edits while running (default true; the CLI's `--no-watch` turns it off). */
+  watch?: boolean;
 }
 
 export type { Session, ServiceView } from '../runner/session.js';
@@ -33,7 +37,35 @@ export async function up(names: string[] = [], options: UpOptions = {}): Promise
   preloadRegistryWriter();
   const project = await openProject(options);
   const { services, startNow } = selectServices(project.config, names);
-  return superviseProject(project, services, startNow, options);
+  const { file } = project.config;
+  // An edit is loaded as a fresh `up` would load it: checked, and the ports of added services reserved.
+  const reload =
+    options.watch !== false && file
+      ? {
+          file,
+          loaded: fingerprint(configFiles(file, statePaths(project.settings.home).configCache)),
+          load: async (vet: (loaded: Pick<Project, 'config' | 'settings'>) => void) => {
+            let selected: ReturnType<typeof selectServices> | undefined;
+            // Checked before anything is reserved: a refused edit leaves the registry as it was.
+            const next = await openProject(options, (loaded) => {
+              vet(loaded);
+              selected = selectFor(loaded.config, names);
+            });
+            return { project: next, ...selected! };
+          },
+        }
+      : undefined;
+  return superviseProject(project, services, startNow, { ...options, reload });
+}
+
+/** `up <names>` after an edit: a named service the config no longer declares is refused, saying why. */
+function selectFor(config: Project['config'], names: string[]): ReturnType<typeof selectServices> {
+  try {
+    return selectServices(config, names);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`${error.message}, which this up was started for`, ['run `portbroker down`, then `portbroker up` with the services to run']);
+  }
 }
 
 /** Shared by `up` and `run`: the session, and the proxy beside it. */
@@ -41,10 +73,12 @@ export async function superviseProject(
   project: Project,
   services: string[],
   startNow: string[],
-  options: UpOptions & { exitWith?: string },
+  options: UpOptions & Pick<SessionOptions, 'exitWith' | 'reload'>,
 ): Promise<Session> {
   // The proxy is checked once the services are spawned, while they boot: its check reads /proc (milliseconds of
   // CPU) and would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
+  const routes = (p: Project, names: string[]) =>
+    names.some((n) => p.config.services[n]?.proxy) ? Promise.all([startProxy(p, options), syncHosts(p, options)]).then(() => undefined) : Promise.resolve();
   const needsProxy = services.some((n) => project.config.services[n]!.proxy);
   return startSession({
     project,
@@ -57,7 +91,9 @@ export async function superviseProject(
     onEvent: options.onEvent,
     onWarning: options.onWarning,
     env: options.env,
-    whileStarting: needsProxy ? () => Promise.all([startProxy(project, options), syncHosts(project, options)]).then(() => undefined) : undefined,
+    whileStarting: needsProxy ? () => routes(project, services) : undefined,
+    afterReload: (selection) => routes(selection.project, selection.services),
+    reload: options.reload,
     restoreProxy: needsProxy ? () => startProxy(project, options, PROXY_RESTORE_MS) : undefined,
   });
 }

@@ -32,6 +32,11 @@ export async function loadModuleConfig(file: string, content: string, cacheDir: 
   }
 }
 
+/** The local files a module config imports (inlined into its cached bundle): a live reload watches them too. */
+export function bundledInputs(file: string, cacheDir: string): string[] {
+  return readManifest(path.join(cacheDir, `${hash(file).slice(0, 16)}.json`))?.inputs.map((input) => input.file) ?? [];
+}
+
 interface Manifest {
   key: string;
   /** The bundle's file name in the cache: the sha256 of its content. */

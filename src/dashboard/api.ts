@@ -1,6 +1,7 @@
 import express, { type Request, type Response } from 'express';
 import { readRegistry, type CheckoutRecord } from '../ports/registry.js';
 import type { ProcessUsageSampler } from '../platform/process-usage.js';
+import { LogHub } from './log-hub.js';
 import { sendLogs } from './logs.js';
 import type { ProxyHealth } from './proxy-health.js';
 import { findService, logFileOf, serviceViews, type ServiceView } from './service-views.js';
@@ -40,6 +41,7 @@ export interface ApiOptions {
 export function apiRouter(options: ApiOptions): express.Router {
   const router = express.Router();
   const views = (): ServiceView[] => serviceViews(readRegistry(options.home, { onWarning: () => undefined }), { home: options.home, proxyPort: options.proxyPort(), sampler: options.sampler });
+  const logs = new LogHub();
   const feed = new StateFeed(() => ({ services: views(), proxy: options.health.view() }), options.onRegistryChange);
 
   router.get('/services', (_req, res) => void res.json(views()));
@@ -54,7 +56,7 @@ export function apiRouter(options: ApiOptions): express.Router {
     const found = findService(readRegistry(options.home, { onWarning: () => undefined }), req.params.project, req.params.service);
     if (!found) return unknown(req, res);
     const file = logFileOf(options.home, found.checkout, found.name);
-    sendLogs(req, res, file, { project: found.checkout.project, label: found.checkout.label, service: found.name, file });
+    sendLogs(req, res, logs, file, { project: found.checkout.project, label: found.checkout.label, service: found.name, file });
   });
 
   router.post('/services/:project/:service/:action', async (req, res) => {

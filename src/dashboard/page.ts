@@ -44,7 +44,8 @@ td.actions{white-space:nowrap}td.actions button{font-size:13px;padding:.1rem .45
 .state{font-weight:600}.running{color:var(--ok)}.starting{color:var(--warn)}.crashed,.orphaned{color:var(--bad)}.stopped,.reserved,.on-demand{color:var(--dim)}
 #log{margin-top:1.5rem;border:1px solid var(--line);border-radius:8px;padding:.75rem}
 .log-head{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}.log-head h2{margin:0;flex:1}
-#log-lines{height:24rem;overflow:auto;margin:.5rem 0 0;white-space:pre-wrap;overflow-wrap:anywhere}
+#log-lines{height:24rem;overflow:auto;margin:.5rem 0 0;white-space:pre-wrap;overflow-wrap:anywhere;contain:strict}
+#log-lines>div{content-visibility:auto;contain-intrinsic-size:auto 1.3em}#log-lines .skipped{color:var(--warn);font-style:italic}
 #log-lines time{color:var(--dim)}.b{font-weight:700}.d{opacity:.7}.i{font-style:italic}.u{text-decoration:underline}
 .f30,.f90{color:var(--dim)}.f31,.f91{color:var(--bad)}.f32,.f92{color:var(--ok)}.f33,.f93{color:var(--warn)}
 .f34,.f94{color:var(--accent)}.f35,.f95{color:#a475f9}.f36,.f96{color:#1b9aaa}

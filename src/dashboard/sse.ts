@@ -10,6 +10,10 @@ export interface EventStream {
   send(event: string, data: unknown): boolean;
   /** The same with `data` already JSON (one serialisation for every client). */
   sendRaw(event: string, json: string): boolean;
+  /** A whole event made once by `eventFrame` for every client that gets it. */
+  sendFrame(frame: Buffer): boolean;
+  /** Bytes written but not yet taken by the client. */
+  backlog(): number;
   /** Open, and not holding back unsent data. */
   writableReady(): boolean;
   onClose(listener: () => void): void;
@@ -37,13 +41,24 @@ export function openEventStream(req: http.IncomingMessage, res: http.ServerRespo
     clearInterval(heartbeat);
   });
   return {
-    // JSON never holds a raw line break, so one `data:` line carries any payload.
-    send: (event, data) => (closed ? false : res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)),
-    sendRaw: (event, json) => (closed ? false : res.write(`event: ${event}\ndata: ${json}\n\n`)),
+    send: (event, data) => (closed ? false : res.write(eventText(event, JSON.stringify(data)))),
+    sendRaw: (event, json) => (closed ? false : res.write(eventText(event, json))),
+    sendFrame: (frame) => (closed ? false : res.write(frame)),
+    backlog: () => res.writableLength,
     writableReady: () => !closed && !res.writableNeedDrain,
     onClose: (listener) => res.once('close', listener),
     get closed() {
       return closed;
     },
   };
+}
+
+/** An event with `json` as its data, ready to write to many streams. */
+export function eventFrame(event: string, json: string): Buffer {
+  return Buffer.from(eventText(event, json));
+}
+
+// JSON never holds a raw line break, so one `data:` line carries any payload.
+function eventText(event: string, json: string): string {
+  return `event: ${event}\ndata: ${json}\n\n`;
 }

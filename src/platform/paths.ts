@@ -30,6 +30,18 @@ export function serviceLogFile(home: string, project: string, label: string, ser
   return path.join(statePaths(home).logs, label ? `${project}.${label}` : project, `${service}.log`);
 }
 
+/**
+ * What a supervising `up`/`run` itself says (config edits applied or refused, services stopping), beside its
+ * services' logs: `portbroker logs` shows it as the `portbroker` stream, and a detached `up` has no terminal
+ * but this. The `_` keeps it apart from any service's log (service names are DNS labels).
+ */
+export function supervisorLogFile(home: string, project: string, label: string): string {
+  return serviceLogFile(home, project, label, '_portbroker');
+}
+
+/** The name `portbroker logs` gives the supervisor's own stream. */
+export const SUPERVISOR_STREAM = 'portbroker';
+
 /** The control socket of a supervising `up`/`run` process (on-demand starts and activity reports). */
 export function controlSocket(home: string, pid: number): string {
   return path.join(statePaths(home).run, `${pid}.sock`);

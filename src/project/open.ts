@@ -16,11 +16,15 @@ export interface Project {
   checkout: CheckoutRecord;
 }
 
-/** Loads the config (and the services `run` added beside it), resolves settings and makes sure every service holds a port. */
-export async function openProject(options: CommonOptions = {}): Promise<Project> {
+/**
+ * Loads the config (and the services `run` added beside it), resolves settings and makes sure every service holds
+ * a port. `vet` may refuse the loaded config (by throwing) before anything is reserved: a live reload's check.
+ */
+export async function openProject(options: CommonOptions = {}, vet?: (loaded: Pick<Project, 'config' | 'settings'>) => void): Promise<Project> {
   const context = await resolveContext(options, 'required');
   const { settings } = context;
   const config = withAdHocServices(context.config, readRegistry(settings.home, options).checkouts[context.config.root]);
+  vet?.({ config, settings });
   const checkout = await reserveCheckout(config, settings, options);
   return { config, settings, checkout };
 }

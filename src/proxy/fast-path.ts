@@ -5,6 +5,7 @@ import { HeadExchange } from './head-exchange.js';
 import { spliceRoute } from './pipeline.js';
 import { findHeadEnd, lineFeedHead, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
 import type { Route } from './route-table.js';
+import { ReusedReads } from './reused-reads.js';
 import { Splice } from './splice.js';
 import type { ConnectionStats } from './stats.js';
 import type { UpstreamDialer } from './upstream.js';
@@ -74,8 +75,9 @@ async function connectAndSplice(
   onEarlyError: () => void,
 ): Promise<void> {
   let upstream: net.Socket;
+  const reads = new ReusedReads();
   try {
-    upstream = await options.dialer.connect(route.port);
+    upstream = await options.dialer.connect(route.port, reads.onread);
   } catch {
     // Down after all: the general path tries once more and explains with a 502 page.
     client.removeListener('error', onEarlyError);
@@ -89,5 +91,5 @@ async function connectAndSplice(
   client.removeListener('error', onEarlyError);
   options.stats.trackUpstream(upstream);
   options.stats.spliced++;
-  new Splice(client, upstream, { route, host, deadline }, options).start(buffered, headEnd, head);
+  new Splice(client, upstream, { route, host, deadline, reads }, options).start(buffered, headEnd, head);
 }

@@ -36,17 +36,45 @@ export function forwardedLines(f: Forwarded): string {
   return `X-Forwarded-For: ${f.for}\r\nX-Forwarded-Proto: ${f.proto}\r\nX-Forwarded-Host: ${f.host}\r\nX-Forwarded-Port: ${f.port}\r\n${HOP_HEADER}: ${f.hops}\r\n`;
 }
 
-/** A raw request head (`raw[0, end)`) as it goes up: the client's own lines of these names out, ours in. */
-export function withForwardedLines(raw: Buffer, end: number, head: RequestHead, lines: Buffer): Buffer {
+/**
+ * A spliced connection's X-Forwarded-* lines, each followed by the blank line that ends a head: made again only
+ * when the Host or the hop count changes, which on one connection they almost never do.
+ */
+export class ForwardedLinesCache {
+  private lines: Buffer | undefined;
+  private host: string | undefined;
+  private hops = -1;
+
+  constructor(private readonly socket: net.Socket) {}
+
+  /** The lines that end the head of `request` as it goes up. */
+  for(request: RequestHead): Buffer {
+    // A WebSocket handshake says ws: rare enough to be made each time.
+    if (request.body === 'upgrade') return headEnd(forwardedValues(this.socket, request.host, request.hops, true));
+    if (!this.lines || request.host !== this.host || request.hops !== this.hops) {
+      this.lines = headEnd(forwardedValues(this.socket, request.host, request.hops));
+      this.host = request.host;
+      this.hops = request.hops;
+    }
+    return this.lines;
+  }
+}
+
+function headEnd(f: Forwarded): Buffer {
+  return Buffer.from(`${forwardedLines(f)}\r\n`, 'latin1');
+}
+
+/** A raw request head (`raw[0, end)`) as it goes up: the client's own lines of these names out, `ending` (ours and the blank line) in. */
+export function withForwardedLines(raw: Buffer, end: number, head: RequestHead, ending: Buffer): Buffer {
   const blank = end - 2; // the empty line that ends the head
-  if (!head.replaced) return Buffer.concat([raw.subarray(0, blank), lines, CRLF]);
+  if (!head.replaced) return Buffer.concat([raw.subarray(0, blank), ending]);
   const parts: Buffer[] = [];
   let from = 0;
   for (let i = 0; i < head.replaced.length; i += 2) {
     parts.push(raw.subarray(from, head.replaced[i]));
     from = head.replaced[i + 1]!;
   }
-  parts.push(raw.subarray(from, blank), lines, CRLF);
+  parts.push(raw.subarray(from, blank), ending);
   return Buffer.concat(parts);
 }
 
@@ -59,4 +87,3 @@ export function setForwardedHeaders(headers: http.IncomingHttpHeaders, f: Forwar
   headers[HOP_HEADER] = String(f.hops);
 }
 
-const CRLF = Buffer.from('\r\n');

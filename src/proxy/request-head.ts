@@ -1,3 +1,4 @@
+import { CR, lengthValue, LF, listEndsWith, nameIs } from './head-bytes.js';
 import { HOP_HEADER } from './hops.js';
 
 /**
@@ -36,7 +37,6 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const LF_HEAD_END = Buffer.from('\n\n');
 const LF_CRLF_END = Buffer.from('\n\r\n');
-const REQUEST_LINE = /^([A-Z][A-Z0-9_-]*) (\S+) HTTP\/1\.[01]$/;
 
 /** The index just past the blank line that ends a head starting at or before `from`, or -1. */
 export function findHeadEnd(buffer: Buffer, from = 0): number {
@@ -63,13 +63,22 @@ export function lineFeedHead(buffer: Buffer): Buffer | 'incomplete' | undefined 
 
 /** Parses the head in `buffer[0, end)`; undefined when it is not an HTTP/1.0 or 1.1 request. */
 export function parseRequestHead(buffer: Buffer, end: number): RequestHead | undefined {
-  const text = buffer.toString('latin1', 0, end - 4);
-  let lineEnd = text.indexOf('\r\n');
-  if (lineEnd < 0) lineEnd = text.length;
-  const requestLine = REQUEST_LINE.exec(text.slice(0, lineEnd));
-  if (!requestLine) return undefined;
-  const method = requestLine[1]!;
-  const target = requestLine[2]!;
+  const stop = end - 4; // the head without its blank line
+  // The request line: `METHOD target HTTP/1.x`.
+  if (!isUpper(buffer[0]!)) return undefined;
+  let at = 1;
+  while (at < stop && isMethodByte(buffer[at]!)) at++;
+  const methodEnd = at;
+  if (buffer[at++] !== SPACE) return undefined;
+  const targetStart = at;
+  while (at < stop && !isWhiteSpace(buffer[at]!)) at++;
+  const targetEnd = at;
+  if (targetEnd === targetStart || buffer[at++] !== SPACE || stop - at < 8 || !startsWith(buffer, at, 'HTTP/1.')) return undefined;
+  if (buffer[at + 7] !== ZERO && buffer[at + 7] !== ONE) return undefined;
+  at += 8;
+  if (at < stop && (buffer[at] !== CR || buffer[at + 1] !== LF)) return undefined;
+  const method = methodName(buffer, methodEnd);
+  const target = buffer.toString('latin1', targetStart, targetEnd);
   let host: string | undefined;
   let hostCount = 0;
   let hops = 0;
@@ -80,51 +89,54 @@ export function parseRequestHead(buffer: Buffer, end: number): RequestHead | und
   let replaced: number[] | undefined;
   let bad = method === 'CONNECT';
 
-  for (let start = lineEnd + 2; start < text.length; ) {
-    let stop = text.indexOf('\r\n', start);
-    if (stop < 0) stop = text.length;
-    const colon = text.indexOf(':', start);
-    const first = text.charCodeAt(start);
-    if (colon < 0 || colon > stop || colon === start || first === 32 || first === 9 || hasBareBreak(text, start, stop)) {
+  for (let start = at + 2; start < stop; ) {
+    // The line runs to the first CR or LF, which must be a CRLF (or the head's end); its name to the first colon.
+    let colon = -1;
+    let lineEnd = start;
+    for (; lineEnd < stop; lineEnd++) {
+      const byte = buffer[lineEnd]!;
+      if (byte === CR || byte === LF) break;
+      if (byte === COLON && colon < 0) colon = lineEnd;
+    }
+    const first = buffer[start];
+    if (colon <= start || first === SPACE || first === TAB || (lineEnd < stop && (buffer[lineEnd] !== CR || buffer[lineEnd + 1] !== LF))) {
       bad = true; // no name, an obsolete folded line, or a lone CR or LF that another parser may read as a line end
       break;
     }
-    const nameLength = colon - start;
-    // Compare names only when the length matches: most lines are skipped without lower-casing anything.
-    switch (nameLength) {
+    // Compare names only when the length matches: most lines are skipped without reading their name.
+    switch (colon - start) {
       case 4:
-        if (isName(text, start, colon, 'host')) {
-          if (hostCount++ === 0) host = text.slice(colon + 1, stop).trim();
+        if (nameIs(buffer, start, colon, 'host')) {
+          if (hostCount++ === 0) host = buffer.toString('latin1', colon + 1, lineEnd).trim();
         }
         break;
       case 7:
-        if (isName(text, start, colon, 'upgrade')) upgrade = true;
+        if (nameIs(buffer, start, colon, 'upgrade')) upgrade = true;
         break;
       case 14:
-        if (isName(text, start, colon, 'content-length')) {
-          const value = text.slice(colon + 1, stop).trim();
-          const n = /^\d{1,15}$/.test(value) ? Number(value) : -2;
+        if (nameIs(buffer, start, colon, 'content-length')) {
+          const n = lengthValue(buffer, colon + 1, lineEnd);
           if (n < 0 || (contentLength >= 0 && n !== contentLength)) bad = true;
-          contentLength = n;
+          contentLength = n < 0 ? -2 : n;
         }
         break;
       case 15:
       case 16:
-        if (isForwardedHeader(text, start, colon)) (replaced ??= []).push(start, stop + 2);
+        if (isForwardedHeader(buffer, start, colon)) (replaced ??= []).push(start, lineEnd + 2);
         break;
       case 17:
-        if (isName(text, start, colon, 'transfer-encoding')) {
+        if (nameIs(buffer, start, colon, 'transfer-encoding')) {
           transferEncoding = true;
-          chunked = /(?:^|,)\s*chunked\s*$/i.test(text.slice(colon + 1, stop));
-        } else if (isName(text, start, colon, HOP_HEADER)) {
+          chunked = listEndsWith(buffer, colon + 1, lineEnd, 'chunked');
+        } else if (nameIs(buffer, start, colon, HOP_HEADER)) {
           // The last one counts, as Node joins repeated values and the general path reads the last.
-          const n = Number.parseInt(text.slice(colon + 1, stop).trim(), 10);
+          const n = Number.parseInt(buffer.toString('latin1', colon + 1, lineEnd).trim(), 10);
           hops = Number.isFinite(n) && n > 0 ? n : 0;
-          (replaced ??= []).push(start, stop + 2);
-        } else if (isForwardedHeader(text, start, colon)) (replaced ??= []).push(start, stop + 2);
+          (replaced ??= []).push(start, lineEnd + 2);
+        } else if (isForwardedHeader(buffer, start, colon)) (replaced ??= []).push(start, lineEnd + 2);
         break;
     }
-    start = stop + 2;
+    start = lineEnd + 2;
   }
 
   let body: RequestHead['body'];
@@ -142,21 +154,41 @@ export function headerValue(head: Buffer, name: string): string | undefined {
 }
 
 /** X-Forwarded-For, -Host, -Proto and -Port: the client's word for what only the proxy knows. */
-function isForwardedHeader(text: string, start: number, colon: number): boolean {
-  if (!isName(text, start, start + 12, 'x-forwarded-')) return false;
-  const rest = text.slice(start + 12, colon).toLowerCase();
-  return rest === 'for' || rest === 'host' || rest === 'proto' || rest === 'port';
+function isForwardedHeader(buffer: Buffer, start: number, colon: number): boolean {
+  return FORWARDED_NAMES.some((name) => nameIs(buffer, start, colon, name));
 }
 
-/** A CR or LF inside the line `[start, stop)` (the line itself ends at the CRLF at `stop`). */
-function hasBareBreak(text: string, start: number, stop: number): boolean {
-  const lf = text.indexOf('\n', start);
-  if (lf >= 0 && lf < stop) return true;
-  const cr = text.indexOf('\r', start);
-  return cr >= 0 && cr < stop;
+const FORWARDED_NAMES = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port'];
+
+/** The usual methods as constants (no string made per request); any other as read. */
+function methodName(buffer: Buffer, end: number): string {
+  for (const method of METHODS) if (method.length === end && startsWith(buffer, 0, method)) return method;
+  return buffer.toString('latin1', 0, end);
 }
 
-/** Whether `text[start, end)` is the header name `lower`, in any case. */
-export function isName(text: string, start: number, end: number, lower: string): boolean {
-  return text.slice(start, end).toLowerCase() === lower;
+const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
+
+function startsWith(buffer: Buffer, at: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (buffer[at + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
+
+function isUpper(byte: number): boolean {
+  return byte >= 65 && byte <= 90;
+}
+
+/** `[A-Z0-9_-]`, what a method is made of after its first letter. */
+function isMethodByte(byte: number): boolean {
+  return isUpper(byte) || (byte >= 48 && byte <= 57) || byte === 95 || byte === 45;
+}
+
+/** What `\s` matches in a latin1 string: a target is the bytes up to the first of these. */
+function isWhiteSpace(byte: number): boolean {
+  return byte === SPACE || (byte >= TAB && byte <= CR) || byte === 0xa0;
+}
+
+const SPACE = 32;
+const TAB = 9;
+const COLON = 58;
+const ZERO = 48;
+const ONE = 49;

@@ -1,5 +1,5 @@
 import { ChunkedBody } from './chunked-body.js';
-import { isName } from './request-head.js';
+import { CR, lengthValue, LF, listEndsWith, listHas, nameIs } from './head-bytes.js';
 
 /**
  * Follows the responses coming down a spliced connection, to know where each one ends: the fast path may hand a
@@ -34,7 +34,7 @@ export interface FramingEvents {
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
+const HTTP_1 = 'HTTP/1.';
 
 export class ResponseFraming {
   private readonly sent: SentRequest[] = [];
@@ -116,26 +116,27 @@ export class ResponseFraming {
     const found = bytes.indexOf(HEAD_END, Math.max(0, before - 3));
     if (found < 0) {
       if (bytes.length > MAX_RESPONSE_HEAD) this.state = 'until-close';
-      else this.partial = bytes;
+      // A copy: the chunk's memory is read into again (the splice reuses its read buffer).
+      else this.partial = Buffer.from(bytes);
       this.started = true;
       return chunk.length;
     }
     this.partial = undefined;
     const end = found + 4;
     this.started = true;
-    this.beginBody(bytes.toString('latin1', 0, found));
+    this.beginBody(bytes, found);
     return at + end - before;
   }
 
-  /** Reads a response head and decides how its body is delimited. */
-  private beginBody(text: string): void {
-    const lineEnd = text.indexOf('\r\n');
-    const status = STATUS_LINE.exec(lineEnd < 0 ? text : text.slice(0, lineEnd));
-    if (!status) {
+  /** Reads a response head (`bytes[0, end)`, without its blank line) and decides how its body is delimited. */
+  private beginBody(bytes: Buffer, end: number): void {
+    // `HTTP/1.x nnn` then a space or the end of the line.
+    const code = end >= 12 && isHttp1(bytes) && bytes[8] === 32 ? statusCode(bytes) : -1;
+    const minor = bytes[7];
+    if (code < 0 || (minor !== 48 && minor !== 49) || (end > 12 && bytes[12] !== 32 && bytes[12] !== CR)) {
       this.state = 'until-close'; // not HTTP/1.x: relay whatever comes until the service closes
       return;
     }
-    const code = Number(status[2]);
     const request = this.sent[0];
     if (code === 101) {
       this.sent.shift();
@@ -147,17 +148,17 @@ export class ResponseFraming {
       this.started = false; // 100 Continue, 103 Early Hints: the final response is still to come
       return;
     }
-    const headers = readFraming(text);
-    this.closes = headers.close || status[1] === '0';
+    const headers = readFraming(bytes, end);
+    this.closes = headers.close || minor === 48;
     if (request?.head || code === 204 || code === 304) return this.ended();
-    if (headers.transferEncoding !== undefined) {
-      if (/(?:^|,)\s*chunked\s*$/i.test(headers.transferEncoding)) {
+    if (headers.transferEncoding !== NONE) {
+      if (headers.transferEncoding === CHUNKED) {
         this.state = 'chunked';
         this.chunked = new ChunkedBody();
       } else this.state = 'until-close';
       return;
     }
-    if (headers.contentLength === undefined) {
+    if (headers.contentLength < 0) {
       this.state = 'until-close';
       return;
     }
@@ -177,36 +178,64 @@ export class ResponseFraming {
   }
 }
 
+function isHttp1(bytes: Buffer): boolean {
+  for (let i = 0; i < HTTP_1.length; i++) if (bytes[i] !== HTTP_1.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The three digits of a status line (`HTTP/1.1 200`), or -1. */
+function statusCode(bytes: Buffer): number {
+  let code = 0;
+  for (let i = 9; i < 12; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return -1;
+    code = code * 10 + digit;
+  }
+  return code;
+}
+
+const NONE = 0;
+const CHUNKED = 1;
+const OTHER = 2;
+
 interface Framing {
-  contentLength: number | undefined;
-  transferEncoding: string | undefined;
+  /** -1: none, or not a number. */
+  contentLength: number;
+  /** The last Transfer-Encoding line: none, one whose last coding is chunked, or another. */
+  transferEncoding: typeof NONE | typeof CHUNKED | typeof OTHER;
   close: boolean;
 }
 
-/** Content-Length, Transfer-Encoding and `Connection: close` of a response head (status line included). */
-function readFraming(text: string): Framing {
-  const result: Framing = { contentLength: undefined, transferEncoding: undefined, close: false };
-  for (let start = text.indexOf('\r\n') + 2; start > 1 && start < text.length; ) {
-    let stop = text.indexOf('\r\n', start);
-    if (stop < 0) stop = text.length;
-    const colon = text.indexOf(':', start);
-    if (colon > start && colon < stop) {
+/** One result object, reused: a response head is read to its end before the next one. */
+const framing: Framing = { contentLength: -1, transferEncoding: NONE, close: false };
+
+/** Content-Length, Transfer-Encoding and `Connection: close` of a response head (`bytes[0, end)`, status line included). */
+function readFraming(bytes: Buffer, end: number): Framing {
+  framing.contentLength = -1;
+  framing.transferEncoding = NONE;
+  framing.close = false;
+  let start = bytes.indexOf(LF) + 1;
+  if (start === 0) return framing; // only a status line
+  while (start < end) {
+    let stop = bytes.indexOf(LF, start);
+    if (stop < 0 || stop > end) stop = end;
+    const lineEnd = stop > start && bytes[stop - 1] === CR ? stop - 1 : stop;
+    let colon = start;
+    while (colon < lineEnd && bytes[colon] !== 58) colon++;
+    if (colon > start && colon < lineEnd) {
       switch (colon - start) {
         case 10:
-          if (isName(text, start, colon, 'connection') && /(?:^|,)\s*close\s*(?:,|$)/i.test(text.slice(colon + 1, stop))) result.close = true;
+          if (nameIs(bytes, start, colon, 'connection') && listHas(bytes, colon + 1, lineEnd, 'close')) framing.close = true;
           break;
         case 14:
-          if (isName(text, start, colon, 'content-length')) {
-            const value = text.slice(colon + 1, stop).trim();
-            result.contentLength = /^\d{1,15}$/.test(value) ? Number(value) : undefined;
-          }
+          if (nameIs(bytes, start, colon, 'content-length')) framing.contentLength = lengthValue(bytes, colon + 1, lineEnd);
           break;
         case 17:
-          if (isName(text, start, colon, 'transfer-encoding')) result.transferEncoding = text.slice(colon + 1, stop);
+          if (nameIs(bytes, start, colon, 'transfer-encoding')) framing.transferEncoding = listEndsWith(bytes, colon + 1, lineEnd, 'chunked') ? CHUNKED : OTHER;
           break;
       }
     }
-    start = stop + 2;
+    start = stop + 1;
   }
-  return result;
+  return framing;
 }

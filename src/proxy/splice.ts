@@ -4,7 +4,7 @@ import { ChunkedBody } from './chunked-body.js';
 import type { HeadDeadline } from './connection-entry.js';
 import { forwardFailurePage } from './failure-page.js';
 import type { FastPathOptions } from './fast-path.js';
-import { forwardedLines, forwardedValues, withForwardedLines } from './forwarded.js';
+import { ForwardedLinesCache, withForwardedLines } from './forwarded.js';
 import { closeTogether, type Pair } from './half-close.js';
 import { HeadExchange } from './head-exchange.js';
 import { spliceRoute } from './pipeline.js';
@@ -12,12 +12,15 @@ import { findHeadEnd, headerValue, lineFeedHead, MAX_HEAD_BYTES, parseRequestHea
 import { writePageToSocket } from './respond.js';
 import { ResponseFraming, sentRequest } from './response-framing.js';
 import type { Route } from './route-table.js';
+import type { ReusedReads } from './reused-reads.js';
 
 export interface SplicePlan {
   route: Route;
   /** The name the first request asked for, normalised. */
   host: string;
   deadline: HeadDeadline;
+  /** The upstream socket's reads (it was connected with their `onread`). */
+  reads: ReusedReads;
 }
 
 /**
@@ -49,11 +52,9 @@ export class Splice {
   private reportsActivity: boolean;
   private readonly framing: ResponseFraming;
   private readonly deadline: HeadDeadline;
+  private readonly reads: ReusedReads;
   private readonly pair: Pair;
-  /** X-Forwarded-* lines, kept while the Host and hop count stay the same (they almost always do). */
-  private lines: Buffer | undefined;
-  private linesFor: string | undefined;
-  private linesHops = -1;
+  private readonly forwarded: ForwardedLinesCache;
 
   constructor(
     private readonly client: net.Socket,
@@ -64,6 +65,8 @@ export class Splice {
     this.route = plan.route;
     this.host = plan.host;
     this.deadline = plan.deadline;
+    this.reads = plan.reads;
+    this.forwarded = new ForwardedLinesCache(client);
     this.reportsActivity = ActivityReporter.wants(plan.route);
     this.framing = new ResponseFraming({ onResponseEnd: this.onResponseEnd, onSwitch: this.onSwitch });
     this.pair = closeTogether(client, upstream, false);
@@ -74,18 +77,18 @@ export class Splice {
   start(buffered: Buffer, headEnd: number, head: RequestHead): void {
     for (const [socket, event, listener] of this.wiring()) socket.on(event, listener);
     this.sendHead(buffered, headEnd, head);
+    this.reads.attach(this.onUpstreamData);
     if (headEnd < buffered.length) this.relay(buffered, headEnd);
     this.resumeClient();
   }
 
-  /** The listeners that relay between the two sockets ('drain' ones come and go with back-pressure). */
+  /** The listeners that relay between the two sockets ('drain' ones come and go with back-pressure; the service's bytes come through `reads`). */
   private wiring(): Array<[net.Socket, string, (...args: any[]) => void]> {
     return [
       [this.client, 'data', this.onClientData],
       [this.client, 'end', this.onClientEnd],
       [this.client, 'error', this.onClientError],
       [this.client, 'close', this.onClientClose],
-      [this.upstream, 'data', this.onUpstreamData],
       [this.upstream, 'end', this.onUpstreamEnd],
       [this.upstream, 'error', this.onUpstreamError],
       [this.upstream, 'close', this.onUpstreamClose],
@@ -183,7 +186,7 @@ export class Splice {
 
   private sendHead(raw: Buffer, end: number, request: RequestHead): void {
     this.options.stats.requests++;
-    this.write(withForwardedLines(raw, end, request, this.forwardedLinesFor(request)));
+    this.write(withForwardedLines(raw, end, request, this.forwarded.for(request)));
     this.lastHead = raw.subarray(0, end);
     this.lastRequest = request;
     this.framing.expect(sentRequest(request.method, request.body === 'upgrade'));
@@ -204,17 +207,6 @@ export class Splice {
       default:
         this.mode = 'head';
     }
-  }
-
-  private forwardedLinesFor(request: RequestHead): Buffer {
-    const webSocket = request.body === 'upgrade';
-    if (webSocket) return Buffer.from(forwardedLines(forwardedValues(this.client, request.host, request.hops, true)), 'latin1');
-    if (!this.lines || request.host !== this.linesFor || request.hops !== this.linesHops) {
-      this.lines = Buffer.from(forwardedLines(forwardedValues(this.client, request.host, request.hops)), 'latin1');
-      this.linesFor = request.host;
-      this.linesHops = request.hops;
-    }
-    return this.lines;
   }
 
   private hold(chunk: Buffer, at: number): void {
@@ -245,8 +237,11 @@ export class Splice {
     this.resumeClient();
   };
 
+  /** The service's bytes, in the read buffer: relayed at once, and that buffer kept only if the write was queued. */
   private readonly onUpstreamData = (chunk: Buffer): void => {
-    if (!this.client.write(chunk)) {
+    const flowing = this.client.write(chunk);
+    if (this.client.writableLength > 0) this.reads.keep();
+    if (!flowing) {
       this.upstream.pause();
       this.client.once('drain', this.onClientDrain);
     }

@@ -14,16 +14,19 @@ const TRY_OTHER = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL', 'ENETUNREACH', 'EAFN
 export class UpstreamDialer {
   private readonly answered = new Map<number, LoopbackAddress>();
 
-  /** An open socket to `port` (rejects with the error of the first address when neither answers). */
-  async connect(port: number): Promise<net.Socket> {
+  /**
+   * An open socket to `port` (rejects with the error of the first address when neither answers). `onread`:
+   * its reads go there instead of to 'data' events (see reused-reads.ts).
+   */
+  async connect(port: number, onread?: net.OnReadOpts): Promise<net.Socket> {
     const first = this.answered.get(port) ?? '127.0.0.1';
     const second = first === '127.0.0.1' ? '::1' : '127.0.0.1';
     try {
-      return await this.dial(first, port);
+      return await this.dial(first, port, onread);
     } catch (error) {
       if (!TRY_OTHER.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
       try {
-        return await this.dial(second, port);
+        return await this.dial(second, port, onread);
       } catch {
         throw error;
       }
@@ -52,9 +55,9 @@ export class UpstreamDialer {
     return socket;
   }
 
-  private dial(host: LoopbackAddress, port: number): Promise<net.Socket> {
+  private dial(host: LoopbackAddress, port: number, onread: net.OnReadOpts | undefined): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
+      const socket = net.connect({ host, port, noDelay: true, ...(onread && { onread }) });
       const onError = (error: Error) => {
         socket.destroy();
         reject(error);

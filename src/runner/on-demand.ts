@@ -28,6 +28,8 @@ export class OnDemand implements ControlHandlers {
    */
   async start(name: string): Promise<boolean> {
     const { ctx } = this;
+    // A config edit being applied may replace this service's supervisor: start the one it leaves.
+    await ctx.reloading;
     const sup = ctx.supervisors.get(name);
     if (sup) {
       if (ctx.stopping) return true;
@@ -66,9 +68,12 @@ export class OnDemand implements ControlHandlers {
     const spec = serviceSpec(ctx.project, name);
     if (spec.start !== 'on-demand' || spec.idleStopMs === undefined || ctx.stopping) return;
     clearTimeout(this.idleTimers.get(name));
+    const armedFor = ctx.supervisors.get(name);
     const timer = setTimeout(() => {
       this.idleTimers.delete(name);
       const sup = ctx.supervisors.get(name);
+      // Replaced by a config edit since: the new one has its own timer.
+      if (sup !== armedFor) return;
       // Still starting (a slow boot on a loaded machine): idle time counts from when it runs, and its
       // `running` arms the timer again. Stopped now, it would leave the request that started it hanging.
       if (!sup?.active || sup.status !== 'running' || ctx.stopping) return;

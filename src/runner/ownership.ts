@@ -160,3 +160,19 @@ export function releaseCheckout(home: string, root: string, services: string[], 
     options,
   );
 }
+
+/** Services removed from the config while running: their reservations (and routes) are dropped, if still ours. */
+export function forgetServices(home: string, root: string, services: string[], options: RegistryOptions = {}): Promise<void> {
+  return updateRegistry(
+    home,
+    (data) => {
+      const checkout = data.checkouts[root];
+      if (!checkout) return;
+      for (const name of services) {
+        const rec = checkout.services[name];
+        if (rec && (rec.owner === undefined || rec.owner === process.pid)) delete checkout.services[name];
+      }
+    },
+    options,
+  );
+}

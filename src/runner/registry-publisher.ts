@@ -35,6 +35,12 @@ export class RegistryPublisher {
     if (!this.running) this.running = this.drain();
   }
 
+  /** A service removed from the session: nothing more is written for it. */
+  forget(service: string): void {
+    this.last.delete(service);
+    this.pending.delete(service);
+  }
+
   /** Writes every service's last state again (the registry was lost: the state folder was deleted). */
   republish(): void {
     for (const [service, { state, pid, run }] of this.last) this.set(service, state, pid, run);

@@ -24,18 +24,27 @@ export class ServiceControl {
   /** Undefined: not a service this session runs. */
   act(name: string, action: ControlAction): Promise<ActionResult | undefined> {
     if (!this.ctx.supervisors.has(name)) return Promise.resolve(undefined);
-    const previous = this.queues.get(name) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.run(name, action));
-    this.queues.set(name, next);
-    void next.finally(() => {
-      if (this.queues.get(name) === next) this.queues.delete(name);
-    });
+    return this.exclusive([name], () => this.run(name, action));
+  }
+
+  /** Runs `work` once no action on any of `names` is under way; actions asked meanwhile wait for it. */
+  exclusive<T>(names: string[], work: () => Promise<T>): Promise<T> {
+    const previous = Promise.all(names.map((name) => (this.queues.get(name) ?? Promise.resolve()).catch(() => undefined)));
+    const next = previous.then(work);
+    for (const name of names) this.queues.set(name, next);
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        for (const name of names) if (this.queues.get(name) === next) this.queues.delete(name);
+      });
     return next;
   }
 
-  private async run(name: string, action: ControlAction): Promise<ActionResult> {
+  private async run(name: string, action: ControlAction): Promise<ActionResult | undefined> {
     const { ctx } = this;
-    const sup = ctx.supervisors.get(name)!;
+    // A config edit applied while this waited may have removed it (or its command): no longer ours to act on.
+    const sup = ctx.supervisors.get(name);
+    if (!sup) return undefined;
     const previousPid = sup.pid ?? null;
     if (ctx.stopping) return this.result(name, action, previousPid, `${name} was not ${action}ed: portbroker is stopping`);
     if (action !== 'start') {
@@ -45,6 +54,8 @@ export class ServiceControl {
       await this.order.settled(name);
     }
     if (action === 'stop') {
+      // Answered once the registry says so: an `ls` right after `stop` must not still see it running.
+      await ctx.publisher.flush();
       ctx.notice('info', `${name} stopped (\`portbroker start ${name}\` starts it again)`, name);
       return this.result(name, action, previousPid, previousPid === null ? `${name} was not running; it stays stopped` : `stopped ${name} (pid ${previousPid})`);
     }

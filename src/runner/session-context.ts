@@ -1,12 +1,14 @@
 import type { Project } from '../project/open.js';
 import type { EventSink, RunnerEvent, ServiceStatus } from './events.js';
+import type { LogFile } from './log-file.js';
 import type { RegistryPublisher } from './registry-publisher.js';
 import type { ServiceSupervisor } from './supervisor.js';
 
 /**
- * What the parts of a session (start order, on-demand, shutdown) share: the project, each service's supervisor
- * or the other portbroker that runs it, the statuses the session reports, and where events go. Created by the
- * session with everything it is given; the parts only read and report through it.
+ * What the parts of a session (start order, on-demand, shutdown, live config) share: the project, each service's
+ * supervisor or the other portbroker that runs it, the statuses the session reports, and where events go. Created
+ * by the session with everything it is given; the parts read and report through it, and only a config edit
+ * (`live-config.ts`) replaces the project and the set of services.
  */
 export class SessionContext {
   /** Services this session runs (those with a command), filled when the session opens. */
@@ -18,11 +20,16 @@ export class SessionContext {
   readonly held = new Set<string>();
   /** Set once the session is ending: nothing new starts. */
   stopping = false;
+  /** While a config edit is applied (`live-config.ts`): on-demand starts wait for it. */
+  reloading: Promise<void> | undefined;
 
   constructor(
-    readonly project: Project,
+    /** Replaced when a config edit is applied (`live-config.ts`). */
+    public project: Project,
     readonly publisher: RegistryPublisher,
     private readonly sink: EventSink | undefined,
+    /** Where the session's own notices (not one service's) are kept: `portbroker logs portbroker`. */
+    readonly log: LogFile,
   ) {}
 
   get home(): string {
@@ -40,6 +47,9 @@ export class SessionContext {
 
   notice(level: 'info' | 'warn' | 'error', message: string, service?: string): void {
     this.emit({ type: 'notice', level, message, service });
+    if (service !== undefined) return;
+    const prefix = level === 'info' ? '' : `${level === 'warn' ? 'warning' : 'error'}: `;
+    message.split('\n').forEach((line, i) => this.log.line(i === 0 ? prefix + line : `  ${line}`));
   }
 
   emit(event: RunnerEvent): void {

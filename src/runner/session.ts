@@ -1,10 +1,9 @@
 import { startControlServer, type ControlHandlers, type ControlServer } from '../control/server.js';
-import { controlSocket } from '../platform/paths.js';
-import { liveState } from '../ports/live-state.js';
-import { readRegistry, type RegistryOptions } from '../ports/registry.js';
+import { controlSocket, supervisorLogFile } from '../platform/paths.js';
 import { serviceSpec, type Project } from '../project/open.js';
-import type { CrashPolicyOptions } from './crash-policy.js';
-import type { EventSink, RunnerEvent } from './events.js';
+import type { RunnerEvent } from './events.js';
+import type { Selection } from './config-reload.js';
+import { LiveConfig } from './live-config.js';
 import { LogFile } from './log-file.js';
 import { OnDemand } from './on-demand.js';
 import { openCheckout } from './open-checkout.js';
@@ -12,9 +11,12 @@ import { releaseCheckout } from './ownership.js';
 import { RegistryPublisher } from './registry-publisher.js';
 import { serviceViews, type ServiceView } from './service-views.js';
 import { SessionContext } from './session-context.js';
+import type { EndReason, SessionOptions } from './session-options.js';
 import { killAll, stopInOrder } from './shutdown.js';
 import { SpawnBurst } from './spawn-burst.js';
-import { restoreCheckout, watchStateFolder, type StateFolderWatch } from './state-folder-watch.js';
+import { restoreStateFolder, watchStateFolder, type StateFolderWatch } from './state-folder-watch.js';
+import { finishedMessage } from './session-end.js';
+import { takeOnService } from './take-on.js';
 import { StartOrder } from './start-order.js';
 import { exitStatus } from './service-unit.js';
 import { createSupervisor } from './supervisors.js';
@@ -30,32 +32,9 @@ import { ServiceControl } from './service-control.js';
 
 export type { ServiceView } from './service-views.js';
 
-export interface SessionOptions extends RegistryOptions {
-  project: Project;
-  /** Every service this session is responsible for, in dependency order. */
-  services: string[];
-  /** Of those, the ones to start now (with what they depend on); on-demand ones wait for a request. */
-  startNow: string[];
-  /** Stop everything when a service fails to start (exit status 1). */
-  abortOnFail?: boolean;
-  /** `portbroker run`: the session ends when this service's command ends, with its exit status. */
-  exitWith?: string;
-  /** Children may print colour (portbroker shows it). */
-  forceColor?: boolean;
-  crashPolicy?: CrashPolicyOptions;
-  onEvent?: EventSink;
-  /** The environment services inherit (default: this process's). */
-  env?: NodeJS.ProcessEnv;
-  /** Work begun once the services are spawned, while they boot (the proxy); `ready` waits for it too. */
-  whileStarting?: () => Promise<void>;
-  /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run). */
-  restoreProxy?: () => Promise<void>;
-}
-
-export type EndReason = 'requested' | 'aborted' | 'finished';
+export type { EndReason, SessionOptions } from './session-options.js';
 
 export class Session {
-  readonly project: Project;
   /** Settles once every service started now is ready or has failed (and `whileStarting` is done). */
   readonly ready: Promise<void>;
   /** The exit status, once everything has stopped. */
@@ -67,7 +46,9 @@ export class Session {
   private readonly onDemand: OnDemand;
   private readonly actions: ServiceControl;
   private readonly burst = new SpawnBurst();
-  private readonly logFiles: LogFile[] = [];
+  private readonly live: LiveConfig;
+  /** The services this session runs and starts now: the options' until a config edit is applied. */
+  private selected: Pick<Selection, 'services' | 'startNow'>;
   private control: ControlServer | undefined;
   private folderWatch: StateFolderWatch | undefined;
   private stopping: Promise<void> | undefined;
@@ -76,22 +57,37 @@ export class Session {
   private readonly onProcessExit = () => killAll(this.ctx);
 
   constructor(private readonly options: SessionOptions) {
-    this.project = options.project;
     this.ready = new Promise<unknown>((resolve) => (this.markReady = resolve)).then(() => undefined);
     this.done = new Promise((resolve) => (this.finish = resolve));
     const publisher = new RegistryPublisher(options.project.settings.home, options.project.config.root, {
       onWarning: options.onWarning,
       onError: (error) => this.ctx.notice('warn', `cannot record service states in the registry: ${error.message}`),
     });
-    this.ctx = new SessionContext(options.project, publisher, options.onEvent);
+    const { checkout, settings } = options.project;
+    this.ctx = new SessionContext(options.project, publisher, options.onEvent, new LogFile(supervisorLogFile(settings.home, checkout.project, checkout.label)));
     this.order = new StartOrder(this.ctx, () => this.onFailure());
     this.onDemand = new OnDemand(this.ctx, this.order);
     this.actions = new ServiceControl(this.ctx, this.order, this.onDemand);
+    this.selected = { services: options.services, startNow: options.startNow };
+    this.live = new LiveConfig(this.ctx, this.order, this.actions, this.onDemand, {
+      selection: () => ({ project: this.ctx.project, ...this.selected }),
+      select: ({ services, startNow }) => (this.selected = { services, startNow }),
+      supervise: (name) => this.supervise(name),
+      applied: async () => {
+        await this.options.afterReload?.({ project: this.ctx.project, ...this.selected });
+        setImmediate(() => this.checkFinished());
+      },
+    });
+  }
+
+  /** The project as the session runs it (a config edit applied replaces it). */
+  get project(): Project {
+    return this.ctx.project;
   }
 
   /** Every service of the session with its port, URL and status, in dependency order. */
   services(): ServiceView[] {
-    return serviceViews(this.ctx, this.options.services);
+    return serviceViews(this.ctx, this.selected.services);
   }
 
   /** Why the session is ending, once it is: `requested` (stop(): Ctrl-C), `aborted` (--abort-on-fail), `finished`. */
@@ -130,19 +126,8 @@ export class Session {
     process.on('exit', this.onProcessExit);
     this.folderWatch = watchStateFolder(ctx.home, () => this.restoreStateFolder());
     for (const name of services) {
-      const owner = claim.elsewhere.get(name);
-      if (owner !== undefined) {
-        ctx.elsewhere.set(name, owner);
-        ctx.setStatus(name, 'elsewhere');
-        if (ownerRuns(ctx, name)) ctx.notice('info', `${name} already runs under another portbroker (pid ${owner}); using that one`);
-      } else if (!serviceSpec(project, name).command) {
-        ctx.setStatus(name, 'reserved');
-      } else {
-        const sup = createSupervisor(ctx, name, { ...this.options, burst: this.burst, portCheckedFreeAt: free.get(name), onEvent: (event) => this.onSupervisorEvent(event) });
-        ctx.supervisors.set(name, sup);
-        this.logFiles.push(sup.logFile);
-        ctx.setStatus(name, serviceSpec(project, name).start === 'on-demand' && !startNow.includes(name) ? 'on-demand' : 'stopped');
-      }
+      const waitsForRequest = serviceSpec(project, name).start === 'on-demand' && !startNow.includes(name);
+      takeOnService(ctx, name, { owner: claim.elsewhere.get(name), waitsForRequest, supervise: () => this.supervise(name, free.get(name)) });
     }
     // Everything that can start now is spawned in this tick behind one gate, opened once all are spawned.
     this.burst.begin();
@@ -150,6 +135,12 @@ export class Session {
     const alongside = this.options.whileStarting?.() ?? Promise.resolve();
     // Ready means recorded too: the proxy routes from the registry, and `ls` reads it.
     this.markReady(Promise.all([started.then(() => ctx.publisher.flush()).then(() => this.checkFinished()), alongside]));
+    const { reload } = this.options;
+    if (reload) this.live.start(reload.file, reload.load, reload.loaded);
+  }
+
+  private supervise(name: string, portCheckedFreeAt?: number) {
+    return createSupervisor(this.ctx, name, { ...this.options, burst: this.burst, portCheckedFreeAt, onEvent: (event) => this.onSupervisorEvent(event) });
   }
 
   /** What the control channel asks of this session (`portbroker start|stop|restart|down`, the proxy). */
@@ -163,21 +154,14 @@ export class Session {
   }
 
   /** The state folder was deleted: recreate it, put our services back on their ports, restart the proxy. */
-  private async restoreStateFolder(): Promise<void> {
-    const { ctx } = this;
-    if (ctx.stopping) return;
-    const ours = [...ctx.supervisors.keys()];
-    ctx.notice('warn', `the state folder ${ctx.home} was deleted: recreating it, publishing ${ours.join(', ') || 'the reservations'} again on the same ports, restarting the proxy`);
-    const socket = controlSocket(ctx.home, process.pid);
-    try {
-      await restoreCheckout(ctx, socket, { onWarning: this.options.onWarning });
-      for (const file of this.logFiles) file.reopen();
-      await this.control?.close();
-      this.control = await startControlServer(socket, this.controlHandlers());
-      await this.options.restoreProxy?.();
-    } catch (error) {
-      ctx.notice('error', `cannot restore the state folder ${ctx.home}: ${(error as Error).message}`);
-    }
+  private restoreStateFolder(): Promise<void> {
+    return restoreStateFolder(this.ctx, {
+      ...this.options,
+      reopenControl: async (socket) => {
+        await this.control?.close();
+        this.control = await startControlServer(socket, this.controlHandlers());
+      },
+    });
   }
 
   private end(reason: EndReason): Promise<void> {
@@ -217,21 +201,18 @@ export class Session {
   /** With nothing left running, nothing to restart and nothing to start on demand, the session is over. */
   private checkFinished(): void {
     const { ctx } = this;
-    if (this.stopping || this.order.busy || ctx.held.size > 0) return;
+    if (this.stopping || this.order.busy || this.live.busy || ctx.held.size > 0) return;
     if ([...ctx.supervisors.values()].some((s) => s.active)) return;
-    if ([...ctx.supervisors.keys()].some((name) => serviceSpec(this.project, name).start === 'on-demand')) return;
+    if ([...ctx.supervisors.keys()].some((name) => serviceSpec(ctx.project, name).start === 'on-demand')) return;
     this.exitCode = [...ctx.statuses.values()].includes('crashed') ? 1 : 0;
-    if (ctx.supervisors.size > 0) ctx.notice('info', 'no service is running any more');
-    else if (ctx.elsewhere.size > 0) {
-      const owners = [...new Set(ctx.elsewhere.values())].join(', ');
-      const one = ctx.elsewhere.size === 1;
-      ctx.notice('info', `nothing to start here: ${[...ctx.elsewhere.keys()].join(', ')} already run${one ? 's' : ''} under portbroker pid ${owners}\nstop ${one ? 'it' : 'them'} there (Ctrl-C in its terminal, or kill -INT ${owners}) to start ${one ? 'it' : 'them'} here`);
-    }
+    const why = finishedMessage(ctx);
+    if (why) ctx.notice('info', why);
     void this.end('finished');
   }
 
   private async stopAll(): Promise<void> {
     this.folderWatch?.close();
+    this.live.close();
     this.onDemand.clearTimers();
     await stopInOrder(this.ctx);
     try {
@@ -241,16 +222,11 @@ export class Session {
       this.ctx.notice('warn', `cannot record the stopped services in the registry: ${(error as Error).message}`);
     }
     await this.control?.close();
-    for (const file of this.logFiles) file.close();
+    for (const sup of this.ctx.supervisors.values()) sup.logFile.close();
+    this.ctx.log.close();
     process.off('exit', this.onProcessExit);
     this.finish(this.exitCode);
   }
-}
-
-/** Whether the other portbroker that owns a service has it running (or starting, or waiting on demand). */
-function ownerRuns(ctx: SessionContext, name: string): boolean {
-  const rec = readRegistry(ctx.home).checkouts[ctx.root]?.services[name];
-  return !rec || rec.onDemand === true || !['crashed', 'stopped'].includes(liveState(rec));
 }
 
 /** Starts a session: resolves once it is open (orphans ended, starts under way); `ready` and `done` follow. */

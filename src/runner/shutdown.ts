@@ -22,7 +22,7 @@ export async function stopInOrder(ctx: SessionContext): Promise<void> {
       done = (async () => {
         const dependents = [...supervisors.keys()].filter((d) => serviceSpec(project, d).dependsOn.includes(name));
         await Promise.all(dependents.map(stopOne));
-        await supervisors.get(name)!.stop(t0 + serviceSpec(project, name).shutdownGraceMs);
+        await supervisors.get(name)?.stop(t0 + serviceSpec(project, name).shutdownGraceMs);
       })();
       stopped.set(name, done);
     }

@@ -53,6 +53,11 @@ export class StartOrder {
     return this.starts.size > 0;
   }
 
+  /** Resolves once no start at all is under way (a config edit is applied then). */
+  async idle(): Promise<void> {
+    while (this.starts.size > 0) await Promise.allSettled([...this.starts.values()]);
+  }
+
   /** Resolves once no start of `name` is under way (a start a stop cut short has let go). */
   async settled(name: string): Promise<void> {
     await this.starts.get(name)?.catch(() => undefined);
@@ -89,7 +94,8 @@ export class StartOrder {
       }
       const results = await Promise.all(spec.dependsOn.map((dep) => this.ensureStarted(dep)));
       const missing = spec.dependsOn.filter((_dep, i) => !results[i]);
-      if (ctx.stopping) return false;
+      // Stopping, or replaced meanwhile by a config edit (which starts the new one itself).
+      if (ctx.stopping || ctx.supervisors.get(name) !== sup) return false;
       if (missing.length > 0) {
         ctx.setStatus(name, 'crashed');
         ctx.notice('error', `${name} was not started: it depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not running`, name);

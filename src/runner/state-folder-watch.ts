@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { controlSocket } from '../platform/paths.js';
 import { ensureStateFolder } from '../platform/state-folder.js';
 import { updateRegistry, type RegistryOptions } from '../ports/registry.js';
 import type { SessionContext } from './session-context.js';
@@ -25,6 +26,30 @@ export function watchStateFolder(home: string, onGone: () => Promise<void>, ever
   }, everyMs);
   timer.unref();
   return { close: () => clearInterval(timer) };
+}
+
+export interface RestoreHooks extends RegistryOptions {
+  /** Listens again on the control socket (its file went with the folder). */
+  reopenControl: (socket: string) => Promise<void>;
+  /** Brings the proxy back (it stopped when the registry vanished). */
+  restoreProxy?: () => Promise<void>;
+}
+
+/** The state folder was deleted: recreate it, put the session's services back on their ports, restart the proxy. */
+export async function restoreStateFolder(ctx: SessionContext, hooks: RestoreHooks): Promise<void> {
+  if (ctx.stopping) return;
+  const ours = [...ctx.supervisors.keys()];
+  ctx.notice('warn', `the state folder ${ctx.home} was deleted: recreating it, publishing ${ours.join(', ') || 'the reservations'} again on the same ports, restarting the proxy`);
+  const socket = controlSocket(ctx.home, process.pid);
+  try {
+    await restoreCheckout(ctx, socket, { onWarning: hooks.onWarning });
+    for (const sup of ctx.supervisors.values()) sup.logFile.reopen();
+    ctx.log.reopen();
+    await hooks.reopenControl(socket);
+    await hooks.restoreProxy?.();
+  } catch (error) {
+    ctx.notice('error', `cannot restore the state folder ${ctx.home}: ${(error as Error).message}`);
+  }
 }
 
 /**

@@ -32,12 +32,14 @@ describe('portbroker logs', () => {
 
     const all = await fx.run(['logs']);
     expect(all.code).toBe(0);
-    expect(all.stdout).toMatch(/api │ one\napi │ two\napi │ three\n/);
-    expect(all.stdout).toMatch(/web │ from-web/);
-    expect(all.stdout).toMatch(/api │ \[portbroker\] started \(pid \d+\): node chatty\.mjs/);
+    expect(all.stdout).toMatch(/api +│ one\napi +│ two\napi +│ three\n/);
+    expect(all.stdout).toMatch(/web +│ from-web/);
+    expect(all.stdout).toMatch(/api +│ \[portbroker\] started \(pid \d+\): node chatty\.mjs/);
+    // What the supervisor itself said is its own stream.
+    expect(all.stdout).toMatch(/portbroker │ stopping web, api/);
 
     const two = await fx.run(['logs', 'api', '-n', '2']);
-    expect(two.stdout).toMatch(/^api │ three\napi │ \[portbroker\] stopped\n$/);
+    expect(two.stdout).toMatch(/^api +│ three\napi +│ \[portbroker\] stopped\n$/);
 
     const json = await fx.run(['logs', 'api', '--json', '--since', '1h']);
     const lines = JSON.parse(json.stdout) as Array<{ service: string; time: string; text: string }>;
@@ -47,7 +49,7 @@ describe('portbroker logs', () => {
     expect(future).toMatchObject({ code: 0, stdout: '' });
 
     const stamped = await fx.run(['logs', 'api', '-n', '1', '--timestamps']);
-    expect(stamped.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} api │ \[portbroker\] stopped\n$/);
+    expect(stamped.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} api +│ \[portbroker\] stopped\n$/);
 
     expect(await fx.run(['logs', '--since', 'yesterday'])).toMatchObject({ code: 2 });
     const unknown = await fx.run(['logs', 'wbe']);
@@ -64,18 +66,18 @@ describe('portbroker logs', () => {
     const follow = fx.start(['logs', '-f', 'api', 'web', '-n', '0']);
     // Following has begun once an earlier line is not printed and a new one is: poll until it shows.
     await get(api, '/say?hello');
-    for (let i = 0; !/api │ hello/.test(follow.stdout); i++) {
+    for (let i = 0; !/api +│ hello/.test(follow.stdout); i++) {
       if (i > 100) throw new Error(`no line followed:\n${follow.stdout}${follow.stderr}`);
       await get(api, '/say?hello');
       await new Promise((r) => setTimeout(r, 100));
     }
     await get(web, '/say?web-line');
-    await follow.waitFor(/web │ web-line/);
+    await follow.waitFor(/web +│ web-line/);
     await get(api, '/burst');
-    await follow.waitFor(/api │ burst 11999/, 60_000);
+    await follow.waitFor(/api +│ burst 11999/, 60_000);
     await get(api, '/say?after-rotation');
-    await follow.waitFor(/api │ after-rotation/);
-    expect(follow.stdout.match(/api │ burst \d+/g)).toHaveLength(12000);
+    await follow.waitFor(/api +│ after-rotation/);
+    expect(follow.stdout.match(/api +│ burst \d+/g)).toHaveLength(12000);
     expect((await follow.stop()).code).toBe(0);
     expect((await up.stop()).code).toBe(0);
   });

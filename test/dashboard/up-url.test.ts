@@ -5,7 +5,7 @@ import { config, SERVE } from '../runner/helpers.js';
 describe('up', () => {
   it('prints the dashboard URL once, after the table', async () => {
     const fx = await fixture({
-      'package.json': JSON.stringify({ name: 'acme' }),
+      'package.json': JSON.stringify({ name: 'upurl-acme' }),
       'serve.mjs': SERVE,
       'portbroker.config.json': config({ services: { api: { command: 'node serve.mjs' } } }),
     });

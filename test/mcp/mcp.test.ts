@@ -31,7 +31,7 @@ function json(result: Awaited<ReturnType<Client['callTool']>>): any {
 describe('portbroker mcp', () => {
   it('lists its tools, the services with URLs and ports, a service\'s log; restarts, stops and starts it', async () => {
     const fx = await fixture({
-      'package.json': JSON.stringify({ name: 'acme' }),
+      'package.json': JSON.stringify({ name: 'mcp-acme' }),
       'serve.mjs': SERVE,
       'portbroker.config.json': config({ services: { api: { command: 'node serve.mjs' }, db: { proxy: false } } }),
     });
@@ -44,12 +44,12 @@ describe('portbroker mcp', () => {
 
     const listed = json(await client.callTool({ name: 'list_services', arguments: {} }));
     expect(listed.services.map((s: { service: string }) => s.service)).toEqual(['api', 'db']);
-    expect(listed.services[0]).toMatchObject({ project: 'acme', service: 'api', state: 'running', url: `http://api.acme.localhost:${fx.proxyPort}` });
+    expect(listed.services[0]).toMatchObject({ project: 'mcp-acme', service: 'api', state: 'running', url: `http://api.mcp-acme.localhost:${fx.proxyPort}` });
 
     const api = json(await client.callTool({ name: 'get_service', arguments: { service: 'api' } }));
     expect(api.port).toBeGreaterThan(0);
     expect(api.pid).toBeGreaterThan(0);
-    const elsewhere = json(await client.callTool({ name: 'get_service', arguments: { service: 'api', project: 'acme' } }));
+    const elsewhere = json(await client.callTool({ name: 'get_service', arguments: { service: 'api', project: 'mcp-acme' } }));
     expect(elsewhere.port).toBe(api.port);
 
     const logs = json(await client.callTool({ name: 'read_logs', arguments: { service: 'api', lines: 5 } }));
@@ -60,9 +60,9 @@ describe('portbroker mcp', () => {
     const restarted = json(await client.callTool({ name: 'restart_service', arguments: { service: 'api' } }));
     expect(restarted).toMatchObject({ service: 'api', action: 'restart', state: 'running', previousPid: api.pid, port: api.port });
     expect(restarted.pid).not.toBe(api.pid);
-    const after = json(await client.callTool({ name: 'get_service', arguments: { service: 'api', project: 'acme' } }));
+    const after = json(await client.callTool({ name: 'get_service', arguments: { service: 'api', project: 'mcp-acme' } }));
     expect(after).toMatchObject({ state: 'running', pid: restarted.pid });
-    const stopped = json(await client.callTool({ name: 'stop_service', arguments: { service: 'api', project: 'acme' } }));
+    const stopped = json(await client.callTool({ name: 'stop_service', arguments: { service: 'api', project: 'mcp-acme' } }));
     expect(stopped).toMatchObject({ action: 'stop', state: 'stopped' });
     const started = json(await client.callTool({ name: 'start_service', arguments: { service: 'api' } }));
     expect(started).toMatchObject({ action: 'start', state: 'running' });

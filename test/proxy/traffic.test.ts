@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { fixture } from '../helpers/cli.js';
 import { get, proxyConnections, registerService, rssBytes, setState, startProxy, startUpstream, until } from './helpers.js';
@@ -128,6 +128,52 @@ describe.each(PATHS)('through the %s', (_name, env) => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it('relays large responses byte for byte to a client that reads slowly, and the request after them', async () => {
+    const { fx, port } = await setUp();
+    // 8 MB that differ everywhere, sent in pieces of 12,000 bytes a millisecond apart, so the proxy reads them
+    // one by one, while the client does not read at first: once the buffers between the proxy and the client are
+    // full, the proxy's writes queue. A read buffer used again while a queued write still needs it would show
+    // here as wrong bytes.
+    const body = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const upstream = await startUpstream((req, res) => {
+      if (req.url === '/small') return void res.end('after');
+      res.writeHead(200, { 'content-length': body.length });
+      let at = 0;
+      const pump = () => {
+        if (at >= body.length) return void res.end();
+        const piece = body.subarray(at, Math.min(at + 12_000, body.length));
+        at += piece.length;
+        if (res.write(piece)) setTimeout(pump, 1);
+        else res.once('drain', pump);
+      };
+      pump();
+    });
+    await registerService(fx.home, { service: 'files', port: upstream.port });
+    const socket = net.connect(port, '127.0.0.1');
+    onTestFinished(() => void socket.destroy());
+    socket.write('GET /big HTTP/1.1\r\nHost: files.acme.localhost\r\n\r\nGET /small HTTP/1.1\r\nHost: files.acme.localhost\r\n\r\n');
+    const chunks: Buffer[] = [];
+    let received = 0;
+    socket.pause();
+    setTimeout(() => socket.resume(), 1500);
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      // Stop reading now and then, so the proxy's writes to this client queue up again.
+      if (chunks.length % 4 === 0) {
+        socket.pause();
+        setTimeout(() => socket.resume(), 30);
+      }
+    });
+    await until(() => Buffer.concat(chunks).includes('\r\n\r\nafter'), 'both responses', 60_000);
+    const all = Buffer.concat(chunks, received);
+    const headEnd = all.indexOf('\r\n\r\n') + 4;
+    expect(all.subarray(0, 12).toString()).toBe('HTTP/1.1 200');
+    expect(all.subarray(headEnd, headEnd + body.length).equals(body)).toBe(true);
+    expect(all.subarray(headEnd + body.length).toString()).toMatch(/^HTTP\/1\.1 200[^]*\r\n\r\nafter$/);
   });
 
   it('forwards chunked request bodies and the requests after them', async () => {

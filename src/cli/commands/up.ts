@@ -21,6 +21,7 @@ export default async function main([services]: unknown[], options: CliOptions) {
         https: options.https === true ? true : undefined,
         abortOnFail: options.abortOnFail === true,
         lan: options.lan === true,
+        watch: options.watch !== false,
         forceColor: background ? false : out.isColorSupported,
         onEvent: background
           ? (event) => {

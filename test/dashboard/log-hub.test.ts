@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LogHub } from '../../src/dashboard/log-hub.js';
+import { openEventStream } from '../../src/dashboard/sse.js';
+import { until } from '../proxy/helpers.js';
+
+/**
+ * The dashboard's log streams over real HTTP: one reader per log file however many clients follow it, a client
+ * joining a busy log mid-way gets its tail and then every later line (none twice, none missed), and a client that
+ * does not read is skipped (told how many lines it missed) instead of buffered without bound.
+ */
+
+let dir: string;
+let server: http.Server;
+let port: number;
+const cleanups: Array<() => void> = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'pb-log-hub-'));
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  if (server) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A server whose every request follows `file` through `hub`; `responses` are the server's side of each stream. */
+async function serve(hub: LogHub, file: string): Promise<http.ServerResponse[]> {
+  const responses: http.ServerResponse[] = [];
+  server = http.createServer((req, res) => {
+    responses.push(res);
+    hub.follow(file, 'api', Number(new URL(req.url!, 'http://x').searchParams.get('n')), openEventStream(req, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as net.AddressInfo).port;
+  return responses;
+}
+
+interface Client {
+  /** The texts of every line received, in order. */
+  lines: string[];
+  skipped: number[];
+  res: http.IncomingMessage;
+  close(): void;
+}
+
+async function follow(n: number): Promise<Client> {
+  const req = http.get({ host: '127.0.0.1', port, path: `/?n=${n}`, agent: false });
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+  const client: Client = { lines: [], skipped: [], res, close: () => req.destroy() };
+  cleanups.push(client.close);
+  let buffered = '';
+  res.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const events = buffered.split('\n\n');
+    buffered = events.pop()!;
+    for (const event of events) {
+      const type = /^event: (.*)$/m.exec(event)?.[1];
+      const data = /^data: (.*)$/m.exec(event)?.[1];
+      if (type === 'lines') client.lines.push(...(JSON.parse(data!) as Array<{ text: string }>).map((l) => l.text));
+      if (type === 'skipped') client.skipped.push((JSON.parse(data!) as { lines: number }).lines);
+    }
+  });
+  return client;
+}
+
+/** The numbers of lines `0`, `1`, … in order, and whether each follows the one before. */
+function consecutive(lines: string[]): boolean {
+  return lines.every((line, i) => i === 0 || Number(line) === Number(lines[i - 1]) + 1);
+}
+
+describe('LogHub', () => {
+  it('reads a busy log once for every client; a client joining mid-way gets its tail, then every line once', async () => {
+    const file = path.join(dir, 'api.log');
+    writeFileSync(file, '');
+    const hub = new LogHub({ pollMs: 50 });
+    await serve(hub, file);
+    // Another process appends numbered lines, as a service would, while clients come and go.
+    const total = 3000;
+    const writer = spawn(process.execPath, ['-e', `const fs = require('fs'); let n = 0; const t = setInterval(() => { let s = ''; for (let i = 0; i < 5 && n < ${total}; i++) s += (n++) + '\\n'; fs.appendFileSync(${JSON.stringify(file)}, s); if (n >= ${total}) clearInterval(t); }, 5);`], { stdio: 'ignore' });
+    cleanups.push(() => writer.kill('SIGKILL'));
+
+    const first = await follow(0);
+    await until(() => first.lines.length > 200, 'lines to the first client');
+    const second = await follow(50);
+    await until(() => second.lines.length > 100, 'lines to the second client');
+    expect(hub.followedFiles).toBe(1);
+    const third = await follow(0);
+    await until(() => first.lines.at(-1) === String(total - 1) && second.lines.at(-1) === String(total - 1) && third.lines.at(-1) === String(total - 1), 'the last line to every client', 60_000);
+
+    expect(consecutive(first.lines)).toBe(true);
+    expect(Number(first.lines[0])).toBeLessThan(200);
+    // The tail of 50 lines, then every later line: no gap where it joined, nothing twice.
+    expect(consecutive(second.lines)).toBe(true);
+    expect(second.lines.length).toBeGreaterThan(50);
+    expect(consecutive(third.lines)).toBe(true);
+    expect(first.skipped).toEqual([]);
+
+    for (const client of [first, second, third]) client.close();
+    await until(() => hub.followedFiles === 0, 'the reader closed with its last client');
+  }, 90_000);
+
+  it('skips a client that does not read (its backlog stays bounded), then says how many lines it missed', async () => {
+    const file = path.join(dir, 'api.log');
+    writeFileSync(file, '');
+    const maxBacklog = 64 * 1024;
+    const hub = new LogHub({ pollMs: 20, maxBacklog });
+    const responses = await serve(hub, file);
+    const client = await follow(0);
+    client.res.pause();
+    let most = 0;
+    const watch = setInterval(() => (most = Math.max(most, responses[0]!.writableLength)), 5);
+    cleanups.push(() => clearInterval(watch));
+
+    // Lines until the sockets' buffers between the two ends are full and the server's share for this client has
+    // reached the cap, then as many again: from there on it is skipped.
+    const perBurst = 2000;
+    let written = 0;
+    const burst = () => {
+      appendFileSync(file, Array.from({ length: perBurst }, (_, i) => `${written + i} ${'x'.repeat(90)}`).join('\n') + '\n');
+      written += perBurst;
+    };
+    await until(() => (most > maxBacklog ? true : (burst(), false)), 'the backlog to reach the cap', 60_000);
+    for (let i = written / perBurst; i > 0; i--) burst();
+    client.res.resume();
+    appendFileSync(file, 'end\n');
+    await until(() => client.lines.at(-1) === 'end', 'the line written after the client caught up', 60_000);
+
+    const skipped = client.skipped.reduce((a, b) => a + b, 0);
+    expect(skipped).toBeGreaterThan(0);
+    expect(client.lines.length - 1 + skipped).toBe(written);
+    // What the server held for it never grew much past the cap (one batch of at most 256 KiB read, as JSON).
+    expect(most).toBeLessThan(maxBacklog + 512 * 1024);
+  }, 90_000);
+});
