@@ -47,8 +47,8 @@ export class RawClient {
   }
 
   /** The same over TLS to the HTTPS port, HTTP/1.1 by ALPN, for `servername` and trusting only `ca`. */
-  static async connectTls(port: number, servername: string, ca: string, options: { allowHalfOpen?: boolean } = {}): Promise<RawClient> {
-    const socket = tls.connect({ port, host: '127.0.0.1', servername, ca, ALPNProtocols: ['http/1.1'], allowHalfOpen: options.allowHalfOpen ?? false });
+  static async connectTls(port: number, servername: string, ca: string): Promise<RawClient> {
+    const socket = tls.connect({ port, host: '127.0.0.1', servername, ca, ALPNProtocols: ['http/1.1'] });
     onTestFinished(() => void socket.destroy());
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
