@@ -41,7 +41,7 @@ export interface ProxyView {
 /** Requests per second is a rate: the view remembers the last count it saw. */
 export class ProxyHealth {
   private last: { requests: number; at: number; rate: number | null; delay: ProxyView['eventLoopDelayMs'] } | undefined;
-  private readonly delay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 
   constructor(private readonly info: () => DashboardInfo) {
     this.delay.enable();
@@ -54,7 +54,7 @@ export class ProxyHealth {
     let delay = this.last?.delay ?? null;
     if (!this.last || at - this.last.at >= 500) {
       rate = this.last ? Math.round(((now.requests - this.last.requests) / (at - this.last.at)) * 1000 * 10) / 10 : null;
-      delay = this.last ? { p99: toMs(this.delay.percentile(99)), max: toMs(this.delay.max) } : null;
+      delay = this.last ? { p99: lateness(this.delay.percentile(99)), max: lateness(this.delay.max) } : null;
       this.delay.reset();
       this.last = { requests: now.requests, at, rate, delay };
     }
@@ -74,7 +74,9 @@ export class ProxyHealth {
   }
 }
 
-/** The histogram's nanoseconds, in ms to a tenth. */
-function toMs(ns: number): number {
-  return Math.round(ns / 1e5) / 10;
+const RESOLUTION_MS = 10;
+
+/** How late a tick of the histogram's timer came, in ms to a tenth (what it records includes its own interval). */
+function lateness(ns: number): number {
+  return Math.max(0, Math.round(ns / 1e5) / 10 - RESOLUTION_MS);
 }
