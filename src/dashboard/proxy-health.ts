@@ -78,5 +78,5 @@ const RESOLUTION_MS = 10;
 
 /** How late a tick of the histogram's timer came, in ms to a tenth (what it records includes its own interval). */
 function lateness(ns: number): number {
-  return Math.max(0, Math.round(ns / 1e5) / 10 - RESOLUTION_MS);
+  return Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 10) / 10);
 }
