@@ -11,7 +11,7 @@
 //
 //   npm run bench -- https                 BENCH_ROUNDS=5 BENCH_SECONDS=5 (BENCH_ONLY=page or get: one part)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -28,6 +28,7 @@ const cli = path.join(repo, 'dist', 'cli', 'main.js');
 const CHROMIUM = '/usr/bin/chromium';
 
 const MODULES = 1000;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 let expectedSum = 0;
 const UPSTREAM = `
 const http = require('node:http');
@@ -65,12 +66,16 @@ async function pageLoads(rounds, work, cleanups) {
     const secure = await startPortbroker('https', true, vitePort, vite.pid, work, cleanups);
     const plain = await startPortbroker('http', false, vitePort, vite.pid, work, cleanups);
     const browserHome = trustingHome(work, secure.env);
+    // Caddy over HTTPS/h2 with a certificate from the same CA: what a mature proxy gets on this machine today.
+    const caddy = commandExists('caddy') ? await startCaddy(vitePort, secure.home, work, cleanups) : undefined;
+    if (!caddy) console.log('skip: caddy is not installed (apt-get install caddy)');
 
     console.log(`Vite page of ${MODULES} modules, ${rounds} rounds, fresh browser context per load`);
     const paths = [
       { name: 'direct (HTTP/1.1)', url: `http://127.0.0.1:${vitePort}/` },
-      { name: 'portbroker HTTPS (h2)', url: `https://web.bench.localhost:${secure.port}/` },
-      { name: 'portbroker HTTP/1.1', url: `http://web.bench.localhost:${plain.port}/` },
+      { name: 'portbroker HTTPS (h2)', url: `https://web.bench.localhost:${secure.port}/`, proxyPid: secure.pid },
+      { name: 'portbroker HTTP/1.1', url: `http://web.bench.localhost:${plain.port}/`, proxyPid: plain.pid },
+      ...(caddy ? [{ name: 'Caddy HTTPS (h2)', url: `https://web.bench.localhost:${caddy.port}/`, proxyPid: caddy.pid }] : []),
     ];
     const { chromium } = await import(pathToFileURL(path.join(repo, 'node_modules', 'playwright-core', 'index.mjs')).href);
     const browser = await chromium.launch({
@@ -82,11 +87,17 @@ async function pageLoads(rounds, work, cleanups) {
     // Warm-up: Vite transforms each module on its first request; every path then reads the same cache.
     for (const p of paths) await loadOnce(browser, p.url);
     const times = new Map(paths.map((p) => [p.name, []]));
+    // CPU time per load (user + system) of Vite and of the proxy in the way: where a load's time goes.
+    const cpu = new Map(paths.map((p) => [p.name, { vite: [], proxy: [], browser: [] }]));
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? paths : [...paths].reverse();
       for (const p of order) {
+        const before = { vite: cpuMs(vite.pid), proxy: p.proxyPid ? cpuMs(p.proxyPid) : 0, browser: browserCpuMs(vite.pid) };
         const result = await loadOnce(browser, p.url);
         times.get(p.name).push(result.ms);
+        cpu.get(p.name).vite.push(cpuMs(vite.pid) - before.vite);
+        cpu.get(p.name).browser.push(browserCpuMs(vite.pid) - before.browser);
+        if (p.proxyPid) cpu.get(p.name).proxy.push(cpuMs(p.proxyPid) - before.proxy);
         if (round === 0) p.protocol = result.protocol;
       }
     }
@@ -94,8 +105,10 @@ async function pageLoads(rounds, work, cleanups) {
     const direct = median(times.get(paths[0].name));
     for (const p of paths) {
       const t = times.get(p.name);
+      const { vite: viteCpu, proxy: proxyCpu, browser: browserCpu } = cpu.get(p.name);
       console.log(
-        `  ${p.name.padEnd(24)} ${p.protocol?.padEnd(9)} median ${ms(median(t))}  (${ms(Math.min(...t))}–${ms(Math.max(...t))})  ${(median(t) / direct).toFixed(2)}× direct`,
+        `  ${p.name.padEnd(24)} ${p.protocol?.padEnd(9)} median ${ms(median(t))}  (${ms(Math.min(...t))}–${ms(Math.max(...t))})  ${(median(t) / direct).toFixed(2)}× direct` +
+          `   CPU per load: Chromium ${ms(median(browserCpu))}, Vite ${ms(median(viteCpu))}${p.proxyPid ? `, proxy ${ms(median(proxyCpu))}` : ''}`,
       );
     }
     console.log('  targets: HTTPS/h2 ≤ 0.90× direct; plain HTTP through portbroker ≤ 1.05× direct');
@@ -196,7 +209,48 @@ async function startPortbroker(name, secure, upstreamPort, upstreamPid, work, cl
   if (started.status !== 0) throw new Error(`${name}: proxy start failed: ${started.stderr}`);
   const { pid } = JSON.parse(started.stdout);
   cleanups.push(() => process.kill(pid, 'SIGKILL'));
-  return { port, env, home, ca: secure ? readFileSync(path.join(home, 'certs', 'ca.pem'), 'utf8') : undefined };
+  return { port, pid, env, home, ca: secure ? readFileSync(path.join(home, 'certs', 'ca.pem'), 'utf8') : undefined };
+}
+
+/** Caddy serving `web.bench.localhost` over HTTPS (h2) with a leaf from portbroker's CA, in front of Vite. */
+async function startCaddy(vitePort, portbrokerHome, work, cleanups) {
+  const dir = path.join(work, 'caddy');
+  mkdirSync(dir, { recursive: true });
+  const { ensureAuthority } = await import(pathToFileURL(path.join(repo, 'dist', 'tls', 'authority.js')).href);
+  const { createLeafKey, issueLeaf } = await import(pathToFileURL(path.join(repo, 'dist', 'tls', 'x509.js')).href);
+  const leafKeyPem = await createLeafKey();
+  const authority = await ensureAuthority(portbrokerHome);
+  writeFileSync(path.join(dir, 'key.pem'), leafKeyPem, { mode: 0o600 });
+  writeFileSync(path.join(dir, 'cert.pem'), await issueLeaf({ names: ['web.bench.localhost'], validDays: 2, authority, leafKeyPem }));
+  const port = await freePort();
+  writeFileSync(
+    path.join(dir, 'Caddyfile'),
+    `{
+  admin off
+  auto_https disable_redirects
+  skip_install_trust
+  servers {
+    protocols h1 h2
+  }
+}
+https://web.bench.localhost:${port} {
+  bind 127.0.0.1
+  tls ${path.join(dir, 'cert.pem')} ${path.join(dir, 'key.pem')}
+  reverse_proxy 127.0.0.1:${vitePort}
+}
+`,
+  );
+  const child = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+    stdio: ['ignore', 'ignore', openSync(path.join(dir, 'caddy.log'), 'w')],
+    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+  });
+  cleanups.push(() => child.kill('SIGKILL'));
+  await waitForPort(port, child);
+  return { port, pid: child.pid };
+}
+
+function commandExists(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
 /** A HOME whose NSS database trusts the proxy's CA (through `portbroker trust`, with no system store in reach). */
@@ -281,6 +335,47 @@ function runCleanups() {
   for (const fn of afterLoad) fn();
 }
 
+/** CPU time a process has used so far (user + system; with `children`, also its reaped children's), in ms. */
+function cpuMs(pid, children = false) {
+  const fields = procStat(pid);
+  const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (state first). */
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU used so far by this process's descendants other than Vite: the browser's processes (reaped ones included). */
+function browserCpuMs(vitePid) {
+  const parents = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), Number(procStat(entry)[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0;
+  for (const pid of parents.keys()) {
+    if (pid === vitePid || !isUnder(parents, pid, process.pid) || isUnder(parents, pid, vitePid)) continue;
+    try {
+      total += cpuMs(pid, true);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+function isUnder(parents, pid, ancestor) {
+  for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === ancestor) return true;
+  return false;
+}
+
 function ms(value) {
   return `${Math.round(value)} ms`;
 }
@@ -290,7 +385,7 @@ async function waitForPort(port, child) {
   let exited = false;
   child.once('exit', () => (exited = true));
   for (;;) {
-    if (exited) throw new Error('vite exited before it listened');
+    if (exited) throw new Error(`${path.basename(child.spawnfile)} exited before it listened`);
     const open = await new Promise((resolve) => {
       const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
       socket.once('error', () => resolve(false));

@@ -1,10 +1,11 @@
 import express, { type Request, type Response } from 'express';
 import { readRegistry, type CheckoutRecord } from '../ports/registry.js';
+import type { ProcStat } from '../platform/proc.js';
 import type { ProcessUsageSampler } from '../platform/process-usage.js';
 import { LogHub } from './log-hub.js';
 import { sendLogs } from './logs.js';
 import type { ProxyHealth } from './proxy-health.js';
-import { findService, logFileOf, serviceViews, type ServiceView } from './service-views.js';
+import { findService, logFileOf, processTableInSlices, serviceViews, type ServiceView } from './service-views.js';
 import { openEventStream } from './sse.js';
 import { StateFeed } from './state-feed.js';
 
@@ -40,9 +41,10 @@ export interface ApiOptions {
  */
 export function apiRouter(options: ApiOptions): express.Router {
   const router = express.Router();
-  const views = (): ServiceView[] => serviceViews(readRegistry(options.home, { onWarning: () => undefined }), { home: options.home, proxyPort: options.proxyPort(), sampler: options.sampler });
+  const views = (table?: Map<number, ProcStat>): ServiceView[] =>
+    serviceViews(readRegistry(options.home, { onWarning: () => undefined }), { home: options.home, proxyPort: options.proxyPort(), sampler: options.sampler }, table);
   const logs = new LogHub();
-  const feed = new StateFeed(() => ({ services: views(), proxy: options.health.view() }), options.onRegistryChange);
+  const feed = new StateFeed(async () => ({ services: views(await processTableInSlices()), proxy: options.health.view() }), options.onRegistryChange);
 
   router.get('/services', (_req, res) => void res.json(views()));
 

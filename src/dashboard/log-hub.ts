@@ -2,14 +2,6 @@ import { parseLogLine } from '../runner/log-file.js';
 import { lastLines, LogFollower, type LogPosition } from './log-reader.js';
 import { eventFrame, type EventStream } from './sse.js';
 
-/**
- * Every open log stream of the dashboard, with one reader per log file however many pages follow it: each batch
- * of new lines is read once, made into one `lines` event once, and the same bytes written to every stream.
- *
- * A stream whose client does not keep up (more than `maxBacklog` bytes written but not taken) is skipped rather
- * than buffered without bound; once it has caught up it gets `event: skipped` with the number of lines it missed
- * (`{"lines": N}`), then the new lines. The log file keeps them all.
- */
 export interface LogHubOptions {
   /**
    * How often each followed file is checked for new lines (default 250 ms): at most one event per file per check.
@@ -22,6 +14,14 @@ export interface LogHubOptions {
   maxBacklog?: number;
 }
 
+/**
+ * Every open log stream of the dashboard, with one reader per log file however many pages follow it: each batch
+ * of new lines is read once, made into one `lines` event once, and the same bytes written to every stream.
+ *
+ * A stream whose client does not keep up (more than `maxBacklog` bytes written but not taken) is skipped rather
+ * than buffered without bound; once it has caught up it gets `event: skipped` with the number of lines it missed
+ * (`{"lines": N}`), then the new lines. The log file keeps them all.
+ */
 export class LogHub {
   private readonly logs = new Map<string, SharedLog>();
   private readonly maxBacklog: number;

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Route } from '../proxy/route-table.js';
 import { routeViews, type RouteView } from '../proxy/route-views.js';
 import type { Refusal } from '../proxy/stats.js';
@@ -27,6 +28,11 @@ export interface ProxyView {
   requests: number;
   /** Over the last sampling interval (about a second); null on the first reading. */
   requestsPerSecond: number | null;
+  /**
+   * How late the proxy's event loop ran its work over the same interval (99th percentile and worst, in ms): what
+   * every forwarded request waited on top of its own time. Null on the first reading.
+   */
+  eventLoopDelayMs: { p99: number; max: number } | null;
   /** The latest refused requests (foreign Host, malformed name, loop), newest first. */
   refused: Refusal[];
   routes: RouteView[];
@@ -34,17 +40,23 @@ export interface ProxyView {
 
 /** Requests per second is a rate: the view remembers the last count it saw. */
 export class ProxyHealth {
-  private last: { requests: number; at: number; rate: number | null } | undefined;
+  private last: { requests: number; at: number; rate: number | null; delay: ProxyView['eventLoopDelayMs'] } | undefined;
+  private readonly delay = monitorEventLoopDelay({ resolution: 10 });
 
-  constructor(private readonly info: () => DashboardInfo) {}
+  constructor(private readonly info: () => DashboardInfo) {
+    this.delay.enable();
+  }
 
   view(): ProxyView {
     const now = this.info();
     const at = Date.now();
     let rate = this.last?.rate ?? null;
+    let delay = this.last?.delay ?? null;
     if (!this.last || at - this.last.at >= 500) {
       rate = this.last ? Math.round(((now.requests - this.last.requests) / (at - this.last.at)) * 1000 * 10) / 10 : null;
-      this.last = { requests: now.requests, at, rate };
+      delay = this.last ? { p99: toMs(this.delay.percentile(99)), max: toMs(this.delay.max) } : null;
+      this.delay.reset();
+      this.last = { requests: now.requests, at, rate, delay };
     }
     return {
       pid: now.pid,
@@ -55,8 +67,14 @@ export class ProxyHealth {
       connections: now.stats,
       requests: now.requests,
       requestsPerSecond: rate,
+      eventLoopDelayMs: delay,
       refused: [...now.refusals].reverse(),
       routes: routeViews(now.routes, now.port),
     };
   }
+}
+
+/** The histogram's nanoseconds, in ms to a tenth. */
+function toMs(ns: number): number {
+  return Math.round(ns / 1e5) / 10;
 }

@@ -1,5 +1,8 @@
 import { qualifiedHost } from '../config/names.js';
 import { serviceLogFile } from '../platform/paths.js';
+import { isAlive } from '../platform/proc.js';
+import type { ProcStat } from '../platform/proc.js';
+import { liveProcesses, processTable } from '../platform/process-tree.js';
 import type { ProcessUsageSampler, TreeUsage } from '../platform/process-usage.js';
 import type { CheckoutRecord, RegistryData } from '../ports/registry.js';
 import { infoFromRecord, type ServiceInfo } from '../ports/service-info.js';
@@ -34,15 +37,21 @@ export interface ViewContext {
 }
 
 /** Every service of every checkout, by project, label and service (aliases are the proxy's routes, not services). */
-export function serviceViews(data: RegistryData, context: ViewContext): ServiceView[] {
+export function serviceViews(data: RegistryData, context: ViewContext, table = processTable()): ServiceView[] {
+  // One pass over /proc (`table`) answers every liveness question and every process tree: asking /proc per pid (a
+  // service, its supervisor, twice) took 50 ms of the proxy's event loop per update with 200 services, against 20.
+  const alive = table ? (pid: number | undefined) => pid !== undefined && table.has(pid) : isAlive;
   const rows: Array<{ checkout: CheckoutRecord; info: ServiceInfo }> = [];
   const checkouts = Object.values(data.checkouts).sort((a, b) => a.project.localeCompare(b.project) || a.label.localeCompare(b.label));
   for (const checkout of checkouts) {
     for (const name of Object.keys(checkout.services).sort()) {
-      rows.push({ checkout, info: infoFromRecord(checkout, name, context.proxyPort, context.https === true) });
+      rows.push({ checkout, info: infoFromRecord(checkout, name, context.proxyPort, context.https === true, alive) });
     }
   }
-  const usage = context.sampler.sample(rows.flatMap(({ info }) => (info.pid ? [info.pid] : [])));
+  const usage = context.sampler.sample(
+    rows.flatMap(({ info }) => (info.pid ? [info.pid] : [])),
+    table,
+  );
   return rows.map(({ checkout, info }) => toView(checkout, info, info.pid ? usage.get(info.pid) : undefined));
 }
 
@@ -67,6 +76,20 @@ function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | 
     memoryBytes: usage?.memoryBytes ?? null,
     processes: usage?.processes ?? null,
   };
+}
+
+/**
+ * `processTable()` read a slice at a time, the event loop served between slices: the live view reads it every
+ * second, and /proc answers in tens of µs per process (20 ms in one piece on a machine with 400 processes).
+ */
+export async function processTableInSlices(slice = 25): Promise<Map<number, ProcStat> | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const table = new Map<number, ProcStat>();
+  for (const [pid, stat] of liveProcesses()) {
+    table.set(pid, stat);
+    if (table.size % slice === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return table;
 }
 
 export function checkoutId(project: string, label: string): string {

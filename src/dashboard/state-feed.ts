@@ -3,7 +3,10 @@ import type { EventStream } from './sse.js';
 /**
  * The live view behind `GET /api/v1/events`: one timer for every open page, running only while one is open.
  * Each tick builds the snapshot once and sends what changed (`services`, `proxy`); a registry change sends
- * at once instead of waiting for the tick.
+ * at once instead of waiting for the tick, and a page that just opened gets the whole state at once.
+ *
+ * The snapshot is asynchronous (it reads /proc a slice at a time, see `processTableInSlices`): one tick runs at
+ * a time, and a tick asked for meanwhile runs right after it.
  */
 export interface Snapshot {
   services: unknown;
@@ -14,34 +17,38 @@ const TICK_MS = 1_000;
 
 export class StateFeed {
   private readonly streams = new Set<EventStream>();
+  /** Streams that have not had the whole state yet. */
+  private fresh = new Set<EventStream>();
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private sent = { services: '', proxy: '' };
   private soon: NodeJS.Timeout | undefined;
+  private running = false;
+  private again = false;
 
   constructor(
-    private readonly snapshot: () => Snapshot,
+    private readonly snapshot: () => Promise<Snapshot>,
     private readonly onRegistryChange?: (listener: () => void) => () => void,
   ) {}
 
   add(stream: EventStream): void {
     this.streams.add(stream);
-    const current = this.snapshot();
-    stream.send('services', current.services);
-    stream.send('proxy', current.proxy);
+    this.fresh.add(stream);
     stream.onClose(() => {
       this.streams.delete(stream);
+      this.fresh.delete(stream);
       if (this.streams.size === 0) this.stop();
     });
     if (!this.timer) this.start();
+    this.tickSoon(0);
   }
 
   private start(): void {
     this.sent = { services: '', proxy: '' };
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
     // A burst of registry writes (a whole project starting) is one update.
-    this.unsubscribe = this.onRegistryChange?.(() => (this.soon ??= setTimeout(() => this.tick(), 50)));
+    this.unsubscribe = this.onRegistryChange?.(() => this.tickSoon(50));
   }
 
   private stop(): void {
@@ -53,16 +60,40 @@ export class StateFeed {
     this.unsubscribe = undefined;
   }
 
-  private tick(): void {
+  private tickSoon(ms: number): void {
+    this.soon ??= setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
     clearTimeout(this.soon);
     this.soon = undefined;
-    const current = this.snapshot();
-    for (const key of ['services', 'proxy'] as const) {
-      const text = JSON.stringify(current[key]);
-      if (text === this.sent[key]) continue;
-      this.sent[key] = text;
-      // A client too slow to take the last update skips this one; the next carries the whole state anyway.
-      for (const stream of this.streams) if (stream.writableReady()) stream.sendRaw(key, text);
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    const fresh = this.fresh;
+    this.fresh = new Set();
+    try {
+      const current = await this.snapshot();
+      for (const key of ['services', 'proxy'] as const) {
+        const text = JSON.stringify(current[key]);
+        const changed = text !== this.sent[key];
+        this.sent[key] = text;
+        for (const stream of this.streams) {
+          // A client too slow to take the last update skips this one; the next carries the whole state anyway.
+          if (fresh.has(stream) || (changed && stream.writableReady())) stream.sendRaw(key, text);
+        }
+      }
+    } catch {
+      // The registry or /proc could not be read this time: the next tick tries again (a new page with it).
+      for (const stream of fresh) if (this.streams.has(stream)) this.fresh.add(stream);
+    } finally {
+      this.running = false;
+      if (this.again && this.streams.size > 0) {
+        this.again = false;
+        void this.tick();
+      }
     }
   }
 }

@@ -10,17 +10,30 @@ export interface TreeMember {
   stat: ProcStat;
 }
 
-/** Each root's live tree (a root whose group has no live member is left out); empty where there is no /proc. */
-export function processTrees(roots: Iterable<number>): Map<number, TreeMember[]> {
+/** Every live process (zombies left out), from one pass over /proc; undefined where there is no /proc. */
+export function processTable(): Map<number, ProcStat> | undefined {
+  return process.platform === 'linux' ? new Map(liveProcesses()) : undefined;
+}
+
+/** The pass itself, one process at a time (a caller in a hurry to serve others may pause between them). */
+export function* liveProcesses(): Generator<[number, ProcStat]> {
+  for (const pid of procPids()) {
+    const stat = readStat(pid);
+    if (stat && stat.state !== 'Z' && stat.state !== 'X') yield [pid, stat];
+  }
+}
+
+/**
+ * Each root's live tree (a root whose group has no live member is left out); empty where there is no /proc.
+ * `table`: a `processTable()` the caller already read (each read of /proc/<pid>/stat costs tens of µs).
+ */
+export function processTrees(roots: Iterable<number>, table?: Map<number, ProcStat>): Map<number, TreeMember[]> {
   const wanted = new Set(roots);
   const result = new Map<number, TreeMember[]>();
   if (wanted.size === 0 || process.platform !== 'linux') return result;
-  const stats = new Map<number, ProcStat>();
+  const stats = table ?? processTable() ?? new Map<number, ProcStat>();
   const children = new Map<number, number[]>();
-  for (const pid of procPids()) {
-    const stat = readStat(pid);
-    if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
-    stats.set(pid, stat);
+  for (const [pid, stat] of stats) {
     const siblings = children.get(stat.ppid);
     if (siblings) siblings.push(pid);
     else children.set(stat.ppid, [pid]);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { TICKS_PER_SECOND } from './proc.js';
+import { TICKS_PER_SECOND, type ProcStat } from './proc.js';
 import { processTrees } from './process-tree.js';
 
 /**
@@ -26,14 +26,14 @@ const FORGET_MS = 60_000;
 export class ProcessUsageSampler {
   private last = new Map<number, { ticks: number; at: number; cpuPercent: number | null }>();
 
-  /** One pass over /proc for every root at once; a root that is gone is left out. */
-  sample(roots: Iterable<number>): Map<number, TreeUsage> {
+  /** One pass over /proc for every root at once (or `table`, one the caller read); a root that is gone is left out. */
+  sample(roots: Iterable<number>, table?: Map<number, ProcStat>): Map<number, TreeUsage> {
     const wanted = new Set(roots);
     const result = new Map<number, TreeUsage>();
     if (wanted.size === 0 || process.platform !== 'linux') return result;
     const now = Date.now();
     const boot = bootTime();
-    for (const [root, tree] of processTrees(wanted)) {
+    for (const [root, tree] of processTrees(wanted, table)) {
       let ticks = 0;
       let pages = 0;
       for (const { stat } of tree) {

@@ -12,13 +12,16 @@ import type { CheckoutRecord, ServiceRecord, ServiceState } from './registry.js'
 
 export type LiveState = ServiceState | 'orphaned';
 
-export function serviceState(checkout: CheckoutRecord, record: ServiceRecord): LiveState {
-  const state = liveState(record);
+/** Whether a process lives: `isAlive`, or an answer from one pass over /proc when many are asked at once. */
+export type Liveness = (pid: number | undefined) => boolean;
+
+export function serviceState(checkout: CheckoutRecord, record: ServiceRecord, alive: Liveness = isAlive): LiveState {
+  const state = liveState(record, alive);
   if (state !== 'running' && state !== 'starting') return state;
   // A service is its own supervisor's (`up`, or a `run` beside it), else the checkout's. A record that names no
   // supervisor at all was not written by one that could die: it is taken as it is.
   const supervisor = record.owner ?? checkout.ownerPid;
-  return supervisor === undefined || isAlive(supervisor) ? state : 'orphaned';
+  return supervisor === undefined || alive(supervisor) ? state : 'orphaned';
 }
 
 /** Whether something answers on the service's port: traffic may be forwarded, its pid is worth showing. */
@@ -27,7 +30,7 @@ export function isServing(state: LiveState): state is 'running' | 'starting' | '
 }
 
 /** The recorded state with dead processes counted as stopped (the supervisor itself is not considered). */
-export function liveState(service: ServiceRecord): ServiceState {
+export function liveState(service: ServiceRecord, alive: Liveness = isAlive): ServiceState {
   if (service.state !== 'running' && service.state !== 'starting') return service.state;
-  return isAlive(service.pid) ? service.state : 'stopped';
+  return alive(service.pid) ? service.state : 'stopped';
 }

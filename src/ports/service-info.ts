@@ -1,7 +1,7 @@
 import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import { findListeners } from '../platform/sockets.js';
 import { isAlive } from '../platform/proc.js';
-import { isServing, serviceState, type LiveState } from './live-state.js';
+import { isServing, serviceState, type LiveState, type Liveness } from './live-state.js';
 import type { CheckoutRecord, RegistryData, ServiceRecord } from './registry.js';
 
 /** One reservation as `ls --json` shows it (and `port --json`, `url --json`, the dashboard's API). */
@@ -33,14 +33,14 @@ export interface ServiceInfo {
 }
 
 /** For checkouts whose config is not loaded (`ls --all`, the dashboard), the URL is rebuilt from the record. */
-export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort: number, https: boolean): ServiceInfo {
+export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort: number, https: boolean, alive: Liveness = isAlive): ServiceInfo {
   const rec = checkout.services[name]!;
   const url = rec.proxy ? urlFor(qualifiedHost(name, checkout.project, checkout.label), proxyPort, https) : rec.url ? expandUrlTemplate(rec.url, rec.port) : null;
-  return serviceInfo(checkout, name, rec, url);
+  return serviceInfo(checkout, name, rec, url, alive);
 }
 
-export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string | null): ServiceInfo {
-  const state = serviceState(checkout, rec);
+export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string | null, alive: Liveness = isAlive): ServiceInfo {
+  const state = serviceState(checkout, rec, alive);
   return {
     project: checkout.project,
     label: checkout.label,
@@ -52,7 +52,7 @@ export function serviceInfo(checkout: CheckoutRecord, name: string, rec: Service
     root: checkout.root,
     pinned: rec.pinned === true,
     kind: rec.adHoc ? 'ad-hoc' : 'service',
-    ...runFacts(rec, state),
+    ...runFacts(rec, state, alive),
   };
 }
 
@@ -86,13 +86,13 @@ export function everyService(data: RegistryData, proxyPort: number, https: boole
 }
 
 /** Uptime, restarts and supervisor, from what the supervisor recorded. */
-function runFacts(rec: ServiceRecord, state: LiveState): Pick<ServiceInfo, 'startedAt' | 'uptimeSeconds' | 'restarts' | 'supervisor'> {
+function runFacts(rec: ServiceRecord, state: LiveState, alive: Liveness): Pick<ServiceInfo, 'startedAt' | 'uptimeSeconds' | 'restarts' | 'supervisor'> {
   const live = isServing(state) && rec.startedAt !== undefined;
   const started = live ? Date.parse(rec.startedAt!) : NaN;
   return {
     startedAt: Number.isNaN(started) ? null : rec.startedAt!,
     uptimeSeconds: Number.isNaN(started) ? null : Math.max(0, Math.round((Date.now() - started) / 1000)),
     restarts: rec.restarts ?? 0,
-    supervisor: rec.owner !== undefined && isAlive(rec.owner) ? rec.owner : null,
+    supervisor: rec.owner !== undefined && alive(rec.owner) ? rec.owner : null,
   };
 }

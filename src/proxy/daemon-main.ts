@@ -25,7 +25,7 @@ try {
   // A daemon serves every project on the machine: one bad connection must not take it down. Log and go on.
   process.on('uncaughtException', (error) => log(`uncaught: ${error.stack ?? error}`));
   process.on('SIGHUP', () => undefined);
-  log(`listening on ${proxy.state.addresses.map(formatAddress).join(', ')} port ${port} (pid ${process.pid}, ${values.https ? 'HTTPS' : `fast path ${fastPath ? 'on' : 'off'}`})`);
+  log(`listening on ${proxy.state.addresses.map(formatAddress).join(', ')} port ${port} (pid ${process.pid}, ${values.https ? 'HTTPS, ' : ''}fast path ${fastPath ? 'on' : 'off'})`);
   await proxy.stopped;
   log('stopped');
   process.exit(0);

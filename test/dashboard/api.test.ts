@@ -122,6 +122,31 @@ describe('GET /api/v1/services', () => {
   });
 });
 
+describe('states from one pass over /proc', () => {
+  it('says what ls says of a running record whose process died (stopped) or whose supervisor did (orphaned)', async () => {
+    const { spawn } = await import('node:child_process');
+    const exited = spawn('true');
+    const dead = exited.pid!;
+    await new Promise((resolve) => exited.once('exit', resolve));
+    const record = (pid: number) => ({ port: 61100, proxy: true, hostnames: [], state: 'running' as const, pid, reservedAt: new Date().toISOString() });
+    await updateRegistry(home, (data) => {
+      data.checkouts['/src/gone'] = { project: 'gone', label: '', root: '/src/gone', ownerPid: process.pid, services: { crashed: record(dead) } };
+      data.checkouts['/src/left'] = { project: 'left', label: '', root: '/src/left', ownerPid: dead, services: { api: { ...record(busy.pid!), port: 61101 } } };
+    });
+    try {
+      const views = (await get('/api/v1/services').expect(200)).body as Array<{ checkout: string; service: string; state: string; pid: number | null; supervisor: number | null }>;
+      expect(views.find((v) => v.checkout === 'gone')).toMatchObject({ state: 'stopped', pid: null });
+      expect(views.find((v) => v.checkout === 'left')).toMatchObject({ state: 'orphaned', pid: busy.pid, supervisor: null });
+      expect(views.find((v) => v.checkout === 'acme' && v.service === 'api')).toMatchObject({ state: 'running', pid: busy.pid });
+    } finally {
+      await updateRegistry(home, (data) => {
+        delete data.checkouts['/src/gone'];
+        delete data.checkouts['/src/left'];
+      });
+    }
+  });
+});
+
 describe('GET /api/v1/services/:project/:service', () => {
   it('answers one service, a worktree\'s by its label', async () => {
     expect((await get('/api/v1/services/acme/web').expect(200)).body).toMatchObject({ service: 'web', state: 'stopped', pid: null });
@@ -143,6 +168,19 @@ describe('GET /api/v1/proxy', () => {
     expect(res.body.refused).toEqual([expect.objectContaining({ host: 'evil.com', status: 403 })]);
     expect(res.body.routes).toContainEqual(expect.objectContaining({ host: 'api.acme.localhost', state: 'running' }));
     expect(res.body).toHaveProperty('requestsPerSecond');
+  });
+
+  it('reports how late the event loop ran: a 60 ms block shows in the next reading', async () => {
+    let delay = { p99: 0, max: 0 };
+    // A reading covers the time since the previous one (at least half a second): block, then read, until it does.
+    await until(async () => {
+      const blockedUntil = Date.now() + 60;
+      while (Date.now() < blockedUntil); // the event loop held, as a long synchronous pass would
+      await new Promise((resolve) => setImmediate(resolve));
+      delay = (await get('/api/v1/proxy').expect(200)).body.eventLoopDelayMs ?? delay;
+      return delay.max >= 50;
+    }, 'a reading with the block in it');
+    expect(delay.p99).toBeGreaterThan(0);
   });
 });
 

@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { launchBrowser, skipBrowser } from '../helpers/browser.js';
 import { fixture, REPO, type Fixture } from '../helpers/cli.js';
+import { proxyConnections, until } from '../proxy/helpers.js';
 
 /**
  * The dashboard in Chromium while this repository's examples run under `portbroker up`: the services appear and
@@ -94,6 +95,21 @@ describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
     await page.waitForSelector('#connection.live', { timeout: 30_000 });
     await page.waitForFunction((old) => /proxy pid (\d+)/.exec(document.getElementById('proxy')!.textContent!)?.[1] !== String(old), proxyBefore);
     expect(await cell(page, 'examples/web', 'state')).toBe('running');
+    await page.waitForFunction(() => document.getElementById('log-status')!.textContent!.startsWith('following'));
+
+    // In a background tab the page streams nothing: its live view and its log stream close, and open again
+    // (the whole state, the log's tail) when it is shown.
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      page.evaluate((value) => {
+        Object.defineProperty(document, 'visibilityState', { value, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    const streaming = (await proxyConnections(fx.proxyPort)).clients;
+    await setVisibility('hidden');
+    await page.waitForFunction(() => document.getElementById('connection')!.textContent === 'paused' && document.getElementById('log-status')!.textContent!.startsWith('paused'));
+    await until(async () => (await proxyConnections(fx.proxyPort)).clients <= streaming - 2, 'the page\'s two streams to close');
+    await setVisibility('visible');
+    await page.waitForSelector('#connection.live');
     await page.waitForFunction(() => document.getElementById('log-status')!.textContent!.startsWith('following'));
 
     // Light and dark, saved for people to look at, and checked to hold a real picture.

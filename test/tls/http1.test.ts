@@ -89,3 +89,16 @@ describe.each(PATHS)('HTTPS/1.1 through the %s', (path, env) => {
     expect(web.connections.length + api.connections.length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('HTTPS/1.1 half-close', () => {
+  it('answers a request whose client ends its side right after sending it', async () => {
+    const fx = await fixture();
+    const { ca } = await startHttpsProxy(fx);
+    await namedService(fx.home, 'web');
+    const client = await RawClient.connectTls(fx.proxyPort, 'web.acme.localhost', ca);
+    client.write(request('/last', `web.acme.localhost:${fx.proxyPort}`));
+    client.socket.end(); // close_notify and FIN; the client reads on until the proxy closes
+    const [response] = await client.responsesOrClose(1);
+    expect(response && served(response)).toBe('web GET /last proto=https');
+  });
+});

@@ -155,10 +155,11 @@ async function act(action, s) {
   render();
 }
 
-/** @param {{ pid: number, port: number, uptimeSeconds: number, connections: { clients: number }, requestsPerSecond: number | null, refused: Array<{ at: string, host: string, status: number, reason: string }> }} p */
+/** @param {{ pid: number, port: number, uptimeSeconds: number, connections: { clients: number }, requestsPerSecond: number | null, eventLoopDelayMs: { p99: number, max: number } | null, refused: Array<{ at: string, host: string, status: number, reason: string }> }} p */
 function renderProxy(p) {
   const rate = p.requestsPerSecond === null ? '' : ` · ${p.requestsPerSecond} req/s`;
-  setText($('proxy'), `proxy pid ${p.pid} on port ${p.port} · up ${duration(p.uptimeSeconds)} · ${p.connections.clients} open connections${rate}`);
+  const delay = p.eventLoopDelayMs === null ? '' : ` · event loop delay p99 ${p.eventLoopDelayMs.p99} ms`;
+  setText($('proxy'), `proxy pid ${p.pid} on port ${p.port} · up ${duration(p.uptimeSeconds)} · ${p.connections.clients} open connections${rate}${delay}`);
   $('refused-section').hidden = p.refused.length === 0;
   $('refused').replaceChildren(...p.refused.slice(0, 10).map((r) => el('li', {}, `${new Date(r.at).toLocaleTimeString()} · ${r.status} · ${r.host}: ${r.reason}`)));
 }
@@ -166,8 +167,11 @@ function renderProxy(p) {
 filter.addEventListener('input', render);
 projectSelect.addEventListener('change', render);
 
+/** @type {EventSource | null} */
+let events = null;
+
 function connect() {
-  const events = new EventSource('/api/v1/events');
+  events = new EventSource('/api/v1/events');
   events.addEventListener('open', () => {
     connection.textContent = 'live';
     connection.className = 'badge live';
@@ -183,3 +187,18 @@ function connect() {
   events.addEventListener('proxy', (event) => renderProxy(JSON.parse(/** @type {MessageEvent} */ (event).data)));
 }
 connect();
+
+// A tab in the background costs the proxy nothing: the live view and the log stream close while it is hidden and
+// open again (the whole state, the log's tail) when it is shown.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') {
+    events?.close();
+    events = null;
+    connection.textContent = 'paused';
+    connection.className = 'badge';
+    log.pause();
+  } else if (!events) {
+    connect();
+    log.resume();
+  }
+});

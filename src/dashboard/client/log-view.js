@@ -22,6 +22,8 @@ export class LogView {
     this.source = null;
     /** @type {string | null} */
     this.key = null;
+    /** @type {{ checkout: string, service: string } | null} */
+    this.service = null;
     /** The kept lines, oldest first. */
     /** @type {LogLine[]} */
     this.lines = [];
@@ -44,6 +46,7 @@ export class LogView {
     if (this.key === key && this.source) return;
     this.close();
     this.key = key;
+    this.service = service;
     this.parts.section.hidden = false;
     this.parts.section.dataset.service = key;
     this.parts.title.textContent = `${service.service} · ${service.checkout}`;
@@ -77,7 +80,24 @@ export class LogView {
     });
   }
 
+  /** The tab went to the background: stop streaming (the service stays chosen). */
+  pause() {
+    this.source?.close();
+    this.source = null;
+    if (this.service) this.parts.status.textContent = 'paused while the tab is hidden';
+  }
+
+  /** Back in view: the tail again, then live lines. */
+  resume() {
+    const service = this.service;
+    if (service && !this.source) {
+      this.key = null;
+      this.open(service);
+    }
+  }
+
   close() {
+    this.service = null;
     this.source?.close();
     this.source = null;
     this.key = null;

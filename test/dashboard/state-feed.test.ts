@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { EventStream } from '../../src/dashboard/sse.js';
+import { StateFeed, type Snapshot } from '../../src/dashboard/state-feed.js';
+import { until } from '../proxy/helpers.js';
+
+/**
+ * The live view's bookkeeping, with streams that record what they are sent (the HTTP side is api.test.ts): a page
+ * that opens gets the whole state although nothing changed, unchanged state is not sent again, and a slow
+ * snapshot (it reads /proc a slice at a time) is never run twice at once.
+ */
+function recorder(): EventStream & { events: string[]; close(): void } {
+  const closers: Array<() => void> = [];
+  const stream = {
+    events: [] as string[],
+    closed: false,
+    send: (event: string) => (stream.events.push(event), true),
+    sendRaw: (event: string) => (stream.events.push(event), true),
+    sendFrame: () => true,
+    backlog: () => 0,
+    writableReady: () => true,
+    onClose: (listener: () => void) => void closers.push(listener),
+    close: () => {
+      stream.closed = true;
+      for (const listener of closers) listener();
+    },
+  };
+  return stream;
+}
+
+describe('StateFeed', () => {
+  it('sends a page that opens the whole state at once, and the others only what changed', async () => {
+    let state: Snapshot = { services: [{ service: 'api', state: 'running' }], proxy: { pid: 1 } };
+    let running = 0;
+    let most = 0;
+    let listener: (() => void) | undefined;
+    const feed = new StateFeed(
+      async () => {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        running--;
+        return state;
+      },
+      (l) => ((listener = l), () => (listener = undefined)),
+    );
+    const first = recorder();
+    feed.add(first);
+    await until(() => first.events.length === 2, 'the first page\'s state');
+    expect(first.events).toEqual(['services', 'proxy']);
+
+    // Nothing changed: the second page gets everything, the first nothing more.
+    const second = recorder();
+    feed.add(second);
+    await until(() => second.events.length === 2, 'the second page\'s state');
+    expect(first.events).toHaveLength(2);
+
+    // A registry change: both get the services, not the unchanged proxy.
+    state = { ...state, services: [{ service: 'api', state: 'crashed' }] };
+    listener!();
+    listener!();
+    await until(() => first.events.length === 3 && second.events.length === 3, 'the change');
+    expect(first.events.at(-1)).toBe('services');
+    expect(most).toBe(1);
+
+    first.close();
+    second.close();
+    expect(listener).toBeUndefined(); // the last page gone, the feed stops
+  });
+});
