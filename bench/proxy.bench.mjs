@@ -6,8 +6,8 @@
 //
 //   npm run bench -- proxy                 BENCH_SECONDS=5 BENCH_ROUNDS=3 by default
 //   BENCH_CPU_PROF=1 npm run bench -- proxy   also writes a --cpu-prof profile of the fast-path proxy
-//   BENCH_OLD_DIST=/path/to/dist           also measures another build's fast path side by side (e.g. a build of an
-//                                          older commit: `git archive <rev> | tar -x -C /tmp/old && npm ci` there)
+//   BENCH_OLD_DIST=/path/to/dist[:/other/dist]   also measures other builds' fast paths side by side (e.g. a
+//                                          build of an older commit: `git archive <rev> | tar -x -C /tmp/old && npm ci`)
 //   BENCH_ONLY=fast,nginx                  measures only the targets whose names contain one of these words
 //
 // A missing tool (wrk, nginx, caddy) is skipped with a line saying so. Everything binds 127.0.0.1 only.
@@ -62,10 +62,10 @@ async function main() {
     const wanted = (name) => !only || only.some((word) => name.includes(word));
     const dist = path.join(repo, 'dist');
     targets.push(await startPortbroker('portbroker fast path', {}, upstreamPort, upstream.pid, work, cleanups, dist));
-    if (process.env.BENCH_OLD_DIST) {
-      const oldDist = path.resolve(process.env.BENCH_OLD_DIST);
-      targets.push(await startPortbroker('fast path of BENCH_OLD_DIST', {}, upstreamPort, upstream.pid, work, cleanups, oldDist));
-      console.log(`fast path of BENCH_OLD_DIST: ${oldDist}`);
+    for (const [i, other] of (process.env.BENCH_OLD_DIST?.split(':').filter(Boolean) ?? []).entries()) {
+      const name = `fast path of build ${i + 1}`;
+      targets.push(await startPortbroker(name, {}, upstreamPort, upstream.pid, work, cleanups, path.resolve(other)));
+      console.log(`${name}: ${path.resolve(other)}`);
     }
     if (wanted('general')) targets.push(await startPortbroker('portbroker general path', { PORTBROKER_PROXY_FAST_PATH: '0' }, upstreamPort, upstream.pid, work, cleanups, dist));
     if (wanted('nginx')) {

@@ -109,9 +109,9 @@ export function taggedProcesses(name: string, accept: (value: string) => boolean
 /**
  * Ends processes: SIGTERM to each group (and each process, for members that left their group), then SIGKILL
  * after `graceMs` to whatever is left. Resolves when none is alive: `exited` when SIGTERM was enough, `killed`
- * when SIGKILL was needed.
+ * when SIGKILL was needed. `leaderExited` (the spawned child's exit) ends a wait between polls early.
  */
-export async function terminate(targets: { groups?: number[]; pids?: number[] }, graceMs: number): Promise<'exited' | 'killed'> {
+export async function terminate(targets: { groups?: number[]; pids?: number[] }, graceMs: number, leaderExited?: Promise<unknown>): Promise<'exited' | 'killed'> {
   const groups = [...new Set(targets.groups ?? [])].filter((g) => g > 1 && g !== process.pid);
   const pids = [...new Set(targets.pids ?? [])].filter((p) => p > 1 && p !== process.pid);
   const alive = () => liveGroups(groups).size > 0 || pids.some((p) => isAlive(p));
@@ -127,7 +127,11 @@ export async function terminate(targets: { groups?: number[]; pids?: number[] },
       for (let i = 0; i < 100 && alive(); i++) await sleep(20);
       return 'killed';
     }
-    await sleep(Math.min(interval, Math.max(1, deadline - Date.now())));
+    // The group's leader exiting (a child's exit event) is the usual end: look again at once rather than at the
+    // next poll. Its members, if any, are then polled.
+    const wait = sleep(Math.min(interval, Math.max(1, deadline - Date.now())));
+    if (leaderExited) await Promise.race([wait, leaderExited.then(() => (leaderExited = undefined))]);
+    else await wait;
     interval = Math.min(50, interval * 2);
   }
   return 'exited';

@@ -44,6 +44,7 @@ export class Splice {
   private clientEnded = false;
   /** The last request head sent up, as the client sent it, to replay it if the service goes away first. */
   private lastHead: Buffer;
+  private lastHeadEnd = 0;
   private lastRequest: RequestHead;
   private upstreamFull = false;
   private finished = false;
@@ -187,7 +188,8 @@ export class Splice {
   private sendHead(raw: Buffer, end: number, request: RequestHead): void {
     this.options.stats.requests++;
     this.write(withForwardedLines(raw, end, request, this.forwarded.for(request)));
-    this.lastHead = raw.subarray(0, end);
+    this.lastHead = raw; // up to lastHeadEnd: cut only if it is ever needed
+    this.lastHeadEnd = end;
     this.lastRequest = request;
     this.framing.expect(sentRequest(request.method, request.body === 'upgrade'));
     if (this.reportsActivity) this.options.context.activity.report(this.route);
@@ -360,14 +362,15 @@ export class Splice {
     const replayable = this.framing.pending === 1 && request.body === 'none' && REPLAYABLE.has(request.method) && !this.clientEnded;
     if (replayable) {
       const rest = this.partialHead ?? this.held;
-      this.handOver(rest ? Buffer.concat([this.lastHead, rest]) : this.lastHead);
+      const head = this.lastHead.subarray(0, this.lastHeadEnd);
+      this.handOver(rest ? Buffer.concat([head, rest]) : head);
       return;
     }
     this.finished = true;
     this.detach();
     this.upstream.destroy();
     const page = forwardFailurePage(this.options.context.routes, this.host, this.route, error);
-    writePageToSocket(this.client, page, headerValue(this.lastHead, 'accept'), request.method);
+    writePageToSocket(this.client, page, headerValue(this.lastHead.subarray(0, this.lastHeadEnd), 'accept'), request.method);
   }
 
   /** Ends the splice at a request boundary and gives the client to the general path from `bytes` on. */

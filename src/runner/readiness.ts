@@ -9,8 +9,13 @@ import { sleep } from '../platform/sleep.js';
  * 127.0.0.1, ::1 or both, so the port is tried on both.
  */
 
-/** Poll quickly at first (a tiny server is up within tens of milliseconds), then settle at `MAX_INTERVAL`. */
+/**
+ * Poll every 10 ms for the first second (most dev servers are up within it, and a refused loopback connect costs
+ * microseconds), then back off to `MAX_INTERVAL`: polling by doubling from the start found a server that was up
+ * at 125 ms only at 170 ms, a third of a small service's restart.
+ */
 const FIRST_INTERVAL = 10;
+const FAST_FOR_MS = 1_000;
 const MAX_INTERVAL = 50;
 
 export interface ReadinessOptions {
@@ -47,6 +52,7 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<Readine
     if (signal.aborted) return { ready: false, reason: 'aborted' };
     return outcome === 'matched' ? { ready: true, how: `log matched ${ready.log}` } : { ready: false, reason: `no line of its output matched ${ready.log}` };
   }
+  const started = Date.now();
   let interval = FIRST_INTERVAL;
   let last = 'nothing accepted connections';
   for (let attempt = 0; ; attempt++) {
@@ -59,7 +65,7 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<Readine
     const left = deadline - Date.now();
     if (left <= 0) return { ready: false, reason: last };
     await sleep(Math.min(interval, left), signal);
-    interval = Math.min(MAX_INTERVAL, interval * 2);
+    if (Date.now() - started >= FAST_FOR_MS) interval = Math.min(MAX_INTERVAL, interval * 2);
   }
 }
 

@@ -341,7 +341,7 @@ export class ServiceSupervisor {
 
   private async terminateUnit(unit: Unit, deadline = this.stopDeadline): Promise<void> {
     const graceMs = Math.max(0, deadline - Date.now());
-    const how = await terminate({ groups: unit.groups, pids: unit.pids }, graceMs);
+    const how = await terminate({ groups: unit.groups, pids: unit.pids }, graceMs, unit.exited);
     if (how === 'killed' && deadline > 0) {
       this.notice('warn', `${this.name} did not stop within ${seconds(this.options.spec.shutdownGraceMs)} of SIGTERM; killed it (SIGKILL)`);
     }
