@@ -136,7 +136,7 @@ export class LiveConfig {
     // Deleted from the config: reservation and route go. No longer needed: stopped, as a session's end leaves it.
     await Promise.all([
       plan.removed.length > 0 && forgetServices(ctx.home, ctx.root, plan.removed),
-      plan.dropped.length > 0 && releaseCheckout(ctx.home, ctx.root, plan.dropped),
+      plan.dropped.length > 0 && releaseCheckout(ctx.home, ctx.root, plan.dropped, {}, false),
     ]);
     if (ctx.stopping) return undefined;
 

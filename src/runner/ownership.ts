@@ -126,8 +126,11 @@ export async function endOrphans(claim: Claim, project: string, graceMs = 2_000)
   return { services: [...services].sort(), pids: [...pids].sort((a, b) => a - b) };
 }
 
-/** Our services are stopped and no longer ours; the checkout's control passes to another live supervisor, if any. */
-export function releaseCheckout(home: string, root: string, services: string[], options: RegistryOptions = {}): Promise<void> {
+/**
+ * Our services are stopped and no longer ours. When the session ends (`handOver`), the checkout's control passes to
+ * another live supervisor, if any; a running session that lets some services go (a config edit) keeps it.
+ */
+export function releaseCheckout(home: string, root: string, services: string[], options: RegistryOptions = {}, handOver = true): Promise<void> {
   const me = process.pid;
   return updateRegistry(
     home,
@@ -144,7 +147,7 @@ export function releaseCheckout(home: string, root: string, services: string[], 
         delete rec.owner;
         rec.updatedAt = now;
       }
-      if (checkout.ownerPid === me) {
+      if (handOver && checkout.ownerPid === me) {
         const heir = Object.values(checkout.services)
           .map((rec) => rec.owner)
           .find((owner) => owner !== undefined && owner !== me && supervisorAlive(home, owner));

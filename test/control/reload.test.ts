@@ -188,6 +188,8 @@ describe('live config reload', () => {
     await up.waitFor(/applied portbroker\.config\.json: restarted web; stopped api \(no longer needed by this up; ports kept\)/);
     expect(alive(api.pid!)).toBe(false);
     expect(serviceRecord(fx, 'api')).toMatchObject({ port: api.port, state: 'stopped' });
+    // The up still answers for the checkout (the proxy's on-demand starts go to it).
+    expect(readRegistry(fx).checkouts[fx.root]!.ownerPid).toBe(up.child.pid);
     const { web: _web, ...withoutWeb } = services();
     saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-named', services: withoutWeb }));
     await up.waitFor(/config change not applied[^\n]*unknown service "web"[^\n]*which this up was started for; run `portbroker down`, then `portbroker up` with the services to run/);
