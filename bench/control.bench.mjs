@@ -21,7 +21,7 @@ process.on('SIGTERM', () => process.exit(0));`;
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'pb-bench-ctl-home-'));
 const root = mkdtempSync(path.join(os.tmpdir(), 'pb-bench-ctl-'));
-const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(await freePort()), NO_COLOR: '1' };
+const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(await freePort()), NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
 mkdirSync(path.join(root, '.git'));
 writeFileSync(path.join(root, 'server.cjs'), SERVER);
 const services = {};

@@ -109,7 +109,7 @@ async function main() {
       data.checkouts['/bench'] = { project: 'bench', label: '', root: '/bench', services };
     });
     const port = await freePort();
-    const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1' };
+    const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
     const started = spawnSync(process.execPath, [cli, 'proxy', 'start', '--json'], { env, encoding: 'utf8' });
     if (started.status !== 0) throw new Error(`proxy start failed: ${started.stderr}`);
     const proxyPid = JSON.parse(started.stdout).pid;

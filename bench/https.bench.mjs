@@ -195,7 +195,7 @@ async function loadOnce(browser, url) {
 async function startPortbroker(name, secure, upstreamPort, upstreamPid, work, cleanups) {
   const home = path.join(work, `home-${name}`);
   const port = await freePort();
-  const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1' };
+  const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
   const { updateRegistry } = await import(pathToFileURL(path.join(repo, 'dist', 'ports', 'registry.js')).href);
   await updateRegistry(home, (data) => {
     data.checkouts['/bench'] = {

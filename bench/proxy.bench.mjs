@@ -125,7 +125,7 @@ async function main() {
 async function startPortbroker(name, extraEnv, upstreamPort, upstreamPid, work, cleanups, dist) {
   const home = path.join(work, name.replace(/\W+/g, '-'));
   const port = await freePort();
-  const env = { ...process.env, ...extraEnv, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1' };
+  const env = { ...process.env, ...extraEnv, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
   // Each build writes its registry in its own format.
   const { updateRegistry } = await import(pathToFileURL(path.join(dist, 'ports', 'registry.js')).href);
   await updateRegistry(home, (data) => {

@@ -31,7 +31,7 @@ export default defineConfig({
 });
 `,
 );
-const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: '17355', NO_COLOR: '1' };
+const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: '17355', NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
 
 function time(args) {
   const start = process.hrtime.bigint();

@@ -25,7 +25,7 @@ if (every) { let n = 0; setInterval(() => console.log('line ' + ++n + ' from ' +
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'pb-bench-up-home-'));
 const proxyPort = await freePort();
-const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(proxyPort), NO_COLOR: '1' };
+const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(proxyPort), NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
 const roots = [];
 
 function project(name, logEveryMs) {
