@@ -1,6 +1,4 @@
-import type { Readable } from 'node:stream';
 import type { ServiceSpec } from '../config/project-config.js';
-import { stripAnsi } from '../platform/ansi.js';
 import { kill, terminate } from '../platform/process-groups.js';
 import { sleep } from '../platform/sleep.js';
 import type { ServiceState } from '../ports/registry.js';
@@ -9,7 +7,7 @@ import type { PreparedCommand } from './command-line.js';
 import type { CrashPolicy } from './crash-policy.js';
 import type { EventSink, ServiceStatus } from './events.js';
 import type { LogFile } from './log-file.js';
-import { LineSplitter, RecentLines } from './log-lines.js';
+import { ServiceOutput } from './service-output.js';
 import { wrongPortMessage } from './port-watch.js';
 import { cannotStart, daemonizedMessage, firstStartOutcome, notReadyMessage } from './start-outcome.js';
 import { adoptedUnit, describeExit, leftovers, outputSettled, seconds, spawnedUnit, type Unit } from './service-unit.js';
@@ -53,7 +51,6 @@ const FAILURE_LINES = 12;
 
 export class ServiceSupervisor {
   readonly name: string;
-  readonly recent = new RecentLines(FAILURE_LINES * 2);
   private current: ServiceStatus = 'stopped';
   private unit: Unit | undefined;
   private proc: ServiceProcess | undefined;
@@ -64,14 +61,14 @@ export class ServiceSupervisor {
   /** How its last process ended, for `portbroker run`'s exit status. */
   lastExit: ExitStatus | undefined;
   private waiters: Array<(outcome: StartOutcome) => void> = [];
-  private logMatched: (() => void) | undefined;
-  private paused = false;
+  private readonly output: ServiceOutput;
   private portCheckedFreeAt: number;
   private spawns = 0;
   private startedAt: number | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     this.name = options.name;
+    this.output = new ServiceOutput(options.name, options.spec, options.logFile, options.emit, FAILURE_LINES * 2);
     this.portCheckedFreeAt = options.portCheckedFreeAt ?? 0;
   }
 
@@ -158,12 +155,7 @@ export class ServiceSupervisor {
 
   /** Stops reading its output while portbroker's own output cannot keep up (the child then blocks on write). */
   setPaused(paused: boolean): void {
-    this.paused = paused;
-    const streams = [this.proc?.child.stdout, this.proc?.child.stderr].filter((s): s is Readable => !!s);
-    for (const stream of streams) {
-      if (paused) stream.pause();
-      else stream.resume();
-    }
+    this.output.setPaused(paused);
   }
 
   private async supervise(): Promise<void> {
@@ -235,8 +227,7 @@ export class ServiceSupervisor {
       return { kind: 'failed' };
     }
 
-    let matched: Promise<void> | undefined;
-    if (spec.ready.log) matched = new Promise((resolve) => (this.logMatched = resolve));
+    const matched = this.output.nextLogMatch();
     let proc: ServiceProcess;
     try {
       proc = await spawnService({ command: command.command, cwd: spec.cwd, env: this.options.env, gate: this.options.gate?.current() });
@@ -247,7 +238,7 @@ export class ServiceSupervisor {
     this.proc = proc;
     this.spawns++;
     this.startedAt = Date.now();
-    this.attach(proc);
+    this.output.attach(proc);
     let unit = spawnedUnit(proc);
     this.unit = unit;
     this.options.logFile.note(`started (pid ${proc.pid}): ${command.command}`);
@@ -348,35 +339,11 @@ export class ServiceSupervisor {
     this.options.logFile.note(how === 'killed' ? 'killed (SIGKILL)' : 'stopped');
   }
 
-  private attach(proc: ServiceProcess): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const readable = proc.child[stream];
-      if (!readable) continue;
-      const splitter = new LineSplitter((line) => this.line(line, stream));
-      readable.on('data', (chunk: Buffer) => splitter.push(chunk));
-      readable.on('end', () => splitter.end());
-      readable.on('error', () => undefined);
-      if (this.paused) readable.pause();
-    }
-  }
-
-  private line(line: string, stream: 'stdout' | 'stderr'): void {
-    this.recent.push(line);
-    this.options.logFile.line(line);
-    const pattern = this.options.spec.ready.log;
-    if (this.logMatched && pattern) pattern.lastIndex = 0; // a /g pattern keeps state between tests
-    if (this.logMatched && pattern?.test(stripAnsi(line))) {
-      this.logMatched();
-      this.logMatched = undefined;
-    }
-    this.options.emit({ type: 'log', service: this.name, line, stream });
-  }
-
   private fail(message: string, fix: string[] = []): void {
     this.setStatus('crashed');
     this.publish('crashed');
     this.options.logFile.note(message);
-    const output = this.recent.last(FAILURE_LINES);
+    const output = this.output.last(FAILURE_LINES);
     this.options.emit({ type: 'notice', level: 'error', service: this.name, message: [message, ...fix].join('\n'), output: output.length ? output : undefined });
     this.settle('failed');
   }
