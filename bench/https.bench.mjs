@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchRun, freePort, median } from './lib.mjs';
+import { benchRun, freePort, median, seedBenchRoute } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -196,15 +196,7 @@ async function startPortbroker(name, secure, upstreamPort, upstreamPid, work, cl
   const home = path.join(work, `home-${name}`);
   const port = await freePort();
   const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
-  const { updateRegistry } = await import(pathToFileURL(path.join(repo, 'dist', 'ports', 'registry.js')).href);
-  await updateRegistry(home, (data) => {
-    data.checkouts['/bench'] = {
-      project: 'bench',
-      label: '',
-      root: '/bench',
-      services: { web: { port: upstreamPort, proxy: true, hostnames: [], state: 'running', pid: upstreamPid, reservedAt: new Date().toISOString() } },
-    };
-  });
+  await seedBenchRoute(path.join(repo, 'dist'), home, upstreamPort, upstreamPid);
   const started = spawnSync(process.execPath, [cli, 'proxy', 'start', '--json', ...(secure ? ['--https'] : [])], { env, encoding: 'utf8' });
   if (started.status !== 0) throw new Error(`${name}: proxy start failed: ${started.stderr}`);
   const { pid } = JSON.parse(started.stdout);

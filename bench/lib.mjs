@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** A port free on 127.0.0.1 right now. */
 export function freePort() {
@@ -41,4 +42,20 @@ export function benchRun(prefix) {
   };
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (cleanup(), process.exit(130)));
   return { work, cleanups, cleanup };
+}
+
+/**
+ * Records one running service, `web` of project `bench`, on `upstreamPort` in a fresh state folder: the route a
+ * proxy under benchmark serves as `web.bench.localhost`. `dist` is the build whose registry format to write.
+ */
+export async function seedBenchRoute(dist, home, upstreamPort, upstreamPid) {
+  const { updateRegistry } = await import(pathToFileURL(path.join(dist, 'ports', 'registry.js')).href);
+  await updateRegistry(home, (data) => {
+    data.checkouts['/bench'] = {
+      project: 'bench',
+      label: '',
+      root: '/bench',
+      services: { web: { port: upstreamPort, proxy: true, hostnames: [], state: 'running', pid: upstreamPid, reservedAt: new Date().toISOString() } },
+    };
+  });
 }

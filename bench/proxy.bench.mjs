@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchRun, freePort, median } from './lib.mjs';
+import { benchRun, freePort, median, seedBenchRoute } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -127,15 +127,7 @@ async function startPortbroker(name, extraEnv, upstreamPort, upstreamPid, work, 
   const port = await freePort();
   const env = { ...process.env, ...extraEnv, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
   // Each build writes its registry in its own format.
-  const { updateRegistry } = await import(pathToFileURL(path.join(dist, 'ports', 'registry.js')).href);
-  await updateRegistry(home, (data) => {
-    data.checkouts['/bench'] = {
-      project: 'bench',
-      label: '',
-      root: '/bench',
-      services: { web: { port: upstreamPort, proxy: true, hostnames: [], state: 'running', pid: upstreamPid, reservedAt: new Date().toISOString() } },
-    };
-  });
+  await seedBenchRoute(dist, home, upstreamPort, upstreamPid);
   const target = { name, port, host: `web.bench.localhost:${port}`, env, home };
   if (process.env.BENCH_CPU_PROF === '1' && name === 'portbroker fast path') {
     // --cpu-prof is not allowed in NODE_OPTIONS: run the daemon's entry directly, in the foreground.

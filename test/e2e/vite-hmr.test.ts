@@ -1,8 +1,6 @@
-import { symlinkSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { launchBrowser, skipBrowser } from '../helpers/browser.js';
-import { fixture, REPO } from '../helpers/cli.js';
+import { viteApp } from './vite-app.js';
 
 /**
  * The whole promise on the most common dev server: `portbroker up` starts a real Vite (the one vitest brings
@@ -11,16 +9,7 @@ import { fixture, REPO } from '../helpers/cli.js';
  */
 describe.skipIf(skipBrowser)('a real Vite dev server behind portbroker', () => {
   it('serves http://web.<project>.localhost through the proxy and hot-updates the page over its WebSocket', async () => {
-    const fx = await fixture({
-      'package.json': JSON.stringify({ name: 'e2e-vite', private: true, type: 'module' }),
-      'portbroker.config.json': JSON.stringify({ services: { web: { command: 'vite', cwd: 'apps/web' } } }),
-      'apps/web/index.html': '<!doctype html><title>vite</title><h1 id="msg">loading</h1><script type="module" src="/main.js"></script>\n',
-      // Self-accepting, so an edit is swapped in by HMR rather than by reloading the page.
-      'apps/web/main.js': "document.getElementById('msg').textContent = 'first';\nif (import.meta.hot) import.meta.hot.accept();\n",
-      // Vite's cache stays in the fixture, not in the repository's node_modules.
-      'apps/web/vite.config.mjs': "export default { cacheDir: '.vite-cache', logLevel: 'info', clearScreen: false };\n",
-    });
-    symlinkSync(path.join(REPO, 'node_modules'), path.join(fx.root, 'node_modules'));
+    const fx = await viteApp('e2e-vite');
 
     const up = fx.start(['up']);
     const out = await up.waitFor(/SERVICE\s+PORT/, 60_000);

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CHROMIUM, skipBrowser } from '../helpers/browser.js';
-import { fixture, REPO } from '../helpers/cli.js';
+import { viteApp } from './vite-app.js';
 
 /**
  * HTTPS as a browser sees it: `portbroker trust` puts the CA into an NSS database in a HOME made by the test
@@ -14,14 +14,7 @@ import { fixture, REPO } from '../helpers/cli.js';
  */
 describe.skipIf(skipBrowser)('a real Vite dev server behind portbroker over HTTPS', () => {
   it('loads over h2 in Chromium that trusts the CA, and hot-updates the page', async () => {
-    const fx = await fixture({
-      'package.json': JSON.stringify({ name: 'e2e-vite', private: true, type: 'module' }),
-      'portbroker.config.json': JSON.stringify({ services: { web: { command: 'vite', cwd: 'apps/web' } } }),
-      'apps/web/index.html': '<!doctype html><title>vite</title><h1 id="msg">loading</h1><script type="module" src="/main.js"></script>\n',
-      'apps/web/main.js': "document.getElementById('msg').textContent = 'first';\nif (import.meta.hot) import.meta.hot.accept();\n",
-      'apps/web/vite.config.mjs': "export default { cacheDir: '.vite-cache', logLevel: 'info', clearScreen: false };\n",
-    });
-    symlinkSync(path.join(REPO, 'node_modules'), path.join(fx.root, 'node_modules'));
+    const fx = await viteApp('e2e-vite-https');
     const home = mkdtempSync(path.join(os.tmpdir(), 'pb-browser-home-'));
     const noSystemStore = mkdtempSync(path.join(os.tmpdir(), 'pb-no-store-'));
     onTestFinished(() => {
@@ -38,7 +31,7 @@ describe.skipIf(skipBrowser)('a real Vite dev server behind portbroker over HTTP
 
     const up = fx.start(['up', '--https']);
     const out = await up.waitFor(/SERVICE\s+PORT/, 60_000);
-    expect(out).toContain(`https://web.e2e-vite.localhost:${fx.proxyPort}`);
+    expect(out).toContain(`https://web.e2e-vite-https.localhost:${fx.proxyPort}`);
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -49,7 +42,7 @@ describe.skipIf(skipBrowser)('a real Vite dev server behind portbroker over HTTP
     const page = await browser.newPage();
     const logs: string[] = [];
     page.on('console', (message) => logs.push(message.text()));
-    const url = `https://web.e2e-vite.localhost:${fx.proxyPort}/`;
+    const url = `https://web.e2e-vite-https.localhost:${fx.proxyPort}/`;
     expect((await page.goto(url))?.status()).toBe(200);
     await page.waitForFunction("document.getElementById('msg').textContent === 'first'");
     expect(await page.evaluate('performance.getEntries()[0].nextHopProtocol')).toBe('h2');
@@ -62,7 +55,7 @@ describe.skipIf(skipBrowser)('a real Vite dev server behind portbroker over HTTP
     expect(await page.evaluate('window.marker')).toBe(42);
 
     // Plain http:// on the same port lands on the https:// page.
-    const redirected = await page.goto(`http://web.e2e-vite.localhost:${fx.proxyPort}/`);
+    const redirected = await page.goto(`http://web.e2e-vite-https.localhost:${fx.proxyPort}/`);
     expect(redirected?.url()).toBe(url);
 
     expect((await up.stop()).code).toBe(0);
