@@ -60,7 +60,8 @@ export class LiveConfig {
   start(file: string, load: SelectionLoader, loaded?: Fingerprint): void {
     if (this.ctx.stopping) return;
     // A reload may change what the config imports: the watch follows (the old one runs until the new one does).
-    const files = configFiles(file, statePaths(this.ctx.home).configCache);
+    // The files `up` fingerprinted are the ones to watch; after a reload, the bundle cache lists them anew.
+    const files = loaded ? [...loaded.keys()] : configFiles(file, statePaths(this.ctx.home).configCache);
     if (files.join('\0') === this.watched) return;
     try {
       const previous = this.watch;
