@@ -131,7 +131,7 @@ async function main() {
       await page.goto(dashboard);
       if (process.env.BENCH_DEBUG) console.log('  loaded', Date.now() - t0);
       await page.click('tr[data-service="bench/svc0"] td.service button');
-      await page.waitForFunction(() => Number(/(\d+) lines received/.exec(document.getElementById('log-status').textContent)?.[1]) > 100);
+      await page.waitForFunction(() => Number(/following · (\d+) lines/.exec(document.getElementById('log-status').textContent)?.[1]) > 100);
       if (process.env.BENCH_DEBUG) console.log('  following', Date.now() - t0);
       while (delivered.length < 2) {
         if (followers.exitCode !== null) throw new Error('the log followers failed');

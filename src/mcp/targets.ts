@@ -3,6 +3,7 @@ import { ls } from '../commands/ls.js';
 import type { ActionResult, ControlAction } from '../control/protocol.js';
 import { actOn } from '../control/service-actions.js';
 import { readRegistry } from '../ports/registry.js';
+import { stripAnsi } from '../platform/ansi.js';
 import { parseLogLine } from '../runner/log-file.js';
 import { machineSettings } from '../commands/machine-settings.js';
 import { checkoutId, findService as findInRegistry } from '../dashboard/service-views.js';
@@ -46,7 +47,16 @@ export async function readLogs(options: CommonOptions, service: string, project:
   const info = await findService(options, service, project);
   const { home } = await machineSettings(options);
   const { lines } = lastLines(serviceLogFile(home, info.project, info.label, info.service), count);
-  return { project: info.project, label: info.label, service: info.service, lines: lines.map((line) => ({ service: info.service, ...parseLogLine(line) })) };
+  return {
+    project: info.project,
+    label: info.label,
+    service: info.service,
+    lines: lines.map((line) => {
+      // An agent reads text: the colour codes the dashboard renders would be noise to it.
+      const { time, text } = parseLogLine(line);
+      return { service: info.service, time, text: stripAnsi(text) };
+    }),
+  };
 }
 
 /** Starts, stops or restarts a service through its supervisor; answers once done (a start: ready or failed). */

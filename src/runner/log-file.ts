@@ -1,10 +1,11 @@
 import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { stripAnsi } from '../platform/ansi.js';
+import { keepColours } from '../platform/ansi.js';
 
 /**
- * A service's log file in the state folder (`serviceLogFile`): every line it prints, without colour codes,
- * each after the time it was read (`2026-11-30T12:00:00.000Z <line>`, for `logs --since` and `--timestamps`),
+ * A service's log file in the state folder (`serviceLogFile`): every line it prints, each after the time it was
+ * read (`2026-11-30T12:00:00.000Z <line>`, for `logs --since` and `--timestamps`), with its colours (SGR codes: the
+ * dashboard renders them, `logs` keeps them on a terminal) but no other escape code (cursor moves, titles),
  * plus portbroker's own notes (start, exit) marked `[portbroker]`. The proxy's 502 page shows its tail. Capped:
  * past `maxBytes` it is renamed to `<file>.1` (replacing the previous one) and a new file begins, so a chatty
  * service never fills the disk.
@@ -25,7 +26,7 @@ export class LogFile {
   ) {}
 
   line(text: string): void {
-    this.pending.push(`${new Date().toISOString()} ${stripAnsi(text)}`);
+    this.pending.push(`${new Date().toISOString()} ${keepColours(text)}`);
     this.schedule();
   }
 
@@ -86,6 +87,13 @@ export class LogFile {
 }
 
 const STAMPED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) /;
+/** The time before a log file's line, with the space after it: `2026-11-30T12:00:00.000Z `. */
+export const STAMP_LENGTH = 25;
+
+/** Whether a log file's line begins with the time portbroker wrote (`parseLogLine` without building an object). */
+export function isStamped(line: string): boolean {
+  return STAMPED.test(line);
+}
 
 /** A line of a log file: when it was written (null for a line without a time) and its text. */
 export function parseLogLine(line: string): { time: string | null; text: string } {
@@ -95,5 +103,5 @@ export function parseLogLine(line: string): { time: string | null; text: string 
 
 /** A log file's line as the service printed it, without the time portbroker wrote before it. */
 export function logText(line: string): string {
-  return STAMPED.test(line) ? line.slice(25) : line;
+  return STAMPED.test(line) ? line.slice(STAMP_LENGTH) : line;
 }

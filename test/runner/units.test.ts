@@ -132,21 +132,21 @@ describe('log lines', () => {
 });
 
 describe('LogFile', () => {
-  it('appends lines without colour codes, each after its time, and rotates past its cap', () => {
+  it('appends lines with their colours but no other escape code, each after its time, and rotates past its cap', () => {
     const file = path.join(dir, 'logs', 'svc.log');
     const log = new LogFile(file, 150);
-    log.line('\u001b[31mfirst\u001b[0m');
+    log.line('\u001b[31mfirst\u001b[0m\u001b[2K\u001b]0;title\u0007');
     log.note('started');
     log.flush();
     const T = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
-    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${T} first\\n${T} \\[portbroker\\] started\\n$`));
+    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${T} \u001b\\[31mfirst\u001b\\[0m\\n${T} \\[portbroker\\] started\\n$`));
     const [first] = readFileSync(file, 'utf8').split('\n');
-    expect(parseLogLine(first!)).toEqual({ time: expect.stringMatching(new RegExp(`^${T}$`)), text: 'first' });
+    expect(parseLogLine(first!)).toEqual({ time: expect.stringMatching(new RegExp(`^${T}$`)), text: '\u001b[31mfirst\u001b[0m' });
     expect(parseLogLine('written before times')).toEqual({ time: null, text: 'written before times' });
     log.line('y'.repeat(80));
     log.flush();
     // Over 150 bytes: the old content moved to .1, the new file holds the new line.
-    expect(readFileSync(`${file}.1`, 'utf8')).toMatch(new RegExp(`^${T} first\\n`));
+    expect(readFileSync(`${file}.1`, 'utf8')).toMatch(new RegExp(`^${T} \u001b\\[31mfirst`));
     expect(logText(readFileSync(file, 'utf8').trimEnd())).toBe('y'.repeat(80));
     log.close();
   });

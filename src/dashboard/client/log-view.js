@@ -1,16 +1,19 @@
-// The log panel: the last lines of one service, then its new lines as they arrive (server-sent events).
-//
-// The page keeps the last MAX_LINES lines in memory, but puts in the DOM only what is useful: while it follows the
-// end of the log, the last TAIL_LINES; once the reader scrolls up (or turns follow off), every kept line, so they
-// can scroll back through them. New lines reach the DOM at most every FLUSH_MS. Creating and laying out lines was
-// nearly all of the page's cost at 1,000 lines a second, so following a busy log costs about what a quiet one does.
+// The log panel of one service, in one of two modes, as `less +F` has them:
+// - following the end: the last lines, then the new ones as they arrive (server-sent events). The server sends at
+//   most TAIL_LINES of each batch (`latest`): that is all the panel shows of a busy log's end, and a page that
+//   parsed and laid out 1,000 lines a second to show 60 of them cost Chromium most of its CPU for nothing;
+// - paused to read (the reader scrolled up, or turned follow off): the stream closes and the last HISTORY_LINES
+//   lines are fetched whole, every one; scrolling back to the end (or ticking follow) follows again.
+// A search is done by the server (`q`), over the stream and the history alike, so no matching line is left out.
+// New lines reach the DOM at most every FLUSH_MS, and the DOM holds only what the mode shows.
 import { renderAnsi } from './ansi.js';
 
 /** @typedef {{ service: string, time: string | null, text: string, skipped?: boolean }} LogLine */
 
-const MAX_LINES = 2000;
+const HISTORY_LINES = 2000;
 const TAIL_LINES = 60;
 const FLUSH_MS = 250;
+const SEARCH_DELAY_MS = 250;
 // One formatter for every line: toLocaleTimeString() builds a new one per call.
 const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
@@ -20,22 +23,30 @@ export class LogView {
     this.parts = parts;
     /** @type {EventSource | null} */
     this.source = null;
-    /** @type {string | null} */
-    this.key = null;
+    /** @type {AbortController | null} */
+    this.loading = null;
     /** @type {{ checkout: string, service: string } | null} */
     this.service = null;
-    /** The kept lines, oldest first. */
+    /** The lines of the mode, oldest first. */
     /** @type {LogLine[]} */
     this.lines = [];
     /** New lines not yet in the DOM (the last of `lines`). */
     this.unrendered = 0;
-    /** Following the end: the DOM holds only the tail. */
-    this.tailing = true;
+    /** Following the end (else paused to read). */
+    this.following = true;
+    /** Lines the log had since the panel began following, shown or not. */
+    this.total = 0;
+    /** Whether the server left lines of a batch out (a busy log). */
+    this.cut = false;
     this.scheduled = false;
     this.lastFlush = 0;
-    this.received = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.searchTimer = undefined;
     parts.close.addEventListener('click', () => this.close());
-    parts.search.addEventListener('input', () => this.rebuild());
+    parts.search.addEventListener('input', () => {
+      clearTimeout(this.searchTimer);
+      this.searchTimer = setTimeout(() => this.reload(), SEARCH_DELAY_MS);
+    });
     parts.follow.addEventListener('change', () => this.onScroll());
     parts.lines.addEventListener('scroll', () => this.onScroll(), { passive: true });
   }
@@ -43,17 +54,31 @@ export class LogView {
   /** @param {{ checkout: string, service: string }} service */
   open(service) {
     const key = `${service.checkout}/${service.service}`;
-    if (this.key === key && this.source) return;
+    if (this.parts.section.dataset.service === key && this.service && (this.source || this.loading || !this.following)) return;
     this.close();
-    this.key = key;
     this.service = service;
     this.parts.section.hidden = false;
     this.parts.section.dataset.service = key;
     this.parts.title.textContent = `${service.service} · ${service.checkout}`;
+    this.reload();
+  }
+
+  /** The panel again in its mode: after a new search, or back from a hidden tab. */
+  reload() {
+    if (!this.service) return;
+    if (this.following && this.parts.follow.checked) this.follow();
+    else this.pauseToRead();
+  }
+
+  /** Streams the end of the log: its last lines, then the newest of each batch of new ones. */
+  follow() {
+    const service = this.service;
+    if (!service) return;
+    this.stop();
+    this.following = true;
     this.reset();
     this.parts.status.textContent = 'connecting…';
-    const url = `/api/v1/services/${encodeURIComponent(service.checkout)}/${encodeURIComponent(service.service)}/logs?n=200&follow=1`;
-    const source = new EventSource(url);
+    const source = new EventSource(this.url({ n: String(TAIL_LINES), follow: '1', latest: String(TAIL_LINES) }));
     this.source = source;
     let first = true;
     source.addEventListener('lines', (event) => {
@@ -63,13 +88,16 @@ export class LogView {
         first = false;
         this.reset();
       }
-      this.received += lines.length;
+      this.total += lines.length;
       this.add(lines);
     });
-    // The server skipped lines while this page did not keep up (a busy tab): say so where they would be.
     source.addEventListener('skipped', (event) => {
-      const { lines } = /** @type {{ lines: number }} */ (JSON.parse(/** @type {MessageEvent} */ (event).data));
-      this.add([{ service: service.service, time: null, text: `… ${lines} lines skipped: this page fell behind (portbroker logs has them all)`, skipped: true }]);
+      const { lines, reason } = /** @type {{ lines: number, reason?: string }} */ (JSON.parse(/** @type {MessageEvent} */ (event).data));
+      this.total += lines;
+      // Left out of a busy batch on purpose: the panel shows the newest; pausing shows them all.
+      if (reason === 'latest') this.cut = true;
+      // Skipped while this page did not keep up (a busy tab): say so where they would be.
+      else this.add([{ service: service.service, time: null, text: `… ${lines} lines skipped: this page fell behind (portbroker logs has them all)`, skipped: true }]);
     });
     source.addEventListener('open', () => {
       first = true;
@@ -80,104 +108,109 @@ export class LogView {
     });
   }
 
-  /** The tab went to the background: stop streaming (the service stays chosen). */
-  pause() {
-    this.source?.close();
-    this.source = null;
-    if (this.service) this.parts.status.textContent = 'paused while the tab is hidden';
-  }
-
-  /** Back in view: the tail again, then live lines. */
-  resume() {
-    const service = this.service;
-    if (service && !this.source) {
-      this.key = null;
-      this.open(service);
+  /** Stops following and shows the last HISTORY_LINES lines, every one, where the reader is. */
+  async pauseToRead() {
+    if (!this.service) return;
+    this.stop();
+    this.following = false;
+    const loading = new AbortController();
+    this.loading = loading;
+    this.parts.status.textContent = 'paused · loading the last lines…';
+    try {
+      const response = await fetch(this.url({ n: String(HISTORY_LINES) }), { signal: loading.signal });
+      const answer = await response.json();
+      if (!response.ok) throw new Error(answer.message);
+      const box = this.parts.lines;
+      const fromEnd = box.scrollHeight - box.scrollTop;
+      this.reset();
+      this.lines = answer.lines;
+      this.unrendered = this.lines.length;
+      this.flush();
+      // Where the reader was, counted from the end: the lines they were reading stay about in view.
+      box.scrollTop = Math.max(0, box.scrollHeight - fromEnd);
+      const at = TIME.format(new Date());
+      this.parts.status.textContent = `paused at ${at} · the last ${this.lines.length} lines; scroll to the end or tick follow to go on`;
+    } catch (error) {
+      if (!loading.signal.aborted) this.parts.status.textContent = `paused · the log could not be loaded (${error})`;
+    } finally {
+      if (this.loading === loading) this.loading = null;
     }
   }
 
+  /** The tab went to the background: stop streaming (the service stays chosen). */
+  pause() {
+    if (!this.service || !this.following) return; // paused to read: what it shows stays
+    this.stop();
+    this.parts.status.textContent = 'paused while the tab is hidden';
+  }
+
+  /** Back in view: following again. */
+  resume() {
+    if (this.service && this.following && !this.source) this.follow();
+  }
+
   close() {
+    this.stop();
     this.service = null;
-    this.source?.close();
-    this.source = null;
-    this.key = null;
+    delete this.parts.section.dataset.service;
+    this.following = true;
     this.reset();
     this.parts.section.hidden = true;
+  }
+
+  stop() {
+    this.source?.close();
+    this.source = null;
+    this.loading?.abort();
+    this.loading = null;
   }
 
   reset() {
     this.lines = [];
     this.unrendered = 0;
-    this.received = 0;
-    this.tailing = true;
+    this.total = 0;
+    this.cut = false;
     this.parts.lines.replaceChildren();
+  }
+
+  /** @param {Record<string, string>} params */
+  url(params) {
+    const service = /** @type {{ checkout: string, service: string }} */ (this.service);
+    const query = this.parts.search.value.trim();
+    const search = new URLSearchParams({ ...params, ...(query ? { q: query } : {}) });
+    return `/api/v1/services/${encodeURIComponent(service.checkout)}/${encodeURIComponent(service.service)}/logs?${search}`;
   }
 
   /** @param {LogLine[]} lines */
   add(lines) {
     for (const line of lines) this.lines.push(line);
     this.unrendered += lines.length;
-    if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
+    if (this.lines.length > TAIL_LINES) this.lines.splice(0, this.lines.length - TAIL_LINES);
     if (this.scheduled) return;
     this.scheduled = true;
     // A timer, not requestAnimationFrame: it also runs (throttled) in a hidden tab.
     setTimeout(() => {
       this.scheduled = false;
       this.lastFlush = performance.now();
-      if (this.source) this.flush();
+      if (this.source) {
+        this.flush();
+        this.parts.status.textContent = `following · ${this.total} lines${this.cut ? ' · a busy log: the newest shown, scroll up to read every line' : ''}`;
+        const box = this.parts.lines;
+        box.scrollTop = box.scrollHeight;
+      }
     }, Math.max(0, this.lastFlush + FLUSH_MS - performance.now()));
   }
 
   flush() {
     const box = this.parts.lines;
-    const fresh = this.matching(this.lines.slice(-Math.min(this.unrendered, this.limit())));
+    const limit = this.following ? TAIL_LINES : HISTORY_LINES;
+    const fresh = this.lines.slice(-Math.min(this.unrendered, limit));
     this.unrendered = 0;
     const fragment = document.createDocumentFragment();
     for (const line of fresh) fragment.append(lineElement(line));
     box.append(fragment);
-    this.trim();
-    this.parts.status.textContent = `following · ${this.received} lines received, last ${this.lines.length} kept`;
-    if (this.tailing) box.scrollTop = box.scrollHeight;
-  }
-
-  /** The reader left the end (or came back to it): every kept line goes in, or (at the next flush) only the tail. */
-  onScroll() {
-    const box = this.parts.lines;
-    const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-    const tailing = this.parts.follow.checked && atEnd;
-    if (tailing === this.tailing) return;
-    this.tailing = tailing;
-    if (!tailing) this.expand();
-  }
-
-  /** Puts the kept lines older than the DOM's before them; the browser's scroll anchoring keeps the view still. */
-  expand() {
-    const box = this.parts.lines;
-    const rendered = this.matching(this.lines.slice(0, this.lines.length - this.unrendered));
-    const older = rendered.slice(0, Math.max(0, rendered.length - box.childElementCount)).slice(-(MAX_LINES - box.childElementCount));
-    const fragment = document.createDocumentFragment();
-    for (const line of older) fragment.append(lineElement(line));
-    box.prepend(fragment);
-  }
-
-  /** Renders the kept lines again, for a new search. */
-  rebuild() {
-    const box = this.parts.lines;
-    const fragment = document.createDocumentFragment();
-    for (const line of this.matching(this.lines).slice(-this.limit())) fragment.append(lineElement(line));
-    box.replaceChildren(fragment);
-    this.unrendered = 0;
-    if (this.tailing) box.scrollTop = box.scrollHeight;
-  }
-
-  limit() {
-    return this.tailing ? TAIL_LINES : MAX_LINES;
-  }
-
-  /** Drops the DOM's oldest lines past the limit, in one removal. */
-  trim() {
-    const box = this.parts.lines;
-    const excess = box.childElementCount - this.limit();
+    // Drops the DOM's oldest lines past the limit, in one removal.
+    const excess = box.childElementCount - limit;
     if (excess <= 0) return;
     const range = document.createRange();
     range.setStartBefore(/** @type {Element} */ (box.firstElementChild));
@@ -185,10 +218,15 @@ export class LogView {
     range.deleteContents();
   }
 
-  /** @param {LogLine[]} lines */
-  matching(lines) {
-    const query = this.parts.search.value.toLowerCase();
-    return query ? lines.filter((line) => line.skipped || line.text.toLowerCase().includes(query)) : lines;
+  /** The reader left the end (or turned follow off): pause to read; back at the end with follow on: follow. */
+  onScroll() {
+    if (!this.service || this.loading) return;
+    const box = this.parts.lines;
+    const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    const follow = this.parts.follow.checked && atEnd;
+    if (follow === this.following) return;
+    if (follow) this.follow();
+    else void this.pauseToRead();
   }
 }
 
