@@ -200,6 +200,20 @@ describe('logs', () => {
     }
   });
 
+  it('searches (q, ignoring case and colour codes) among the last lines, and keeps the colours in the text', async () => {
+    const res = await get('/api/v1/services/acme/api/logs?n=3&q=LINE%2029').expect(200);
+    expect(res.body.lines.map((l: { text: string }) => l.text)).toEqual(['api line 297', 'api line 298', 'api line 299']);
+    expect((await get('/api/v1/services/acme/web/logs?q=RED').expect(200)).body.lines).toEqual([{ service: 'web', time: null, text: '\u001b[31mred\u001b[0m' }]);
+    expect((await get('/api/v1/services/acme/api/logs?q=nowhere').expect(200)).body.lines).toEqual([]);
+  });
+
+  it('refuses a bad latest or q with 400 and a reason', async () => {
+    expect((await get('/api/v1/services/acme/api/logs?follow=1&latest=0').expect(400)).body.message).toMatch(/^latest must be at least 1/);
+    expect((await get('/api/v1/services/acme/api/logs?follow=1&latest=x').expect(400)).body.message).toMatch(/^latest must be a whole number/);
+    expect((await get(`/api/v1/services/acme/api/logs?q=${'x'.repeat(201)}`).expect(400)).body.message).toMatch(/^q must be one text of at most 200/);
+    expect((await get('/api/v1/services/acme/api/logs?q=a&q=b').expect(400)).body.message).toMatch(/^q must be one text/);
+  });
+
   it('follows as server-sent events: the tail, then new lines, across rotation', async () => {
     const server = http.createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -223,6 +237,41 @@ describe('logs', () => {
       expect(text).toContain('last line before rotation');
     } finally {
       req.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('follows a view: the newest `latest` lines of each batch with the rest counted, and only the lines matching q', async () => {
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const file = path.join(home, 'logs', 'acme', 'api.log');
+    const texts = { latest: '', query: '' };
+    const follow = (query: string, into: keyof typeof texts) =>
+      new Promise<http.ClientRequest>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path: `/api/v1/services/acme/api/logs?${query}`, headers: { host: HOST } });
+        req.on('response', (res) => {
+          res.setEncoding('utf8').on('data', (d: string) => (texts[into] += d));
+          resolve(req);
+        });
+        req.on('error', reject);
+      });
+    const requests = [await follow('n=1&follow=1&latest=5', 'latest'), await follow('n=1&follow=1&q=even', 'query')];
+    try {
+      await until(() => texts.latest.includes('event: lines') && texts.query.includes('event: lines'), 'the tails');
+      // The tail of a search is the last matching line, not the last line.
+      expect(texts.query).toContain('data: []');
+      // One append, so one batch for the reader: 100 lines, every other one "even".
+      appendFileSync(file, Array.from({ length: 100 }, (_, i) => `burst ${i}${i % 2 === 0 ? ' even' : ''}`).join('\n') + '\n');
+      await until(() => texts.latest.includes('burst 99') && texts.query.includes('burst 98 even'), 'the burst');
+      expect(texts.latest).toContain('event: skipped\ndata: {"lines":95,"reason":"latest"}\n\nevent: lines\n');
+      expect([...texts.latest.matchAll(/"text":"burst (\d+)(?: even)?"/g)].map((m) => Number(m[1]))).toEqual([95, 96, 97, 98, 99]);
+      const found = [...texts.query.matchAll(/"text":"burst (\d+) even"/g)];
+      expect(found.map((m) => Number(m[1]))).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
+      expect(texts.query).not.toContain('skipped');
+    } finally {
+      for (const req of requests) req.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
