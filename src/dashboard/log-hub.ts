@@ -41,6 +41,11 @@ const QUERY_TAIL_LINES = 5_000;
 export class LogHub {
   private readonly logs = new Map<string, SharedLog>();
   private readonly maxBacklog: number;
+  /**
+   * One timer checks every followed file: the writes of a check go out together, so a reader of several streams
+   * (and the kernel) wakes once per check rather than once per file.
+   */
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LogHubOptions = {}) {
     this.maxBacklog = options.maxBacklog ?? 1024 * 1024;
@@ -52,8 +57,9 @@ export class LogHub {
     // The lines before where the shared reader is: the stream gets everything after from it, nothing twice.
     const tail = lastLines(file, view.query && count > 0 ? QUERY_TAIL_LINES : count, log?.position);
     if (!log) {
-      log = new SharedLog(file, service, tail.position, this.maxBacklog, this.options.pollMs ?? 250);
+      log = new SharedLog(file, service, tail.position, this.maxBacklog);
       this.logs.set(file, log);
+      this.poll ??= setInterval(() => this.logs.forEach((shared) => shared.pump()), this.options.pollMs ?? 250).unref();
     }
     stream.sendRaw('lines', linesJson(service, count === 0 ? [] : matching(tail.lines, view.query).slice(-count)));
     log.add(stream, view);
@@ -61,6 +67,10 @@ export class LogHub {
       if (log.remove(stream) > 0) return;
       log.close();
       if (this.logs.get(file) === log) this.logs.delete(file);
+      if (this.logs.size === 0) {
+        clearInterval(this.poll);
+        this.poll = undefined;
+      }
     });
   }
 
@@ -85,9 +95,12 @@ class SharedLog {
     private readonly service: string,
     from: LogPosition,
     private readonly maxBacklog: number,
-    pollMs: number,
   ) {
-    this.follower = new LogFollower(file, from, (lines) => this.publish(lines), { pollMs });
+    this.follower = new LogFollower(file, from, (lines) => this.publish(lines), { pollMs: 0 });
+  }
+
+  pump(): void {
+    this.follower.pump();
   }
 
   get position(): LogPosition {

@@ -97,7 +97,7 @@ function cut(line: string): string {
 }
 
 export interface FollowOptions {
-  /** How often the file is checked for new lines (default 100 ms). */
+  /** How often the file is checked for new lines (default 100 ms); 0: never by itself, the owner calls `pump()`. */
   pollMs?: number;
   /** Most bytes read per check; the rest waits for the next one (default 256 KiB). */
   maxBytesPerRead?: number;
@@ -121,7 +121,7 @@ export class LogFollower {
   private decoder = new StringDecoder('utf8');
   /** Just after the last line break read: where the lines delivered so far end. */
   private lineEnd: number;
-  private readonly poll: NodeJS.Timeout;
+  private readonly poll: NodeJS.Timeout | undefined;
   private readonly maxBytes: number;
   private readonly buffer: Buffer;
 
@@ -136,8 +136,8 @@ export class LogFollower {
     this.lineEnd = from.offset;
     this.maxBytes = options.maxBytesPerRead ?? 256 * 1024;
     this.buffer = Buffer.allocUnsafe(Math.min(CHUNK, this.maxBytes));
-    this.poll = setInterval(() => this.pump(), options.pollMs ?? 100);
-    this.poll.unref();
+    const pollMs = options.pollMs ?? 100;
+    if (pollMs > 0) this.poll = setInterval(() => this.pump(), pollMs).unref();
   }
 
   /** Where the lines delivered so far end: a tail read up to here (`lastLines(file, n, position)`) joins without a gap or a repeat. */

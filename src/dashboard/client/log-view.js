@@ -5,7 +5,8 @@
 // - paused to read (the reader scrolled up, or turned follow off): the stream closes and the last HISTORY_LINES
 //   lines are fetched whole, every one; scrolling back to the end (or ticking follow) follows again.
 // A search is done by the server (`q`), over the stream and the history alike, so no matching line is left out.
-// New lines reach the DOM at most every FLUSH_MS, and the DOM holds only what the mode shows.
+// New lines reach the DOM at most every FLUSH_MS (BUSY_FLUSH_MS for a busy log), and the DOM holds only what
+// the mode shows.
 import { renderAnsi } from './ansi.js';
 
 /** @typedef {{ service: string, time: string | null, text: string, skipped?: boolean }} LogLine */
@@ -13,6 +14,9 @@ import { renderAnsi } from './ansi.js';
 const HISTORY_LINES = 2000;
 const TAIL_LINES = 60;
 const FLUSH_MS = 250;
+// A log so busy that the server leaves lines out scrolls faster than anyone reads: two frames a second show it
+// as well, and each frame (a layout and a paint of the panel) was most of what following cost Chromium.
+const BUSY_FLUSH_MS = 500;
 const SEARCH_DELAY_MS = 250;
 // One formatter for every line: toLocaleTimeString() builds a new one per call.
 const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -198,7 +202,7 @@ export class LogView {
         const box = this.parts.lines;
         box.scrollTop = box.scrollHeight;
       }
-    }, Math.max(0, this.lastFlush + FLUSH_MS - performance.now()));
+    }, Math.max(0, this.lastFlush + (this.cut ? BUSY_FLUSH_MS : FLUSH_MS) - performance.now()));
   }
 
   flush() {
