@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { statePaths } from '../platform/paths.js';
 import { ensureStateFolder } from '../platform/state-folder.js';
@@ -28,11 +28,13 @@ export class RouteSource {
   private pending: NodeJS.Immediate | undefined;
   private lastWarning = '';
   private readonly warn: (message: string) => void;
+  private stamp = '';
 
   constructor(options: RouteSourceOptions) {
     this.home = options.home;
     this.registryName = path.basename(statePaths(options.home).registry);
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`portbroker proxy: ${message}\n`));
+    this.stamp = this.registryStamp();
     this.current = this.build();
     ensureStateFolder(this.home);
     try {
@@ -47,17 +49,23 @@ export class RouteSource {
     this.poll.unref();
   }
 
-  /** Called with every new table (after `current` is swapped). */
+  /** Called when the registry or the state of a route changed (after `current` is swapped). */
   subscribe(listener: (table: RouteTable) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Rebuilds the table now. */
+  /** Rebuilds the table now; the listeners hear of it when a route changed (the poll mostly finds none). */
   reload(): void {
     if (this.pending) clearImmediate(this.pending);
     this.pending = undefined;
-    this.current = this.build();
+    // The registry's stamp too: a service the proxy does not route (`proxy: false`) changes only the registry, and
+    // the dashboard shows it.
+    const stamp = this.registryStamp();
+    const next = this.build();
+    if (next.signature === this.current.signature && stamp === this.stamp) return;
+    this.stamp = stamp;
+    this.current = next;
     for (const listener of this.listeners) listener(this.current);
   }
 
@@ -71,6 +79,15 @@ export class RouteSource {
   // A write shows as several events (temp file, rename): one rebuild for the burst.
   private reloadSoon(): void {
     this.pending ??= setImmediate(() => this.reload());
+  }
+
+  private registryStamp(): string {
+    try {
+      const { ino, size, mtimeMs } = statSync(statePaths(this.home).registry);
+      return `${ino}:${size}:${mtimeMs}`;
+    } catch {
+      return '';
+    }
   }
 
   private build(): RouteTable {

@@ -100,6 +100,13 @@ export class RouteTable {
     return new RouteTable(Object.freeze([...services, ...aliases]), byHost);
   }
 
+  /** Equal for two tables with the same routes in the same states. */
+  get signature(): string {
+    return (this.#signature ??= JSON.stringify(this.routes));
+  }
+
+  #signature: string | undefined;
+
   lookup(host: string): Lookup {
     return this.byHost.get(host) ?? UNKNOWN;
   }
