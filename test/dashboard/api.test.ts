@@ -242,6 +242,38 @@ describe('logs', () => {
     }
   });
 
+  it('sends a latest view at most twice a second, every line counted: shown or skipped', async () => {
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const file = path.join(home, 'logs', 'acme', 'api.log');
+    let text = '';
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/services/acme/api/logs?n=0&follow=1&latest=3', headers: { host: HOST } });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      await until(() => text.includes('event: lines'), 'the (empty) tail');
+      const started = performance.now();
+      let written = 0;
+      // 10 lines every 20 ms, for a second and a half: far more often than the view's events may come.
+      while (performance.now() - started < 1500) {
+        appendFileSync(file, Array.from({ length: 10 }, () => `paced ${written++}`).join('\n') + '\n');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const received = () => [...text.matchAll(/"text":"paced (\d+)"/g)].map((m) => Number(m[1]));
+      const skipped = () => [...text.matchAll(/"lines":(\d+),"reason":"latest"/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+      await until(() => received().at(-1) === written - 1, 'the last line');
+      expect(received().length + skipped()).toBe(written);
+      const events = text.split('event: lines').length - 2; // less the tail's
+      expect(events).toBeGreaterThanOrEqual(1);
+      expect(events).toBeLessThanOrEqual(Math.ceil((performance.now() - started) / 500) + 1);
+    } finally {
+      req.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('follows a view: the newest `latest` lines of each batch with the rest counted, and only the lines matching q', async () => {
     const server = http.createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

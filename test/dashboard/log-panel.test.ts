@@ -54,7 +54,7 @@ describe.skipIf(skipBrowser)('the log panel in Chromium', () => {
       await page.waitForFunction((last) => document.querySelector('#log-lines > div:last-child')?.textContent !== last, before);
       const count = await page.locator(LINES).count();
       expect(count).toBeGreaterThan(0);
-      expect(count).toBeLessThanOrEqual(60);
+      expect(count).toBeLessThanOrEqual(40);
     }
     // The service's colours, rendered: "ok" in green, as text in a span, never as markup.
     expect(await page.locator('#log-lines span.f32').first().textContent()).toBe('ok');
@@ -77,7 +77,7 @@ describe.skipIf(skipBrowser)('the log panel in Chromium', () => {
       box.scrollTop = box.scrollHeight;
     });
     await page.waitForFunction(() => /^following · \d+ lines/.test(document.getElementById('log-status')!.textContent!));
-    await page.waitForFunction(() => document.querySelectorAll('#log-lines > div').length <= 60);
+    await page.waitForFunction(() => document.querySelectorAll('#log-lines > div').length <= 40);
 
     // A search while following: only matching lines come, each of them (none is cut: there are 10 a second).
     await page.fill('#log-search', 'NEEDLE');

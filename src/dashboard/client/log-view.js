@@ -1,22 +1,19 @@
 // The log panel of one service, in one of two modes, as `less +F` has them:
 // - following the end: the last lines, then the new ones as they arrive (server-sent events). The server sends at
-//   most TAIL_LINES of each batch (`latest`): that is all the panel shows of a busy log's end, and a page that
-//   parsed and laid out 1,000 lines a second to show 60 of them cost Chromium most of its CPU for nothing;
+//   most the newest TAIL_LINES, twice a second (`latest`): about twice what the panel shows of a busy log's end;
+//   a page that parsed and laid out 1,000 lines a second to show 20 of them cost Chromium most of its CPU for nothing;
 // - paused to read (the reader scrolled up, or turned follow off): the stream closes and the last HISTORY_LINES
 //   lines are fetched whole, every one; scrolling back to the end (or ticking follow) follows again.
 // A search is done by the server (`q`), over the stream and the history alike, so no matching line is left out.
-// New lines reach the DOM at most every FLUSH_MS (BUSY_FLUSH_MS for a busy log), and the DOM holds only what
-// the mode shows.
+// New lines reach the DOM at most every FLUSH_MS (the server sends a `latest` view at most twice a second), and
+// the DOM holds only what the mode shows.
 import { renderAnsi } from './ansi.js';
 
 /** @typedef {{ service: string, time: string | null, text: string, skipped?: boolean }} LogLine */
 
 const HISTORY_LINES = 2000;
-const TAIL_LINES = 60;
+const TAIL_LINES = 40;
 const FLUSH_MS = 250;
-// A log so busy that the server leaves lines out scrolls faster than anyone reads: two frames a second show it
-// as well, and each frame (a layout and a paint of the panel) was most of what following cost Chromium.
-const BUSY_FLUSH_MS = 500;
 const SEARCH_DELAY_MS = 250;
 // One formatter for every line: toLocaleTimeString() builds a new one per call.
 const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -202,7 +199,7 @@ export class LogView {
         const box = this.parts.lines;
         box.scrollTop = box.scrollHeight;
       }
-    }, Math.max(0, this.lastFlush + (this.cut ? BUSY_FLUSH_MS : FLUSH_MS) - performance.now()));
+    }, Math.max(0, this.lastFlush + FLUSH_MS - performance.now()));
   }
 
   flush() {
