@@ -5,10 +5,10 @@ import { eventFrame, type EventStream } from './sse.js';
 
 export interface LogHubOptions {
   /**
-   * How often each followed file is checked for new lines (default 250 ms): at most one event per file per check.
-   * Each event costs the proxy a socket write and the page a message and a layout, whatever its size: at 1,000
-   * lines/s, 250 ms instead of 100 ms took a third off both (the proxy's and Chromium's CPU), and a log line
-   * a quarter of a second late is still live to a reader.
+   * How often each followed file is checked for new lines (default 500 ms): at most one event per file per check.
+   * Each event costs the proxy a socket write, and the reader a wake-up (the page a message and a layout), whatever
+   * its size: at 1,000 lines/s, each step from 100 to 250 to 500 ms took a large part off the proxy's, the
+   * readers' and Chromium's CPU, and a log line half a second late is still live to a reader.
    */
   pollMs?: number;
   /** Bytes a client may leave untaken before it is skipped (default 1 MiB). */
@@ -20,18 +20,11 @@ export interface LogView {
   /** Only lines whose text holds this, ignoring case. */
   query?: string;
   /**
-   * At most this many lines, the newest, in at most one event every LATEST_EVERY_MS: for a page that shows the end
-   * of a busy log, which cannot display more and should not parse what it would drop. The lines left out are
-   * counted in `event: skipped`.
+   * At most this many lines of each batch (so twice a second), its newest: for a page that shows the end of a busy
+   * log, which cannot display more and should not parse what it would drop. The lines left out are counted in `event: skipped`.
    */
   latest?: number;
 }
-
-/**
- * A `latest` view's events come at most this often: twice a second is as often as a busy log's end is worth
- * drawing, and each event costs the proxy a write and the browser a message, a parse and a layout.
- */
-const LATEST_EVERY_MS = 500;
 
 /** Lines a view leaves out of the tail it starts with are looked for this far back (with a `query`). */
 const QUERY_TAIL_LINES = 5_000;
@@ -66,7 +59,7 @@ export class LogHub {
     if (!log) {
       log = new SharedLog(file, service, tail.position, this.maxBacklog);
       this.logs.set(file, log);
-      this.poll ??= setInterval(() => this.logs.forEach((shared) => shared.pump()), this.options.pollMs ?? 250).unref();
+      this.poll ??= setInterval(() => this.logs.forEach((shared) => shared.pump()), this.options.pollMs ?? 500).unref();
     }
     stream.sendRaw('lines', linesJson(service, count === 0 ? [] : matching(tail.lines, view.query).slice(-count)));
     log.add(stream, view);
@@ -91,10 +84,6 @@ interface Follower {
   view: LogView;
   /** Lines not sent while the client lagged. */
   skipped: number;
-  /** A `latest` view's: the newest lines waiting for their event, how many were dropped for them, the last send. */
-  held: string[];
-  dropped: number;
-  sentAt: number;
 }
 
 class SharedLog {
@@ -112,7 +101,6 @@ class SharedLog {
 
   pump(): void {
     this.follower.pump();
-    this.sendHeld();
   }
 
   get position(): LogPosition {
@@ -120,7 +108,7 @@ class SharedLog {
   }
 
   add(stream: EventStream, view: LogView): void {
-    this.streams.set(stream, { view, skipped: 0, held: [], dropped: 0, sentAt: 0 });
+    this.streams.set(stream, { view, skipped: 0 });
   }
 
   /** Returns how many streams are left. */
@@ -138,11 +126,7 @@ class SharedLog {
     const frames = new Map<string, { frame: Buffer | undefined; lines: number }>();
     for (const [stream, follower] of this.streams) {
       if (stream.closed) continue;
-      if (follower.view.latest !== undefined) {
-        hold(follower, matching(lines, follower.view.query), follower.view.latest);
-        continue;
-      }
-      const key = follower.view.query ?? '';
+      const key = `${follower.view.latest ?? ''}\n${follower.view.query ?? ''}`;
       let batch = frames.get(key);
       if (!batch) {
         batch = this.batchFor(lines, follower.view);
@@ -153,56 +137,23 @@ class SharedLog {
         follower.skipped += batch.lines;
         continue;
       }
-      sendSkipped(stream, follower);
+      if (follower.skipped > 0) {
+        stream.sendRaw('skipped', `{"lines":${follower.skipped},"reason":"slow"}`);
+        follower.skipped = 0;
+      }
       stream.sendFrame(batch.frame);
     }
   }
 
-  /** Each `latest` view's held lines whose time has come: the newest, after the count of those left out. */
-  private sendHeld(): void {
-    const now = performance.now();
-    for (const [stream, follower] of this.streams) {
-      if (stream.closed || follower.held.length === 0 || now - follower.sentAt < LATEST_EVERY_MS) continue;
-      const { held, dropped } = follower;
-      follower.held = [];
-      follower.dropped = 0;
-      if (stream.backlog() > this.maxBacklog) {
-        follower.skipped += held.length + dropped;
-        continue;
-      }
-      sendSkipped(stream, follower);
-      if (dropped > 0) stream.sendRaw('skipped', `{"lines":${dropped},"reason":"latest"}`);
-      stream.sendRaw('lines', linesJson(this.service, held));
-      follower.sentAt = now;
-    }
-  }
-
-  /** The event a view of every line (or of a search) gets for a batch (none when nothing matches), and its lines. */
+  /** The event(s) a view gets for a batch (none when nothing of it matches), and how many lines they stand for. */
   private batchFor(lines: string[], view: LogView): { frame: Buffer | undefined; lines: number } {
     const shown = matching(lines, view.query);
-    return { frame: shown.length > 0 ? eventFrame('lines', linesJson(this.service, shown)) : undefined, lines: shown.length };
+    if (shown.length === 0) return { frame: undefined, lines: 0 };
+    const left = view.latest !== undefined && shown.length > view.latest ? shown.length - view.latest : 0;
+    const events = left > 0 ? [eventFrame('skipped', `{"lines":${left},"reason":"latest"}`)] : [];
+    events.push(eventFrame('lines', linesJson(this.service, left > 0 ? shown.slice(left) : shown)));
+    return { frame: events.length === 1 ? events[0] : Buffer.concat(events), lines: shown.length };
   }
-}
-
-/** Adds a batch's lines to a `latest` view's held ones, keeping the newest `latest`. */
-function hold(follower: Follower, lines: string[], latest: number): void {
-  if (lines.length >= latest) {
-    follower.dropped += follower.held.length + lines.length - latest;
-    follower.held = lines.slice(-latest);
-    return;
-  }
-  follower.held.push(...lines);
-  const excess = follower.held.length - latest;
-  if (excess > 0) {
-    follower.held.splice(0, excess);
-    follower.dropped += excess;
-  }
-}
-
-function sendSkipped(stream: EventStream, follower: Follower): void {
-  if (follower.skipped === 0) return;
-  stream.sendRaw('skipped', `{"lines":${follower.skipped},"reason":"slow"}`);
-  follower.skipped = 0;
 }
 
 /** The lines whose text (after the time, without colour codes) holds `query`, ignoring case; all of them without one. */
