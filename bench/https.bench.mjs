@@ -12,6 +12,8 @@
 //    load. Even so the browser spends ~9 s of CPU per load (~9 ms per module, ~40% of it in the kernel: this VM
 //    makes page faults and TLB flushes dear), the same on every path and the same from a static server as from
 //    Vite: on 2 shared cores the page is bound by the browser's CPU, and what a proxy adds is mostly its own CPU.
+//    Each line ends with that floor, the load's CPU (Chromium + Vite + proxy) spread over every core, against
+//    direct's: on a quiet machine the medians sit on it, and a path can beat direct by no more than its floor does.
 // 2. A small GET's throughput through the proxy: plain HTTP/1.1 and HTTPS/1.1 with wrk (keep-alive, -c50), and
 //    plain HTTP/1.1, HTTPS/1.1 and HTTP/2 with one Node client (50 requests in flight) so h2 has a like-for-like.
 //
@@ -105,12 +107,20 @@ async function pageLoads(rounds, work, cleanups) {
     }
     await browser.close();
     const direct = median(times.get(paths[0].name));
+    // A load can take no less than the CPU it costs spread over every core: when the median sits on that floor,
+    // the page is bound by CPU, and a path gains only by costing less of it (a free proxy included).
+    const cores = os.availableParallelism();
+    const floor = (name) => {
+      const { vite: viteCpu, proxy: proxyCpu, browser: browserCpu } = cpu.get(name);
+      return (median(browserCpu) + median(viteCpu) + (median(proxyCpu) ?? 0)) / cores;
+    };
     for (const p of paths) {
       const t = times.get(p.name);
       const { vite: viteCpu, proxy: proxyCpu, browser: browserCpu } = cpu.get(p.name);
       console.log(
         `  ${p.name.padEnd(24)} ${p.protocol?.padEnd(9)} median ${ms(median(t))}  (${ms(Math.min(...t))}–${ms(Math.max(...t))})  ${(median(t) / direct).toFixed(2)}× direct` +
-          `   CPU per load: Chromium ${ms(median(browserCpu))}, Vite ${ms(median(viteCpu))}${p.proxyPid ? `, proxy ${ms(median(proxyCpu))}` : ''}`,
+          `   CPU per load: Chromium ${ms(median(browserCpu))}, Vite ${ms(median(viteCpu))}${p.proxyPid ? `, proxy ${ms(median(proxyCpu))}` : ''}` +
+          `; ÷ ${cores} cores = ${ms(floor(p.name))} (${(floor(p.name) / floor(paths[0].name)).toFixed(2)}× direct's)`,
       );
     }
     console.log('  targets: HTTPS/h2 ≤ 0.90× direct; plain HTTP through portbroker ≤ 1.05× direct');
