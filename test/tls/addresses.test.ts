@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startProxyServer } from '../../src/proxy/server.js';
 import { fixture } from '../helpers/cli.js';
 import { registerService, startUpstream } from '../proxy/helpers.js';
@@ -76,5 +76,27 @@ describe('HTTPS by IP address (no SNI)', () => {
     expect(named.subjectaltname).toBe('DNS:web.acme.localhost');
     const viaName = await curl(['--cacert', caFile, '--resolve', `web.acme.localhost:${fx.proxyPort}:127.0.0.2`, `https://web.acme.localhost:${fx.proxyPort}/x`]);
     expect(viaName.stdout).toBe(`GET /x host=web.acme.localhost:${fx.proxyPort}`);
+  });
+
+  it('replaces the certificate of an address when it nears its end, without a restart', async () => {
+    const fx = await fixture();
+    const proxy = await startProxyServer({ home: fx.home, port: fx.proxyPort, https: true, lan: true, listenOn: ['127.0.0.2'], log: () => undefined });
+    onTestFinished(() => proxy.close());
+    const ca = readFileSync(path.join(fx.home, 'certs', 'ca.pem'), 'utf8');
+    const first = await certificateByAddress('127.0.0.2', fx.proxyPort, ca);
+    // 61 days on (a leaf lives 90, and is replaced 30 before its end). Only the proxy's clock moves: the new
+    // leaf starts "in the future" for OpenSSL, so this client reads it without verifying.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61 * 86_400_000 });
+    onTestFinished(() => void vi.useRealTimers());
+    const renewed = await new Promise<tls.PeerCertificate>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.2', port: fx.proxyPort, rejectUnauthorized: false }, () => {
+        resolve(socket.getPeerCertificate());
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    expect(renewed.subjectaltname).toBe('IP Address:127.0.0.2');
+    expect(renewed.fingerprint256).not.toBe(first.fingerprint256);
+    expect(Date.parse(renewed.valid_to)).toBeGreaterThan(Date.parse(first.valid_to));
   });
 });
