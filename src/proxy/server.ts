@@ -17,6 +17,8 @@ export interface ProxyServerOptions {
   port: number;
   /** Listen on every interface instead of 127.0.0.1 and ::1. */
   lan?: boolean;
+  /** Where to listen instead (tests: a second loopback address standing in for a LAN one). */
+  listenOn?: string[];
   /** Splice connections whose first request names a running service (default true). Off: every request takes the general path. */
   fastPath?: boolean;
   /** Serve TLS (HTTP/2 and HTTP/1.1) with the state folder's CA; plain HTTP on the port is redirected. */
@@ -124,7 +126,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     await closed;
   };
   try {
-    for (const host of lan ? ['::'] : ['127.0.0.1', '::1']) {
+    for (const host of options.listenOn ?? (lan ? ['::'] : ['127.0.0.1', '::1'])) {
       const server = net.createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
       const bound = await listen(server, host, options.port, log);
       if (!bound) continue;

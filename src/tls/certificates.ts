@@ -10,8 +10,16 @@ const LEAF_DAYS = 90;
 const RENEW_BEFORE_MS = 30 * 86_400_000;
 /** Names remembered in memory; any *.localhost name may be asked for, so the cache is bounded. */
 const MAX_CACHED = 1_000;
-/** What a client that sends no server name (https://127.0.0.1:7355/) is shown. */
+/** What a client that sends no server name to a loopback address (https://127.0.0.1:7355/) is shown. */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+const LOOPBACK = 'loopback';
+
+/** A key and certificate chain, as `tls.createServer` takes them, and when to replace them. */
+export interface Identity {
+  key: string;
+  cert: string;
+  renewAt: number;
+}
 
 interface Leaf {
   context: tls.SecureContext;
@@ -32,16 +40,24 @@ export class CertificateStore {
     private readonly home: string,
     private readonly authority: Authority,
     private readonly leafKeyPem: string,
-    /** Key and certificate for clients that send no name (an IP literal in the URL). */
-    readonly loopback: { key: string; cert: string },
   ) {}
 
   static async open(home: string): Promise<CertificateStore> {
     const authority = await ensureAuthority(home);
-    const leafKeyPem = await ensureLeafKey(home);
-    const partial = new CertificateStore(home, authority, leafKeyPem, { key: '', cert: '' });
-    const loopback = await partial.leafFor('localhost', LOOPBACK_NAMES);
-    return new CertificateStore(home, authority, leafKeyPem, { key: leafKeyPem, cert: loopback.chain });
+    const store = new CertificateStore(home, authority, await ensureLeafKey(home));
+    await store.forAddress('127.0.0.1'); // on disk from the start: a daemon serving only loopback never issues
+    return store;
+  }
+
+  /**
+   * What a client that sends no server name is shown: one that connects by IP address (TLS carries no IP literal
+   * in SNI), e.g. another machine at https://192.168.1.20:7355/ under --lan. The certificate is for the address it
+   * reached (`address`, the connection's local one); on 127.0.0.1 and ::1 it also names localhost.
+   */
+  async forAddress(address: string): Promise<Identity> {
+    const name = addressIdentity(address);
+    const leaf = await this.leafFor(name, name === LOOPBACK ? LOOPBACK_NAMES : [name]);
+    return { key: this.leafKeyPem, cert: leaf.chain, renewAt: leaf.renewAt };
   }
 
   /** The TLS context for `name` (already checked to be a name the proxy serves). */
@@ -91,6 +107,14 @@ export class CertificateStore {
       return 0; // unreadable: issue a new one
     }
   }
+}
+
+/**
+ * Which certificate `forAddress` shows on `address`: 127.0.0.1 and ::1 share one (its file `loopback.pem`, a name
+ * no SNI request can ask for: `localhost.pem` is the certificate for exactly `localhost`).
+ */
+export function addressIdentity(address: string): string {
+  return address === '127.0.0.1' || address === '::1' ? LOOPBACK : address;
 }
 
 async function ensureLeafKey(home: string): Promise<string> {

@@ -1,14 +1,14 @@
 import type http from 'node:http';
 import http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
-import { DASHBOARD_HOST } from '../config/names.js';
 import { plainPortProtocol } from '../proxy/connection-entry.js';
 import type { ProxyContext } from '../proxy/exchange.js';
 import { isServedHost } from '../proxy/guard.js';
 import type { ProxyHandler } from '../proxy/handler.js';
 import { parseHost } from '../proxy/host.js';
-import { CertificateStore } from './certificates.js';
+import { DASHBOARD_HOSTS } from '../proxy/route-table.js';
+import { addressIdentity, CertificateStore } from './certificates.js';
 import { bridgeWebSocket } from './h2-websocket.js';
 import { createRedirectServer } from './redirect.js';
 
@@ -44,8 +44,7 @@ export interface TlsFront {
 export async function createTlsFront(options: TlsFrontOptions): Promise<TlsFront> {
   const { handler, lan } = options;
   const certificates = await CertificateStore.open(options.home);
-  const secure = tls.createServer({
-    ...certificates.loopback,
+  const secureOptions: tls.TlsOptions = {
     SNICallback: (servername, done) => {
       // A name the proxy would refuse gets no certificate: the handshake fails, nothing is issued for it.
       const name = parseHost(servername);
@@ -58,17 +57,26 @@ export async function createTlsFront(options: TlsFrontOptions): Promise<TlsFront
         },
       );
     },
-    // The dashboard (express) speaks HTTP/1.1 only: its name is offered no h2. Every other name gets h2 when asked.
-    ALPNCallback: ({ servername, protocols }) => (servername !== DASHBOARD_HOST && protocols.includes('h2') ? 'h2' : 'http/1.1'),
-  });
+    // The dashboard (express) speaks HTTP/1.1 only: its names are offered no h2, nor is a client that sends no name
+    // (https://127.0.0.1:7355/ is the dashboard too). Every other name gets h2 when asked.
+    ALPNCallback: ({ servername, protocols }) => (servername && !DASHBOARD_HOSTS.includes(servername) && protocols.includes('h2') ? 'h2' : 'http/1.1'),
+  };
   // Never listens itself: it is handed the TLS connections that chose h2.
   const h2 = http2.createServer({ settings: { enableConnectProtocol: true } });
-  secure.on('secureConnection', (socket: tls.TLSSocket) => {
+  const onSecureConnection = (socket: tls.TLSSocket) => {
     if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
     else options.serveHttp1(socket);
+  };
+  const byAddress = new AddressServers(certificates, (identity) => {
+    const secure = tls.createServer({ ...secureOptions, ...identity });
+    secure.on('secureConnection', onSecureConnection);
+    // A client that gives up on the certificate, or asks for a name we refuse: nothing to log.
+    secure.on('tlsClientError', (_error, socket) => socket.destroy());
+    return secure;
   });
+  await byAddress.serverFor('127.0.0.1');
   h2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    if (parseHost(req.authority) === DASHBOARD_HOST) {
+    if (DASHBOARD_HOSTS.includes(parseHost(req.authority) ?? '')) {
       // An h2 connection opened for another name and reused for the dashboard: 421 sends the browser to a new one.
       res.writeHead(421, { 'content-type': 'text/plain' }).end('portbroker: open the dashboard on a connection of its own\n');
       return;
@@ -83,8 +91,6 @@ export async function createTlsFront(options: TlsFrontOptions): Promise<TlsFront
       res.stream.destroy();
     });
   });
-  // A client that gives up on the certificate, or asks for a name we refuse: nothing to log.
-  secure.on('tlsClientError', (_error, socket) => socket.destroy());
   h2.on('sessionError', () => undefined);
   const redirect = createRedirectServer(lan);
 
@@ -92,19 +98,76 @@ export async function createTlsFront(options: TlsFrontOptions): Promise<TlsFront
     accept(socket) {
       const onError = () => socket.destroy();
       socket.on('error', onError);
-      socket.once('data', (chunk: Buffer) => {
-        socket.pause();
+      const handOver = (server: net.Server) => {
         socket.removeListener('error', onError);
-        socket.unshift(chunk);
-        (plainPortProtocol(chunk[0]!) === 'tls' ? secure : redirect).emit('connection', socket);
+        server.emit('connection', socket);
         // Not before the TLS socket has taken the bytes put back: a synchronous resume loses the ClientHello.
         process.nextTick(() => socket.resume());
+      };
+      socket.once('data', (chunk: Buffer) => {
+        socket.pause();
+        socket.unshift(chunk);
+        if (plainPortProtocol(chunk[0]!) !== 'tls') return handOver(redirect);
+        const secure = byAddress.serverFor(reachedAddress(socket));
+        if (secure instanceof tls.Server) return handOver(secure);
+        secure.then(handOver, (error) => {
+          options.onError(error);
+          socket.destroy();
+        });
       });
     },
     close() {
-      secure.close();
+      byAddress.close();
       h2.close();
       redirect.close();
     },
   };
+}
+
+/**
+ * A TLS server per certificate shown to clients that send no name: those that connect by IP address (SNI carries
+ * no IP literal). Each is shown a certificate for the address it reached, issued on first use — on 127.0.0.1 and
+ * ::1 one that also names localhost; under --lan, one for the machine's LAN address another machine typed — and
+ * replaced when it nears its end. Clients that send a name get its own certificate through SNI, on any of them.
+ */
+class AddressServers {
+  private readonly ready = new Map<string, { server: tls.Server; renewAt: number }>();
+  private readonly pending = new Map<string, Promise<tls.Server>>();
+
+  constructor(
+    private readonly certificates: CertificateStore,
+    private readonly create: (identity: { key: string; cert: string }) => tls.Server,
+  ) {}
+
+  /** The server for connections that reached `address`: at once when its certificate is at hand. */
+  serverFor(address: string): tls.Server | Promise<tls.Server> {
+    const identity = addressIdentity(address);
+    const ready = this.ready.get(identity);
+    if (ready && ready.renewAt > Date.now()) return ready.server;
+    let pending = this.pending.get(identity);
+    if (!pending) {
+      pending = this.certificates
+        .forAddress(address)
+        .then(({ key, cert, renewAt }) => {
+          const known = this.ready.get(identity);
+          if (known) known.server.setSecureContext({ key, cert }); // renewed: the same server, a new certificate
+          const server = known?.server ?? this.create({ key, cert });
+          this.ready.set(identity, { server, renewAt });
+          return server;
+        })
+        .finally(() => this.pending.delete(identity));
+      this.pending.set(identity, pending);
+    }
+    return pending;
+  }
+
+  close(): void {
+    for (const { server } of this.ready.values()) server.close();
+  }
+}
+
+/** The address a connection reached, as a certificate names it: without IPv6's v4-mapped prefix or a zone. */
+function reachedAddress(socket: net.Socket): string {
+  const address = (socket.localAddress ?? '127.0.0.1').replace(/%.*$/, '');
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
