@@ -21,7 +21,8 @@ export interface LogView {
   query?: string;
   /**
    * At most this many lines of each batch (so twice a second), its newest: for a page that shows the end of a busy
-   * log, which cannot display more and should not parse what it would drop. The lines left out are counted in `event: skipped`.
+   * log, which cannot display more and should not parse what it would drop. The lines left out are counted in
+   * `event: skipped`.
    */
   latest?: number;
 }

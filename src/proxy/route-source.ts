@@ -28,7 +28,8 @@ export class RouteSource {
   private pending: NodeJS.Immediate | undefined;
   private lastWarning = '';
   private readonly warn: (message: string) => void;
-  private stamp = '';
+  /** The registry file's identity and change time when the table was last built. */
+  private stamp: string;
 
   constructor(options: RouteSourceOptions) {
     this.home = options.home;
