@@ -92,10 +92,11 @@ describe('portbroker up: output', () => {
     const { stdout } = await up.stop();
     expect(stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} app\s+│ red plain$/m);
     const log = readFileSync(path.join(fx.home, 'logs', 'rt-paint', 'app.log'), 'utf8');
-    // Each line after the time it was read (`logs --since`, `--timestamps`), colour codes removed.
+    // Each line after the time it was read (`logs --since`, `--timestamps`), with the colours the service printed
+    // (the dashboard renders them) although this terminal shows none.
     const T = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
     expect(log).toMatch(new RegExp(`^${T} \\[portbroker\\] started \\(pid \\d+\\): node app\\.mjs$`, 'm'));
-    expect(log).toMatch(new RegExp(`^${T} red plain$`, 'm'));
+    expect(log).toMatch(new RegExp(`^${T} \u001b\\[31mred\u001b\\[0m plain$`, 'm'));
     expect(log).toMatch(new RegExp(`^${T} \\[portbroker\\] stopped$`, 'm'));
   });
 });
