@@ -87,6 +87,22 @@ export async function launchChromium(executable, { env = process.env } = {}) {
         await send('Target.disposeBrowserContext', { browserContextId });
       }
     },
+    /**
+     * Opens `url` in a fresh context and leaves it open: `evaluate(expression)` runs in the page (its value, or
+     * undefined before the document is there), `close()` throws the context away.
+     */
+    async open(url) {
+      const { browserContextId } = await send('Target.createBrowserContext');
+      const { targetId } = await send('Target.createTarget', { url: 'about:blank', browserContextId });
+      const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
+      const { errorText } = await send('Page.navigate', { url }, sessionId);
+      if (errorText) throw new Error(`${url}: ${errorText}`);
+      return {
+        evaluate: async (expression) =>
+          (await send('Runtime.evaluate', { expression, returnByValue: true }, sessionId).catch(() => undefined))?.result?.value,
+        close: () => send('Target.disposeBrowserContext', { browserContextId }),
+      };
+    },
     async close() {
       await send('Browser.close').catch(() => undefined);
       await Promise.race([exited, sleep(10_000)]);

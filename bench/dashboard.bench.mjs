@@ -2,7 +2,8 @@
 // The dashboard's cost to the proxy it lives in: wrk (-t1 -c50, keep-alive GETs of 1 KiB) through the proxy to a
 // service, with and without the dashboard open in Chromium while the logs of 20 services, each written at 1,000
 // lines/s by the runner's own LogFile, stream to followers (20 SSE streams) — in interleaved rounds (A B B A …),
-// same run, same proxy. Then the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its
+// same run, same proxy; Chromium driven over the DevTools pipe with no domain enabled, as a user's browser runs
+// (bench/chromium.mjs). Then the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its
 // log panel follows a 1,000 lines/s log for BENCH_PAGE_SECONDS.
 //
 // Then the same CPU without wrk (the cost itself, less noisy), and a machine with BENCH_MANY (200) services, each a
@@ -20,6 +21,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { launchChromium } from './chromium.mjs';
 import { benchRun, freePort, median } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -115,29 +117,33 @@ async function main() {
     const proxyPid = JSON.parse(started.stdout).pid;
     cleanups.push(() => process.kill(proxyPid, 'SIGKILL'));
 
-    const { chromium } = await import(pathToFileURL(path.join(repo, 'node_modules', 'playwright-core', 'index.mjs')).href);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-    cleanups.push(() => void browser.close());
-    const page = await browser.newPage();
     const dashboard = `http://portbroker.localhost:${port}/`;
+    // The throughput and CPU phases drive Chromium over the DevTools pipe with no domain enabled (bench/chromium.mjs):
+    // Playwright's Network domain would turn each of the page's stream messages into a protocol event for this
+    // process, a cost no user's browser has. The memory and 200-service phases need Playwright's page API.
+    const bare = await launchChromium(CHROMIUM);
+    cleanups.push(() => bare.kill());
 
     /** The dashboard open with svc0's log following, and 20 log streams; resolves once lines flow. */
     const open = async () => {
       const followers = child(['--followers', String(port)], cleanups);
       const delivered = [];
       followers.stdout.setEncoding('utf8').on('data', (d) => delivered.push(...d.trim().split('\n').map(Number)));
-      const t0 = Date.now();
-      if (process.env.BENCH_DEBUG) page.on('requestfinished', (r) => console.log('  done', r.url(), Date.now() - t0));
-      await page.goto(dashboard);
-      if (process.env.BENCH_DEBUG) console.log('  loaded', Date.now() - t0);
-      await page.click('tr[data-service="bench/svc0"] td.service button');
-      await page.waitForFunction(() => Number(/following · (\d+) lines/.exec(document.getElementById('log-status').textContent)?.[1]) > 100);
-      if (process.env.BENCH_DEBUG) console.log('  following', Date.now() - t0);
+      const tab = await bare.open(dashboard);
+      const until = async (expression, what) => {
+        for (const end = Date.now() + 60_000; !(await tab.evaluate(expression)); await sleep(100)) {
+          if (Date.now() > end) throw new Error(`the dashboard: ${what} did not happen within 60 s`);
+        }
+      };
+      const button = `document.querySelector('tr[data-service="bench/svc0"] td.service button')`;
+      await until(`${button} !== null`, 'the services listed');
+      await tab.evaluate(`${button}.click()`);
+      await until(`Number(/following · (\\d+) lines/.exec(document.getElementById('log-status').textContent)?.[1]) > 100`, 'lines arriving');
       while (delivered.length < 2) {
         if (followers.exitCode !== null) throw new Error('the log followers failed');
         await sleep(100);
       }
-      return { delivered, followers, close: async () => (followers.kill('SIGKILL'), await page.goto('about:blank')) };
+      return { delivered, followers, close: async () => (followers.kill('SIGKILL'), await tab.close()) };
     };
 
     console.log(`wrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
@@ -183,8 +189,13 @@ async function main() {
       atRest[which] = { proxy: (cpuTicks(proxyPid) - before.proxy) / seconds, chromium: (chromiumTicks() - before.chromium) / seconds, followers: session ? (cpuTicks(session.followers.pid) - before.followers) / seconds : 0 };
       await session?.close();
     }
+    await bare.close();
     console.log(`CPU at rest (no wrk), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${SERVICES} streams' reader ${atRest.with.followers.toFixed(1)}`);
 
+    const { chromium } = await import(pathToFileURL(path.join(repo, 'node_modules', 'playwright-core', 'index.mjs')).href);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    cleanups.push(() => void browser.close());
+    const page = await browser.newPage();
     if (manyServices > 0) await many(manyServices, { home, port, proxyPid, page, dashboard, cleanups });
 
     if (pageSeconds > 0) {
