@@ -2,7 +2,7 @@ import { lastLines, LogFollower } from '../dashboard/log-reader.js';
 import { UsageError } from '../errors.js';
 import { serviceLogFile, supervisorLogFile, SUPERVISOR_STREAM } from '../platform/paths.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
-import { parseLogLine } from '../runner/log-file.js';
+import { logLines } from '../runner/log-file.js';
 import { namedServices } from './control.js';
 
 /** One line of a service's log: the object `logs --json` prints (one per line). */
@@ -55,8 +55,7 @@ export function followProjectLogs(project: Project, names: string[], options: Lo
   const followers = names.map(
     (name) =>
       new LogFollower(logFile(project, name), positions.get(name)!, (raw) => {
-        options.onLines(raw.map((line) => ({ service: name, ...parseLogLine(line) })));
-        return true;
+        options.onLines(logLines(name, raw));
       }),
   );
   const close = () => followers.forEach((f) => f.close());
@@ -94,7 +93,7 @@ function tails(project: Project, names: string[], options: LogsOptions) {
   const perService = names.map((name) => {
     const tail = lastLines(logFile(project, name), wanted);
     positions.set(name, tail.position);
-    let lines: LogLine[] = tail.lines.map((line) => ({ service: name, ...parseLogLine(line) }));
+    let lines: LogLine[] = logLines(name, tail.lines);
     if (since !== undefined) lines = lines.filter((l) => l.time !== null && l.time >= since);
     return Number.isFinite(count) ? lines.slice(lines.length - count) : lines;
   });

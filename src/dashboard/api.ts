@@ -5,7 +5,8 @@ import type { ProcessUsageSampler } from '../platform/process-usage.js';
 import { LogHub } from './log-hub.js';
 import { sendLogs } from './logs.js';
 import type { ProxyHealth } from './proxy-health.js';
-import { findService, logFileOf, processTableInSlices, serviceViews, type ServiceView } from './service-views.js';
+import { processTableInSlices } from '../platform/process-tree.js';
+import { findService, logFileOf, serviceViews, type ServiceView } from './service-views.js';
 import { openEventStream } from './sse.js';
 import { StateFeed } from './state-feed.js';
 

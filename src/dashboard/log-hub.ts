@@ -1,6 +1,6 @@
 import { stripAnsi } from '../platform/ansi.js';
-import { isStamped, STAMP_LENGTH } from '../runner/log-file.js';
-import { lastLines, LogFollower, type LogPosition } from './log-reader.js';
+import { isStamped, logText, STAMP_LENGTH } from '../runner/log-file.js';
+import { lastLines, LogFollower, type LogPosition, type Tail } from './log-reader.js';
 import { eventFrame, type EventStream } from './sse.js';
 
 export interface LogHubOptions {
@@ -27,8 +27,19 @@ export interface LogView {
   latest?: number;
 }
 
-/** Lines a view leaves out of the tail it starts with are looked for this far back (with a `query`). */
-const QUERY_TAIL_LINES = 5_000;
+const READ_PER_100_MS = 256 * 1024;
+
+/** A search (`query`) looks for its lines this far back in the log. */
+export const SEARCHED_LINES = 5_000;
+
+/**
+ * The last `count` lines of a log file that `query` keeps (all of them without one), and where the file ends;
+ * with `upTo`, those before that point (`lastLines`).
+ */
+export function viewTail(file: string, count: number, query: string | undefined, upTo?: LogPosition): Tail {
+  const tail = lastLines(file, query && count > 0 ? SEARCHED_LINES : count, upTo);
+  return { lines: count === 0 ? [] : matching(tail.lines, query).slice(-count), position: tail.position };
+}
 
 /**
  * Every open log stream of the dashboard, with one reader per log file however many pages follow it: each batch
@@ -36,8 +47,8 @@ const QUERY_TAIL_LINES = 5_000;
  * and the same bytes written to every stream of that view.
  *
  * A stream whose client does not keep up (more than `maxBacklog` bytes written but not taken) is skipped rather
- * than buffered without bound; once it has caught up it gets `event: skipped` with the number of lines it missed
- * (`{"lines": N, "reason": "slow"}`), then the new lines. The log file keeps them all.
+ * than buffered without bound; once less than that waits again it gets `event: skipped` with the number of lines
+ * it missed (`{"lines": N, "reason": "slow"}`), then the new lines. The log file keeps them all.
  */
 export class LogHub {
   private readonly logs = new Map<string, SharedLog>();
@@ -48,21 +59,24 @@ export class LogHub {
    */
   private poll: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: LogHubOptions = {}) {
+  private readonly pollMs: number;
+
+  constructor(options: LogHubOptions = {}) {
     this.maxBacklog = options.maxBacklog ?? 1024 * 1024;
+    this.pollMs = options.pollMs ?? 500;
   }
 
   /** Sends `stream` the last `count` lines of `service`'s log `file` (of its view), then each batch of new lines until it closes. */
   follow(file: string, service: string, count: number, stream: EventStream, view: LogView = {}): void {
     let log = this.logs.get(file);
     // The lines before where the shared reader is: the stream gets everything after from it, nothing twice.
-    const tail = lastLines(file, view.query && count > 0 ? QUERY_TAIL_LINES : count, log?.position);
+    const tail = viewTail(file, count, view.query, log?.position);
     if (!log) {
-      log = new SharedLog(file, service, tail.position, this.maxBacklog);
+      log = new SharedLog(file, service, tail.position, this.maxBacklog, this.pollMs);
       this.logs.set(file, log);
-      this.poll ??= setInterval(() => this.logs.forEach((shared) => shared.pump()), this.options.pollMs ?? 500).unref();
+      this.poll ??= setInterval(() => this.logs.forEach((shared) => shared.pump()), this.pollMs).unref();
     }
-    stream.sendRaw('lines', linesJson(service, count === 0 ? [] : matching(tail.lines, view.query).slice(-count)));
+    stream.sendRaw('lines', linesJson(service, tail.lines));
     log.add(stream, view);
     stream.onClose(() => {
       if (log.remove(stream) > 0) return;
@@ -96,8 +110,11 @@ class SharedLog {
     private readonly service: string,
     from: LogPosition,
     private readonly maxBacklog: number,
+    pollMs: number,
   ) {
-    this.follower = new LogFollower(file, from, (lines) => this.publish(lines), { pollMs: 0 });
+    // A check reads at most what LogFollower's own (256 KiB per 100 ms) would over the same time: 2.5 MB/s.
+    const maxBytesPerRead = Math.max(READ_PER_100_MS, Math.round((READ_PER_100_MS * pollMs) / 100));
+    this.follower = new LogFollower(file, from, (lines) => this.publish(lines), { pollMs: 0, maxBytesPerRead });
   }
 
   pump(): void {
@@ -158,19 +175,14 @@ class SharedLog {
 }
 
 /** The lines whose text (after the time, without colour codes) holds `query`, ignoring case; all of them without one. */
-export function matching(lines: string[], query: string | undefined): string[] {
+function matching(lines: string[], query: string | undefined): string[] {
   if (!query) return lines;
   const wanted = query.toLowerCase();
-  return lines.filter((line) => stripAnsi(isStamped(line) ? line.slice(STAMP_LENGTH) : line).toLowerCase().includes(wanted));
-}
-
-/** Lines of a log file as the API gives them: `logs --json`'s objects. */
-export function logLines(service: string, lines: string[]): Array<{ service: string; time: string | null; text: string }> {
-  return lines.map((line) => (isStamped(line) ? { service, time: line.slice(0, STAMP_LENGTH - 1), text: line.slice(STAMP_LENGTH) } : { service, time: null, text: line }));
+  return lines.filter((line) => stripAnsi(logText(line)).toLowerCase().includes(wanted));
 }
 
 /**
- * `JSON.stringify(logLines(service, lines))`, written out without the objects: the proxy makes 20,000 of these
+ * `JSON.stringify(logLines(service, lines))` (runner/log-file.ts), written out without the objects: the proxy makes 20,000 of these
  * a second when 20 busy logs are followed, and this takes about half the time of an object per line serialised.
  */
 export function linesJson(service: string, lines: string[]): string {

@@ -1,36 +1,37 @@
 import type { Request, Response } from 'express';
-import { logLines, matching, type LogHub, type LogView } from './log-hub.js';
-import { lastLines } from './log-reader.js';
+import { logLines } from '../runner/log-file.js';
+import { viewTail, type LogHub, type LogView } from './log-hub.js';
 import { openEventStream } from './sse.js';
 
 /**
  * `GET …/logs?n=200&follow=1`: the last `n` lines of a service's log as JSON, or, with `follow`, as server-sent
  * events: one `lines` event with the tail, then one per batch of new lines (see `LogHub`). A line is
  * `logs --json`'s object, `{service, time, text}`. `q=` keeps the lines whose text holds it (ignoring case),
- * looked for among the last 5,000; `latest=N` (following) sends at most the newest N lines, twice a second.
+ * looked for among the last 5,000; `latest=N` (following only) sends at most the newest N lines of each batch.
  */
 
 const DEFAULT_LINES = 200;
 const MAX_LINES = 5_000;
 const MAX_QUERY = 200;
 
-/** A `n`-like parameter: a whole number up to 5,000, or what is wrong with it. */
-function lineCount(value: unknown, name: string): number | undefined | { problem: string } {
+/** A line-count parameter: a whole number from `least` to 5,000, or what is wrong with it. */
+function lineCount(value: unknown, name: string, least: number): number | undefined | { problem: string } {
   if (value === undefined || value === '') return undefined;
   const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n > MAX_LINES) return { problem: `${name} must be a whole number from 0 to ${MAX_LINES} (got ${JSON.stringify(value)})` };
+  if (!Number.isInteger(n) || n > MAX_LINES) return { problem: `${name} must be a whole number from ${least} to ${MAX_LINES} (got ${JSON.stringify(value)})` };
+  if (n < least) return { problem: `${name} must be at least ${least} (got ${n}); leave it out for every line` };
   return n;
 }
 
 /** The request's `n`, `q` and `latest`, or what is wrong with them. */
-export function parseLogRequest(query: Request['query']): { count: number; view: LogView } | { problem: string } {
-  const count = lineCount(query.n, 'n') ?? DEFAULT_LINES;
+function parseLogRequest(query: Request['query']): { count: number; view: LogView } | { problem: string } {
+  const count = lineCount(query.n, 'n', 0) ?? DEFAULT_LINES;
   if (typeof count === 'object') return count;
-  const latest = lineCount(query.latest, 'latest');
+  const latest = lineCount(query.latest, 'latest', 1);
   if (typeof latest === 'object') return latest;
-  if (latest === 0) return { problem: 'latest must be at least 1 (leave it out for every line)' };
   const q = query.q;
-  if (q !== undefined && (typeof q !== 'string' || q.length > MAX_QUERY)) return { problem: `q must be one text of at most ${MAX_QUERY} characters` };
+  if (q !== undefined && typeof q !== 'string') return { problem: `q must be one text (given ${Array.isArray(q) ? `${q.length} times` : 'as a structure'}); give it once, as q=<text>` };
+  if (q !== undefined && q.length > MAX_QUERY) return { problem: `q must be one text of at most ${MAX_QUERY} characters (got ${q.length})` };
   return { count, view: { ...(q ? { query: q } : {}), ...(latest !== undefined ? { latest } : {}) } };
 }
 
@@ -43,6 +44,5 @@ export function sendLogs(req: Request, res: Response, hub: LogHub, file: string,
   const { count, view } = asked;
   const follow = req.query.follow === '1' || req.query.follow === 'true';
   if (follow) return hub.follow(file, about.service, count, openEventStream(req, res), view);
-  const tail = count === 0 ? [] : matching(lastLines(file, view.query ? MAX_LINES : count).lines, view.query).slice(-count);
-  res.json({ ...about, lines: logLines(about.service, tail) });
+  res.json({ ...about, lines: logLines(about.service, viewTail(file, count, view.query).lines) });
 }

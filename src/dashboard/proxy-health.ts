@@ -26,7 +26,7 @@ export interface ProxyView {
   /** Open sockets now, and how connections were served so far. */
   connections: DashboardInfo['stats'];
   requests: number;
-  /** Over the last sampling interval (about a second); null on the first reading. */
+  /** Since the previous reading (the live view reads every 3 s); null on the first reading. */
   requestsPerSecond: number | null;
   /**
    * How late the proxy's event loop ran its work over the same interval (99th percentile and worst, in ms): what
@@ -42,12 +42,16 @@ export interface ProxyView {
 export class ProxyHealth {
   private last: { requests: number; at: number; rate: number | null; delay: ProxyView['eventLoopDelayMs'] } | undefined;
   private readonly delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  /**
+   * The delay is watched only while someone reads the view: its histogram is a timer every 10 ms in the proxy's
+   * event loop, for nobody when no dashboard is open. Unread for WATCH_MS, it stops (and starts over when read).
+   */
+  private watching: NodeJS.Timeout | undefined;
 
-  constructor(private readonly info: () => DashboardInfo) {
-    this.delay.enable();
-  }
+  constructor(private readonly info: () => DashboardInfo) {}
 
   view(): ProxyView {
+    this.watch();
     const now = this.info();
     const at = Date.now();
     let rate = this.last?.rate ?? null;
@@ -72,9 +76,21 @@ export class ProxyHealth {
       routes: routeViews(now.routes, now.port),
     };
   }
+
+  private watch(): void {
+    if (this.watching) return void this.watching.refresh();
+    this.last = undefined;
+    this.delay.reset();
+    this.delay.enable();
+    this.watching = setTimeout(() => {
+      this.delay.disable();
+      this.watching = undefined;
+    }, WATCH_MS).unref();
+  }
 }
 
 const RESOLUTION_MS = 10;
+const WATCH_MS = 10_000;
 
 /** How late a tick of the histogram's timer came, in ms to a tenth (what it records includes its own interval). */
 function lateness(ns: number): number {

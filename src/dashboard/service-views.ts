@@ -1,8 +1,7 @@
 import { qualifiedHost } from '../config/names.js';
 import { serviceLogFile } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
-import type { ProcStat } from '../platform/proc.js';
-import { liveProcesses, processTable } from '../platform/process-tree.js';
+import { processTable } from '../platform/process-tree.js';
 import type { ProcessUsageSampler, TreeUsage } from '../platform/process-usage.js';
 import type { CheckoutRecord, RegistryData } from '../ports/registry.js';
 import { infoFromRecord, type ServiceInfo } from '../ports/service-info.js';
@@ -76,20 +75,6 @@ function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | 
     memoryBytes: usage?.memoryBytes ?? null,
     processes: usage?.processes ?? null,
   };
-}
-
-/**
- * `processTable()` read a slice at a time, the event loop served between slices: the live view reads it every
- * second, and /proc answers in tens of µs per process (20 ms in one piece on a machine with 400 processes).
- */
-export async function processTableInSlices(slice = 25): Promise<Map<number, ProcStat> | undefined> {
-  if (process.platform !== 'linux') return undefined;
-  const table = new Map<number, ProcStat>();
-  for (const [pid, stat] of liveProcesses()) {
-    table.set(pid, stat);
-    if (table.size % slice === 0) await new Promise((resolve) => setImmediate(resolve));
-  }
-  return table;
 }
 
 export function checkoutId(project: string, label: string): string {

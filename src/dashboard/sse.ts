@@ -6,9 +6,10 @@ import type http from 'node:http';
  * anything that times them out.
  */
 export interface EventStream {
-  /** false: the client is slow (its data waits in memory). */
-  send(event: string, data: unknown): boolean;
-  /** The same with `data` already JSON (one serialisation for every client). */
+  /**
+   * An event whose data is already JSON (one serialisation for every client); false: the client is slow (its data
+   * waits in memory).
+   */
   sendRaw(event: string, json: string): boolean;
   /** A whole event made once by `eventFrame` for every client that gets it. */
   sendFrame(frame: Buffer): boolean;
@@ -41,7 +42,6 @@ export function openEventStream(req: http.IncomingMessage, res: http.ServerRespo
     clearInterval(heartbeat);
   });
   return {
-    send: (event, data) => (closed ? false : res.write(eventText(event, JSON.stringify(data)))),
     sendRaw: (event, json) => (closed ? false : res.write(eventText(event, json))),
     sendFrame: (frame) => (closed ? false : res.write(frame)),
     backlog: () => res.writableLength,

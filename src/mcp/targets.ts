@@ -4,7 +4,7 @@ import type { ActionResult, ControlAction } from '../control/protocol.js';
 import { actOn } from '../control/service-actions.js';
 import { readRegistry } from '../ports/registry.js';
 import { stripAnsi } from '../platform/ansi.js';
-import { parseLogLine } from '../runner/log-file.js';
+import { logLines } from '../runner/log-file.js';
 import { machineSettings } from '../commands/machine-settings.js';
 import { checkoutId, findService as findInRegistry } from '../dashboard/service-views.js';
 import { lastLines } from '../dashboard/log-reader.js';
@@ -47,16 +47,9 @@ export async function readLogs(options: CommonOptions, service: string, project:
   const info = await findService(options, service, project);
   const { home } = await machineSettings(options);
   const { lines } = lastLines(serviceLogFile(home, info.project, info.label, info.service), count);
-  return {
-    project: info.project,
-    label: info.label,
-    service: info.service,
-    lines: lines.map((line) => {
-      // An agent reads text: the colour codes the dashboard renders would be noise to it.
-      const { time, text } = parseLogLine(line);
-      return { service: info.service, time, text: stripAnsi(text) };
-    }),
-  };
+  // An agent reads text: the colour codes the dashboard renders would be noise to it.
+  const plain = logLines(info.service, lines).map((line) => ({ ...line, text: stripAnsi(line.text) }));
+  return { project: info.project, label: info.label, service: info.service, lines: plain };
 }
 
 /** Starts, stops or restarts a service through its supervisor; answers once done (a start: ready or failed). */

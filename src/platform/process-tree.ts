@@ -15,12 +15,26 @@ export function processTable(): Map<number, ProcStat> | undefined {
   return process.platform === 'linux' ? new Map(liveProcesses()) : undefined;
 }
 
-/** The pass itself, one process at a time (a caller in a hurry to serve others may pause between them). */
-export function* liveProcesses(): Generator<[number, ProcStat]> {
+/** The pass itself, one process at a time. */
+function* liveProcesses(): Generator<[number, ProcStat]> {
   for (const pid of procPids()) {
     const stat = readStat(pid);
     if (stat && stat.state !== 'Z' && stat.state !== 'X') yield [pid, stat];
   }
+}
+
+/**
+ * `processTable()` read a slice at a time, the event loop served between slices: the dashboard reads it on every
+ * update, and /proc answers in tens of µs per process (20 ms in one piece on a machine with 400 processes).
+ */
+export async function processTableInSlices(slice = 25): Promise<Map<number, ProcStat> | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const table = new Map<number, ProcStat>();
+  for (const [pid, stat] of liveProcesses()) {
+    table.set(pid, stat);
+    if (table.size % slice === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return table;
 }
 
 /**
@@ -31,7 +45,7 @@ export function processTrees(roots: Iterable<number>, table?: Map<number, ProcSt
   const wanted = new Set(roots);
   const result = new Map<number, TreeMember[]>();
   if (wanted.size === 0 || process.platform !== 'linux') return result;
-  const stats = table ?? processTable() ?? new Map<number, ProcStat>();
+  const stats = table ?? processTable()!;
   const children = new Map<number, number[]>();
   for (const [pid, stat] of stats) {
     const siblings = children.get(stat.ppid);

@@ -193,7 +193,8 @@ function keepBackup(file: string): void {
   renameSync(tmp, backupOf(file));
 }
 
-function currentIdentity(file: string): string | undefined {
+/** The file as it is now (device, inode, size, change time), as the writer compares it; undefined when missing. */
+export function currentIdentity(file: string): string | undefined {
   try {
     return identityOf(statSync(file, { bigint: true }));
   } catch (error) {

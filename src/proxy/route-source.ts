@@ -1,8 +1,9 @@
-import { statSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { statePaths } from '../platform/paths.js';
 import { ensureStateFolder } from '../platform/state-folder.js';
 import { emptyRegistry, readRegistry } from '../ports/registry.js';
+import { currentIdentity } from '../ports/registry-file.js';
 import { RouteTable } from './route-table.js';
 
 export interface RouteSourceOptions {
@@ -84,10 +85,9 @@ export class RouteSource {
 
   private registryStamp(): string {
     try {
-      const { ino, size, mtimeMs } = statSync(statePaths(this.home).registry);
-      return `${ino}:${size}:${mtimeMs}`;
+      return currentIdentity(statePaths(this.home).registry) ?? '';
     } catch {
-      return '';
+      return ''; // unreadable now: `build` keeps the last routes and says why
     }
   }
 

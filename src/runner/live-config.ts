@@ -106,16 +106,17 @@ export class LiveConfig {
     const plan = planReload(before, next);
     let done!: () => void;
     ctx.reloading = new Promise((resolve) => (done = resolve));
+    let outcome: ReloadOutcome | undefined;
     try {
       await this.order.idle();
-      const outcome = await this.actions.exclusive([...plan.changed, ...plan.removed, ...plan.dropped], () => this.apply(plan, before, next));
-      if (!outcome) return;
-      ctx.notice('info', describeReload(plan, outcome, path.relative(ctx.root, file) || file));
-      await this.hooks.applied();
+      outcome = await this.actions.exclusive([...plan.changed, ...plan.removed, ...plan.dropped], () => this.apply(plan, before, next));
+      if (outcome) ctx.notice('info', describeReload(plan, outcome, path.relative(ctx.root, file) || file));
     } finally {
       ctx.reloading = undefined;
       done();
     }
+    // The proxy and the hosts block follow the new routes; on-demand starts need not wait for that.
+    if (outcome && plan.changed.length + plan.added.length + plan.removed.length + plan.dropped.length > 0) await this.hooks.applied();
   }
 
   /** Undefined when the session began ending meanwhile (it stops everything itself). */
@@ -125,7 +126,12 @@ export class LiveConfig {
     // Running (or restarting) now: started again with the new spec once stopped.
     const wasActive = new Set(plan.changed.filter((name) => ctx.supervisors.get(name)?.active));
     for (const name of touched) this.onDemand.clearTimer(name);
-    await Promise.all(touched.map((name) => ctx.supervisors.get(name)?.stop(Date.now() + serviceSpec(before.project, name).shutdownGraceMs)));
+    await Promise.all(
+      touched.map(async (name) => {
+        await ctx.supervisors.get(name)?.stop(Date.now() + serviceSpec(before.project, name).shutdownGraceMs);
+        await this.order.settled(name); // a start the stop cut short has let go
+      }),
+    );
     if (ctx.stopping) return undefined;
 
     const outcome: ReloadOutcome = { restarted: [], updated: [], elsewhere: new Map() };
@@ -135,9 +141,13 @@ export class LiveConfig {
     this.hooks.select(next);
     for (const name of [...plan.removed, ...plan.dropped]) this.forget(name);
     // Deleted from the config: reservation and route go. No longer needed: stopped, as a session's end leaves it.
+    // A registry that cannot be written now must not leave the changed services down: say so, and go on.
+    const warn = (what: string, fix: string) => (error: Error) => ctx.notice('warn', `cannot ${what} in the registry (${error.message}); ${fix}`);
     await Promise.all([
-      plan.removed.length > 0 && forgetServices(ctx.home, ctx.root, plan.removed),
-      plan.dropped.length > 0 && releaseCheckout(ctx.home, ctx.root, plan.dropped, {}, false),
+      plan.removed.length > 0 &&
+        forgetServices(ctx.home, ctx.root, plan.removed).catch(warn(`release ${plan.removed.join(', ')} (removed from the config)`, '`portbroker release --stale` does it later')),
+      plan.dropped.length > 0 &&
+        releaseCheckout(ctx.home, ctx.root, plan.dropped, {}, false).catch(warn(`record ${plan.dropped.join(', ')} as stopped`, '`portbroker ls` shows them stopped anyway, their processes gone')),
     ]);
     if (ctx.stopping) return undefined;
 

@@ -101,6 +101,11 @@ export function parseLogLine(line: string): { time: string | null; text: string 
   return match ? { time: match[1]!, text: line.slice(match[0].length) } : { time: null, text: line };
 }
 
+/** Lines of a log file as `logs --json` and the dashboard's API give them. */
+export function logLines(service: string, lines: string[]): Array<{ service: string; time: string | null; text: string }> {
+  return lines.map((line) => ({ service, ...parseLogLine(line) }));
+}
+
 /** A log file's line as the service printed it, without the time portbroker wrote before it. */
 export function logText(line: string): string {
   return STAMPED.test(line) ? line.slice(STAMP_LENGTH) : line;

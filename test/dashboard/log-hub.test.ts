@@ -5,7 +5,8 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LogHub } from '../../src/dashboard/log-hub.js';
+import { LogHub, linesJson } from '../../src/dashboard/log-hub.js';
+import { logLines } from '../../src/runner/log-file.js';
 import { openEventStream } from '../../src/dashboard/sse.js';
 import { until } from '../proxy/helpers.js';
 
@@ -143,4 +144,14 @@ describe('LogHub', () => {
     // What the server held for it never grew much past the cap (one batch of at most 256 KiB read, as JSON).
     expect(most).toBeLessThan(maxBacklog + 512 * 1024);
   }, 90_000);
+});
+
+describe('linesJson', () => {
+  it('is JSON.stringify(logLines(…)) for every kind of line, written without the objects', () => {
+    const stamp = '2026-11-30T12:00:00.000Z ';
+    const texts = ['plain', '', 'quotes " and \\ backslash', 'colour \u001b[32mok\u001b[0m, a tab\t, a bell \u0007', 'unicode é 漢字 😀 \u2028', '2026-11-30T12:00:00.000Zno space'];
+    const lines = texts.flatMap((text) => [text, `${stamp}${text}`]);
+    expect(linesJson('svc "a"', lines)).toBe(JSON.stringify(logLines('svc "a"', lines)));
+    expect(JSON.parse(linesJson('s', [`${stamp}x`]))).toEqual([{ service: 's', time: stamp.trim(), text: 'x' }]);
+  });
 });

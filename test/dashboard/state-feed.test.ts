@@ -13,7 +13,6 @@ function recorder(): EventStream & { events: string[]; close(): void } {
   const stream = {
     events: [] as string[],
     closed: false,
-    send: (event: string) => (stream.events.push(event), true),
     sendRaw: (event: string) => (stream.events.push(event), true),
     sendFrame: () => true,
     backlog: () => 0,
@@ -32,11 +31,15 @@ describe('StateFeed', () => {
     let state: Snapshot = { services: [{ service: 'api', state: 'running' }], proxy: { pid: 1 } };
     let running = 0;
     let most = 0;
+    let snapshots = 0;
+    // What a snapshot waits on before it answers (a pass over /proc in slices): the test holds it when it must.
+    let gate: Promise<unknown> = Promise.resolve();
     let listener: (() => void) | undefined;
     const feed = new StateFeed(
       async () => {
+        snapshots++;
         most = Math.max(most, ++running);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await gate;
         running--;
         return state;
       },
@@ -53,11 +56,21 @@ describe('StateFeed', () => {
     await until(() => second.events.length === 2, 'the second page\'s state');
     expect(first.events).toHaveLength(2);
 
-    // A registry change: both get the services, not the unchanged proxy.
+    // A registry change: both get the services, not the unchanged proxy. A second change comes while the snapshot
+    // is still being taken: its snapshot runs after that one, never alongside it, and is not lost.
+    let release!: () => void;
+    gate = new Promise<void>((resolve) => (release = resolve));
     state = { ...state, services: [{ service: 'api', state: 'crashed' }] };
+    const before = snapshots;
     listener!();
+    await until(() => running === 1, 'a snapshot under way');
     listener!();
+    const secondChange = Date.now();
+    // Time for the second change's (debounced) tick to come while the first snapshot still waits.
+    await until(() => Date.now() - secondChange > 250, 'the second change taken up');
+    release();
     await until(() => first.events.length === 3 && second.events.length === 3, 'the change');
+    await until(() => snapshots === before + 2 && running === 0, 'the snapshot asked for meanwhile');
     expect(first.events.at(-1)).toBe('services');
     expect(most).toBe(1);
 

@@ -22,9 +22,9 @@ export default async function main([services]: unknown[], options: CliOptions) {
         abortOnFail: options.abortOnFail === true,
         lan: options.lan === true,
         watch: options.watch !== false,
-        // Detached, the services' output goes only to their logs, which the dashboard shows in colour (and `logs`
-        // strips off a terminal): colour unless NO_COLOR says otherwise.
-        forceColor: background ? !('NO_COLOR' in process.env) : out.isColorSupported,
+        // Detached, the services' output goes only to their logs, which the dashboard shows in colour (`logs`
+        // strips it off a terminal, `--json` keeps it); NO_COLOR still wins (process-env.ts).
+        forceColor: background ? true : out.isColorSupported,
         onEvent: background
           ? (event) => {
               background.onEvent(event);

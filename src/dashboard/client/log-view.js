@@ -35,7 +35,7 @@ export class LogView {
     this.unrendered = 0;
     /** Following the end (else paused to read). */
     this.following = true;
-    /** Lines the log had since the panel began following, shown or not. */
+    /** Lines received since the panel began following (its first tail included), shown or left out. */
     this.total = 0;
     /** Whether the server left lines of a batch out (a busy log). */
     this.cut = false;
