@@ -15,14 +15,14 @@
 //
 // Needs wrk and Chromium (/usr/bin/chromium); binds 127.0.0.1 only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchChromium } from './chromium.mjs';
-import { benchRun, freePort, median } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, treeCpuTicks } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -90,7 +90,7 @@ async function main() {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
   const pageSeconds = Number(process.env.BENCH_PAGE_SECONDS ?? 60);
   const manyServices = Number(process.env.BENCH_MANY ?? 200);
-  if (spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status !== 0) return console.log('skip: wrk is not installed (apt-get install wrk)');
+  if (!commandExists('wrk')) return console.log('skip: wrk is not installed (apt-get install wrk)');
   if (!existsSync(CHROMIUM)) return console.log(`skip: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
   const { work, cleanups, cleanup } = benchRun('pb-bench-dashboard-');
@@ -316,32 +316,6 @@ function getJson(port, p) {
   });
 }
 
-/** CPU ticks of every Chromium process this benchmark started (the browser, its renderers, GPU and network). */
-function chromiumTicks() {
-  const parents = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parents.set(Number(name), { ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), chromium: stat.includes('(chrom') });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let ticks = 0;
-  for (const [pid, { chromium }] of parents) {
-    if (!chromium) continue;
-    let up = parents.get(pid)?.ppid;
-    while (up && up !== process.pid) up = parents.get(up)?.ppid;
-    if (up !== process.pid) continue;
-    try {
-      ticks += cpuTicks(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return ticks;
-}
 
 function child(args, cleanups) {
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -366,9 +340,8 @@ function wrk(port, seconds) {
   });
 }
 
-/** User plus system CPU time of a process, in clock ticks (1/100 s). */
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+
+/** CPU ticks of every Chromium process this benchmark started (the browser, its renderers, GPU and network). */
+function chromiumTicks() {
+  return treeCpuTicks(process.pid, { match: (comm) => comm.startsWith('chrom') });
 }

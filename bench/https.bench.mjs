@@ -19,7 +19,7 @@
 //
 //   npm run bench -- https                 BENCH_ROUNDS=5 BENCH_SECONDS=5 (BENCH_ONLY=page or get: one part)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchChromium } from './chromium.mjs';
-import { benchRun, freePort, median, seedBenchRoute } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, seedBenchRoute, ticksPerSecond, treeCpuTicks } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -37,7 +37,6 @@ const cli = path.join(repo, 'dist', 'cli', 'main.js');
 const CHROMIUM = '/usr/bin/chromium';
 
 const MODULES = 1000;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 let expectedSum = 0;
 const UPSTREAM = `
 const http = require('node:http');
@@ -245,9 +244,6 @@ https://web.bench.localhost:${port} {
   return { port, pid: child.pid };
 }
 
-function commandExists(command) {
-  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-}
 
 /** A HOME whose NSS database trusts the proxy's CA (through `portbroker trust`, with no system store in reach). */
 function trustingHome(work, env) {
@@ -331,46 +327,9 @@ function runCleanups() {
   for (const fn of afterLoad) fn();
 }
 
-/** CPU time a process has used so far (user + system; with `children`, also its reaped children's), in ms. */
-function cpuMs(pid, children = false) {
-  const fields = procStat(pid);
-  const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
-  return (ticks * 1000) / CLOCK_TICKS;
-}
 
-/** The fields of /proc/<pid>/stat after the command name (state first). */
-function procStat(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
 
-/** CPU used so far by a process and its descendants (reaped ones included): the browser's, all its processes. */
-function treeCpuMs(root) {
-  const parents = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      parents.set(Number(entry), Number(procStat(entry)[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let total = 0;
-  for (const pid of parents.keys()) {
-    if (pid !== root && !isUnder(parents, pid, root)) continue;
-    try {
-      total += cpuMs(pid, true);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
 
-function isUnder(parents, pid, ancestor) {
-  for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === ancestor) return true;
-  return false;
-}
 
 function ms(value) {
   return `${Math.round(value)} ms`;
@@ -404,3 +363,13 @@ function waitForOutput(child, pattern) {
   });
 }
 
+
+/** CPU time a process has used so far (user + system), in ms. */
+function cpuMs(pid) {
+  return (cpuTicks(pid) * 1000) / ticksPerSecond();
+}
+
+/** CPU used so far by a process and its descendants (reaped ones included): the browser's, all its processes. */
+function treeCpuMs(root) {
+  return (treeCpuTicks(root, { reaped: true }) * 1000) / ticksPerSecond();
+}

@@ -1,5 +1,6 @@
 // Helpers shared by the benchmarks.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,4 +59,54 @@ export async function seedBenchRoute(dist, home, upstreamPort, upstreamPid) {
       services: { web: { port: upstreamPort, proxy: true, hostnames: [], state: 'running', pid: upstreamPid, reservedAt: new Date().toISOString() } },
     };
   });
+}
+
+/** Whether a command is on PATH (wrk, nginx, caddy). */
+export function commandExists(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Clock ticks per second of /proc's CPU times (CLK_TCK), read once. */
+export function ticksPerSecond() {
+  ticksPerSecond.hz ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return ticksPerSecond.hz;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (state first); undefined once the process is gone. */
+function procStat(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** User plus system CPU of processes so far, in clock ticks (with `reaped`, their reaped children's too); gone ones count 0. */
+export function cpuTicks(pids, { reaped = false } = {}) {
+  let total = 0;
+  for (const pid of [pids].flat()) {
+    const f = procStat(pid)?.fields;
+    if (f) total += Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
+  }
+  return total;
+}
+
+/**
+ * CPU ticks so far of `root` and every live process below it whose command name `match` accepts (a browser's
+ * renderers, GPU and network processes); with `reaped`, their reaped children's too.
+ */
+export function treeCpuTicks(root, { match = () => true, reaped = false } = {}) {
+  const procs = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(entry);
+    if (stat) procs.set(Number(entry), { ppid: Number(stat.fields[1]), comm: stat.comm });
+  }
+  const under = (pid) => {
+    for (let p = pid; p !== undefined && p > 1; p = procs.get(p)?.ppid) if (p === root) return true;
+    return false;
+  };
+  const members = [...procs].filter(([pid, { comm }]) => under(pid) && pid !== process.pid && match(comm)).map(([pid]) => pid);
+  return cpuTicks(members, { reaped });
 }

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchRun, freePort, median, seedBenchRoute } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, seedBenchRoute, ticksPerSecond } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -355,24 +355,9 @@ function printTable(targets, results, hasWrk) {
   console.log(`\nmachine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), shared by wrk, the proxy and the service; Node ${process.version}`);
 }
 
-/** utime + stime of the processes, in clock ticks. */
-function cpuTicks(pids) {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone
-    }
-  }
-  return total;
-}
 
 function tickUs() {
-  tickUs.hz ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  return 1e6 / tickUs.hz;
+  return 1e6 / ticksPerSecond();
 }
 
 function childPids(pid) {
@@ -395,9 +380,6 @@ function fetchVia(target) {
   });
 }
 
-function commandExists(name) {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
 
 async function waitForPort(port, timeoutMs, log) {
   const deadline = Date.now() + timeoutMs;
