@@ -4,7 +4,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ServiceAction, ServiceTarget } from '../../src/dashboard/api.js';
 import { createDashboard } from '../../src/dashboard/app.js';
 import { updateRegistry } from '../../src/ports/registry.js';
@@ -75,6 +75,27 @@ afterAll(() => {
 
 const get = (p: string, host = HOST) => request(app).get(p).set('Host', host);
 const post = (p: string, headers: Record<string, string> = {}, host = HOST) => request(app).post(p).set({ Host: host, ...headers });
+
+/** The dashboard on a real port, for its event streams; closed, streams and all, when the test ends. */
+async function listening(): Promise<number> {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** An event stream from the dashboard: its response, and the text received so far. */
+async function eventStream(port: number, pathname: string): Promise<{ res: http.IncomingMessage; text: () => string }> {
+  const req = http.get({ host: '127.0.0.1', port, path: pathname, headers: { host: HOST } });
+  onTestFinished(() => void req.destroy());
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+  let text = '';
+  res.setEncoding('utf8').on('data', (d: string) => (text += d));
+  return { res, text: () => text };
+}
 
 describe('GET /api/v1/services', () => {
   it('lists every checkout\'s services as ls --all --json does, with live figures', async () => {
@@ -215,120 +236,70 @@ describe('logs', () => {
   });
 
   it('follows as server-sent events: the tail, then new lines, across rotation', async () => {
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
     const file = path.join(home, 'logs', 'acme', 'api.log');
-    let text = '';
-    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/services/acme/api/logs?n=2&follow=1', headers: { host: HOST } });
-    try {
-      const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      await until(() => text.includes('event: lines\ndata: [{"service":"api","time":null,"text":"api line 299"},{"service":"api","time":null,"text":"api line 300"}]\n\n'), 'the tail');
-      appendFileSync(file, '2026-01-02T03:04:05.678Z a new line\n');
-      await until(() => text.includes('data: [{"service":"api","time":"2026-01-02T03:04:05.678Z","text":"a new line"}]'), 'the appended line');
-      // Rotation as the runner does it: the file renamed to .1, a new one begun.
-      appendFileSync(file, 'last line before rotation\n');
-      renameSync(file, `${file}.1`);
-      writeFileSync(file, 'first line after rotation\n');
-      await until(() => text.includes('first line after rotation'), 'the line after rotation');
-      expect(text).toContain('last line before rotation');
-    } finally {
-      req.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const { res, text } = await eventStream(await listening(), '/api/v1/services/acme/api/logs?n=2&follow=1');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    await until(() => text().includes('event: lines\ndata: [{"service":"api","time":null,"text":"api line 299"},{"service":"api","time":null,"text":"api line 300"}]\n\n'), 'the tail');
+    appendFileSync(file, '2026-01-02T03:04:05.678Z a new line\n');
+    await until(() => text().includes('data: [{"service":"api","time":"2026-01-02T03:04:05.678Z","text":"a new line"}]'), 'the appended line');
+    // Rotation as the runner does it: the file renamed to .1, a new one begun.
+    appendFileSync(file, 'last line before rotation\n');
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, 'first line after rotation\n');
+    await until(() => text().includes('first line after rotation'), 'the line after rotation');
+    expect(text()).toContain('last line before rotation');
   });
 
   it('sends a latest view at most twice a second, every line counted: shown or skipped', async () => {
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
     const file = path.join(home, 'logs', 'acme', 'api.log');
-    let text = '';
-    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/services/acme/api/logs?n=0&follow=1&latest=3', headers: { host: HOST } });
-    try {
-      const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      await until(() => text.includes('event: lines'), 'the (empty) tail');
-      const started = performance.now();
-      let written = 0;
-      // 10 lines every 20 ms, for a second and a half: far more often than the view's events may come.
-      while (performance.now() - started < 1500) {
-        appendFileSync(file, Array.from({ length: 10 }, () => `paced ${written++}`).join('\n') + '\n');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      const received = () => [...text.matchAll(/"text":"paced (\d+)"/g)].map((m) => Number(m[1]));
-      const skipped = () => [...text.matchAll(/"lines":(\d+),"reason":"latest"/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-      await until(() => received().at(-1) === written - 1, 'the last line');
-      expect(received().length + skipped()).toBe(written);
-      const events = text.split('event: lines').length - 2; // less the tail's
-      expect(events).toBeGreaterThanOrEqual(1);
-      expect(events).toBeLessThanOrEqual(Math.ceil((performance.now() - started) / 500) + 1);
-    } finally {
-      req.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+    const { text } = await eventStream(await listening(), '/api/v1/services/acme/api/logs?n=0&follow=1&latest=3');
+    await until(() => text().includes('event: lines'), 'the (empty) tail');
+    const started = performance.now();
+    let written = 0;
+    // 10 lines every 20 ms, for a second and a half: far more often than the view's events may come.
+    while (performance.now() - started < 1500) {
+      appendFileSync(file, Array.from({ length: 10 }, () => `paced ${written++}`).join('\n') + '\n');
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    const received = () => [...text().matchAll(/"text":"paced (\d+)"/g)].map((m) => Number(m[1]));
+    const skipped = () => [...text().matchAll(/"lines":(\d+),"reason":"latest"/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    await until(() => received().at(-1) === written - 1, 'the last line');
+    expect(received().length + skipped()).toBe(written);
+    const events = text().split('event: lines').length - 2; // less the tail's
+    expect(events).toBeGreaterThanOrEqual(1);
+    expect(events).toBeLessThanOrEqual(Math.ceil((performance.now() - started) / 500) + 1);
   });
 
   it('follows a view: the newest `latest` lines of each batch with the rest counted, and only the lines matching q', async () => {
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
+    const port = await listening();
     const file = path.join(home, 'logs', 'acme', 'api.log');
-    const texts = { latest: '', query: '' };
-    const follow = (query: string, into: keyof typeof texts) =>
-      new Promise<http.ClientRequest>((resolve, reject) => {
-        const req = http.get({ host: '127.0.0.1', port, path: `/api/v1/services/acme/api/logs?${query}`, headers: { host: HOST } });
-        req.on('response', (res) => {
-          res.setEncoding('utf8').on('data', (d: string) => (texts[into] += d));
-          resolve(req);
-        });
-        req.on('error', reject);
-      });
-    const requests = [await follow('n=1&follow=1&latest=5', 'latest'), await follow('n=1&follow=1&q=even', 'query')];
-    try {
-      await until(() => texts.latest.includes('event: lines') && texts.query.includes('event: lines'), 'the tails');
-      // The tail of a search is the last matching line, not the last line.
-      expect(texts.query).toContain('data: []');
-      // One append, so one batch for the reader: 100 lines, every other one "even".
-      appendFileSync(file, Array.from({ length: 100 }, (_, i) => `burst ${i}${i % 2 === 0 ? ' even' : ''}`).join('\n') + '\n');
-      await until(() => texts.latest.includes('burst 99') && texts.query.includes('burst 98 even'), 'the burst');
-      expect(texts.latest).toContain('event: skipped\ndata: {"lines":95,"reason":"latest"}\n\nevent: lines\n');
-      expect([...texts.latest.matchAll(/"text":"burst (\d+)(?: even)?"/g)].map((m) => Number(m[1]))).toEqual([95, 96, 97, 98, 99]);
-      const found = [...texts.query.matchAll(/"text":"burst (\d+) even"/g)];
-      expect(found.map((m) => Number(m[1]))).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
-      expect(texts.query).not.toContain('skipped');
-    } finally {
-      for (const req of requests) req.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const { text: latest } = await eventStream(port, '/api/v1/services/acme/api/logs?n=1&follow=1&latest=5');
+    const { text: query } = await eventStream(port, '/api/v1/services/acme/api/logs?n=1&follow=1&q=even');
+    await until(() => latest().includes('event: lines') && query().includes('event: lines'), 'the tails');
+    // The tail of a search is the last matching line, not the last line.
+    expect(query()).toContain('data: []');
+    // One append, so one batch for the reader: 100 lines, every other one "even".
+    appendFileSync(file, Array.from({ length: 100 }, (_, i) => `burst ${i}${i % 2 === 0 ? ' even' : ''}`).join('\n') + '\n');
+    await until(() => latest().includes('burst 99') && query().includes('burst 98 even'), 'the burst');
+    expect(latest()).toContain('event: skipped\ndata: {"lines":95,"reason":"latest"}\n\nevent: lines\n');
+    expect([...latest().matchAll(/"text":"burst (\d+)(?: even)?"/g)].map((m) => Number(m[1]))).toEqual([95, 96, 97, 98, 99]);
+    const found = [...query().matchAll(/"text":"burst (\d+) even"/g)];
+    expect(found.map((m) => Number(m[1]))).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
+    expect(query()).not.toContain('skipped');
   });
 });
 
 describe('live state (GET /api/v1/events)', () => {
   it('sends services and proxy at once, then again when the registry changes', async () => {
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    let text = '';
-    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/events', headers: { host: HOST } });
+    const { text } = await eventStream(await listening(), '/api/v1/events');
     try {
-      const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      await until(() => text.includes('event: services\n') && text.includes('event: proxy\n'), 'the first snapshot');
+      await until(() => text().includes('event: services\n') && text().includes('event: proxy\n'), 'the first snapshot');
       await updateRegistry(home, (data) => {
         data.checkouts['/src/acme']!.services.web!.state = 'crashed';
       });
-      await until(() => /"service":"web","port":61002,"url":"[^"]+","state":"crashed"/.test(text), 'the crashed state');
+      await until(() => /"service":"web","port":61002,"url":"[^"]+","state":"crashed"/.test(text()), 'the crashed state');
     } finally {
-      req.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
       await updateRegistry(home, (data) => {
         data.checkouts['/src/acme']!.services.web!.state = 'stopped';
       });
