@@ -2,11 +2,11 @@ import path from 'node:path';
 import { configFiles, watchConfigFiles, type ConfigWatch, type Fingerprint } from '../config/watch.js';
 import { UsageError } from '../errors.js';
 import { statePaths } from '../platform/paths.js';
-import { readRegistry } from '../ports/registry.js';
 import { serviceSpec } from '../project/open.js';
 import { describeReload, planReload, unappliable, type ReloadOutcome, type ReloadPlan, type Selection, type SelectionLoader } from './config-reload.js';
 import type { OnDemand } from './on-demand.js';
-import { forgetServices, releaseCheckout, supervisorAlive } from './ownership.js';
+import { claimAdded } from './open-checkout.js';
+import { forgetServices, releaseCheckout } from './ownership.js';
 import type { ServiceControl } from './service-control.js';
 import type { SessionContext } from './session-context.js';
 import type { StartOrder } from './start-order.js';
@@ -17,7 +17,8 @@ import { takeOnService } from './take-on.js';
  * Live config reload: while `up` runs, a saved edit of its config is loaded and checked like a fresh `up` would
  * (schema, dependency cycles, busy pinned ports); a bad one is reported in one line and changes nothing.
  * A good one is applied: services whose spec changed are stopped and started again with the new spec, added ones
- * are reserved and started, removed ones are stopped and their reservation (and with it their route) released.
+ * are reserved, claimed as `up` claims its services at start (`claimAdded`), and started, removed ones are stopped
+ * and their reservation (and with it their route) released.
  *
  * Edits are applied one at a time, once the starts under way have settled (a service still booting is not cut
  * short: its dependents would fail with it), never in the middle of a `restart`/`stop`/`start` of a service the
@@ -151,7 +152,11 @@ export class LiveConfig {
     ]);
     if (ctx.stopping) return undefined;
 
-    const owners = this.runElsewhere(plan.added);
+    const owners = await claimAdded(ctx, plan.added).catch((error: Error) => {
+      warn(`record ${plan.added.join(', ')} as this up's`, 'starting them here anyway')(error);
+      return new Map<string, number>();
+    });
+    if (ctx.stopping) return undefined;
     const starts: Array<Promise<boolean>> = [];
     for (const name of [...plan.changed.filter((n) => !ctx.elsewhere.has(n)), ...plan.added]) {
       const old = ctx.supervisors.get(name);
@@ -174,18 +179,6 @@ export class LiveConfig {
     await Promise.all(starts);
     await ctx.publisher.flush();
     return outcome;
-  }
-
-  /** Of the services an edit adds, those another live portbroker of this checkout already runs (`portbroker run`). */
-  private runElsewhere(added: string[]): Map<string, number> {
-    const { ctx } = this;
-    const records = readRegistry(ctx.home).checkouts[ctx.root]?.services ?? {};
-    const owners = new Map<string, number>();
-    for (const name of added) {
-      const owner = records[name]?.owner;
-      if (owner !== undefined && owner !== process.pid && supervisorAlive(ctx.home, owner)) owners.set(name, owner);
-    }
-    return owners;
   }
 
   /** A service the session no longer runs (its supervisor was stopped). */

@@ -45,6 +45,11 @@ export interface ClaimOptions extends RegistryOptions {
   services: string[];
   /** Take the checkout's control socket even from a live owner (we run on-demand services). */
   takeControl: boolean;
+  /**
+   * This process already runs a session of the checkout (a config edit added services): records it owns are its
+   * own. At open, a record naming our pid was left by a dead supervisor whose pid was reused.
+   */
+  inSession?: boolean;
 }
 
 /** Marks our services as ours and collects orphans and services run elsewhere, in one locked write. */
@@ -60,6 +65,7 @@ export function claimCheckout(options: ClaimOptions): Promise<Claim> {
       if (checkout.ownerPid !== undefined && checkout.ownerPid !== me && !ownerAlive) claim.deadOwners.add(checkout.ownerPid);
       for (const [name, rec] of Object.entries(checkout.services)) {
         const owner = rec.owner ?? (isActive(rec) ? checkout.ownerPid : undefined);
+        if (options.inSession && owner === me) continue;
         if (owner !== undefined && owner !== me && supervisorAlive(options.home, owner)) {
           if (options.services.includes(name)) claim.elsewhere.set(name, owner);
           continue;

@@ -179,6 +179,40 @@ describe('live config reload', () => {
     expect(fixtureProcesses(fx)).toEqual([]);
   });
 
+  it('services an edit adds are claimed as up claims at start: what a killed `portbroker run` left running is ended and started here, what a live one runs is used there', async () => {
+    const fx = await fixture({ 'serve.mjs': SERVE, 'portbroker.config.json': config({ name: 'lr-orphan', services: { api: { command: 'node serve.mjs' } } }) });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    const run = fx.start(['run', 'extra', '--', 'node serve.mjs']);
+    const other = fx.start(['run', 'other', '--', 'node serve.mjs']);
+    await Promise.all([run.waitFor(/extra → /), other.waitFor(/other → /)]);
+    const left = serviceRecord(fx, 'extra')!;
+    const otherPid = serviceRecord(fx, 'other')!.pid;
+    const api = serviceRecord(fx, 'api')!;
+    run.child.kill('SIGKILL');
+    await run.exited;
+    // Orphaned: still serving on its port, recorded as running by a supervisor that is gone.
+    expect(alive(left.pid!)).toBe(true);
+
+    const added = { command: 'node serve.mjs' };
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-orphan', services: { api: added, extra: added, other: added } }));
+    const out = await up.waitFor(/applied portbroker\.config\.json: added extra, other|extra[^\n]*(exited|crashed|held|in use)/);
+    expect(out).toMatch(new RegExp(`ended 1 process of extra left running by a portbroker that was killed \\(pid ${run.child.pid}\\)`));
+    expect(out).toMatch(/applied portbroker\.config\.json: added extra, other/);
+    expect(out).toMatch(new RegExp(`other already runs under another portbroker \\(pid ${other.child.pid}\\); using that one`));
+    expect(serviceRecord(fx, 'other')).toMatchObject({ state: 'running', owner: other.child.pid, pid: otherPid });
+    expect(alive(left.pid!)).toBe(false);
+    // Ours now, on the port it had, and recorded as ours.
+    expect(serviceRecord(fx, 'extra')).toMatchObject({ state: 'running', owner: up.child.pid, port: left.port });
+    expect(serviceRecord(fx, 'extra')!.pid).not.toBe(left.pid);
+    // Claiming extra left this up's own running service as it was.
+    expect(serviceRecord(fx, 'api')).toMatchObject({ state: 'running', owner: up.child.pid, pid: api.pid });
+    expect(await viaProxy(fx, 'extra.lr-orphan.localhost')).toEqual({ status: 200, body: 'this is extra' });
+    expect((await other.stop()).code).toBe(0);
+    expect((await up.stop()).code).toBe(0);
+    expect(fixtureProcesses(fx)).toEqual([]);
+  });
+
   it('up web: a dependency the edit no longer needs is stopped and keeps its port; a named service deleted from the config is refused', async () => {
     const fx = await fixture({ 'serve.mjs': SERVE, 'portbroker.config.json': config({ name: 'lr-named', services: services() }) });
     const up = fx.start(['up', 'web']);
