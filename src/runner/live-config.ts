@@ -3,7 +3,7 @@ import { configFiles, watchConfigFiles, type ConfigWatch, type Fingerprint } fro
 import { UsageError } from '../errors.js';
 import { statePaths } from '../platform/paths.js';
 import { serviceSpec } from '../project/open.js';
-import { describeReload, planReload, unappliable, type ReloadOutcome, type ReloadPlan, type Selection, type SelectionLoader } from './config-reload.js';
+import { describeReload, planReload, touchedBy, unappliable, type ReloadOutcome, type ReloadPlan, type Selection, type SelectionLoader } from './config-reload.js';
 import type { OnDemand } from './on-demand.js';
 import { claimAdded } from './open-checkout.js';
 import { forgetServices, releaseCheckout } from './ownership.js';
@@ -20,9 +20,9 @@ import { takeOnService } from './take-on.js';
  * are reserved, claimed as `up` claims its services at start (`claimAdded`), and started, removed ones are stopped
  * and their reservation (and with it their route) released.
  *
- * Edits are applied one at a time, once the starts under way have settled (a service still booting is not cut
- * short: its dependents would fail with it), never in the middle of a `restart`/`stop`/`start` of a service the
- * edit touches, and on-demand starts asked meanwhile wait for the edit to be applied.
+ * Edits are applied one at a time, never in the middle of a `restart`/`stop`/`start` of a service the edit touches,
+ * and once the starts of those services under way have settled (a service still booting is not cut short: its
+ * dependents would fail with it; other services' starts go on). On-demand starts asked meanwhile wait for the edit.
  */
 
 export interface LiveConfigHooks {
@@ -105,30 +105,38 @@ export class LiveConfig {
       return;
     }
     const plan = planReload(before, next);
+    const touched = touchedBy(plan);
+    const shown = path.relative(ctx.root, file) || file;
     let done!: () => void;
     ctx.reloading = new Promise((resolve) => (done = resolve));
     let outcome: ReloadOutcome | undefined;
     try {
-      await this.order.idle();
-      outcome = await this.actions.exclusive([...plan.changed, ...plan.removed, ...plan.dropped], () => this.apply(plan, before, next));
-      if (outcome) ctx.notice('info', describeReload(plan, outcome, path.relative(ctx.root, file) || file));
+      outcome = await this.actions.exclusive(touched, async () => {
+        // Those run here are stopped. One still booting is let finish first (cut short, its dependents would fail
+        // with it); the starts of services the edit does not touch go on meanwhile.
+        const stopped = touched.filter((name) => !ctx.elsewhere.has(name));
+        const booting = stopped.filter((name) => this.order.starting(name));
+        if (booting.length > 0) ctx.notice('info', `${shown} changed; applying it once ${booting.join(', ')} ${booting.length === 1 ? 'has' : 'have'} finished starting`);
+        await Promise.all(booting.map((name) => this.order.settled(name)));
+        return this.apply(plan, stopped, before, next);
+      });
+      if (outcome) ctx.notice('info', describeReload(plan, outcome, shown));
     } finally {
       ctx.reloading = undefined;
       done();
     }
     // The proxy and the hosts block follow the new routes; on-demand starts need not wait for that.
-    if (outcome && plan.changed.length + plan.added.length + plan.removed.length + plan.dropped.length > 0) await this.hooks.applied();
+    if (outcome && touched.length + plan.added.length > 0) await this.hooks.applied();
   }
 
-  /** Undefined when the session began ending meanwhile (it stops everything itself). */
-  private async apply(plan: ReloadPlan, before: Selection, next: Selection): Promise<ReloadOutcome | undefined> {
+  /** `stopped`: the services of `plan` run here. Undefined when the session began ending meanwhile (it stops everything itself). */
+  private async apply(plan: ReloadPlan, stopped: string[], before: Selection, next: Selection): Promise<ReloadOutcome | undefined> {
     const { ctx } = this;
-    const touched = [...plan.changed, ...plan.removed, ...plan.dropped].filter((name) => !ctx.elsewhere.has(name));
     // Running (or restarting) now: started again with the new spec once stopped.
     const wasActive = new Set(plan.changed.filter((name) => ctx.supervisors.get(name)?.active));
-    for (const name of touched) this.onDemand.clearTimer(name);
+    for (const name of stopped) this.onDemand.clearTimer(name);
     await Promise.all(
-      touched.map(async (name) => {
+      stopped.map(async (name) => {
         await ctx.supervisors.get(name)?.stop(Date.now() + serviceSpec(before.project, name).shutdownGraceMs);
         await this.order.settled(name); // a start the stop cut short has let go
       }),
