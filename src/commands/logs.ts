@@ -1,4 +1,4 @@
-import { lastLines, LogFollower } from '../dashboard/log-reader.js';
+import { lastLines, LogFollower } from '../runner/log-reader.js';
 import { UsageError } from '../errors.js';
 import { serviceLogFile, supervisorLogFile } from '../platform/paths.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
