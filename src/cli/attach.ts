@@ -5,7 +5,7 @@ import type { ServiceView } from '../commands/up.js';
 import { supervisionOf } from '../control/service-actions.js';
 import { isAlive } from '../platform/proc.js';
 import { liveState } from '../ports/live-state.js';
-import { openProject, serviceUrl } from '../project/open.js';
+import { serviceUrl, type Project } from '../project/open.js';
 import { selectServices } from '../runner/start-order.js';
 import { SessionView } from './session-view.js';
 
@@ -15,8 +15,7 @@ import { SessionView } from './session-view.js';
  * if it had started them. Ctrl-C stops the project (as it would have); when that portbroker ends, so does this.
  * Returns undefined when there is nothing to attach to (something must be started here).
  */
-export async function attachIfRunning(names: string[], options: ControlOptions, timestamps: boolean): Promise<number | undefined> {
-  const project = await openProject(options);
+export async function attachIfRunning(project: Project, names: string[], options: ControlOptions, timestamps: boolean): Promise<number | undefined> {
   const { startNow } = selectServices(project.config, names);
   const checkout = currentCheckout(project);
   const owners = new Set<number>();

@@ -34,8 +34,17 @@ export { stripAnsi } from '../platform/ansi.js';
  * `session.done` gives the exit status.
  */
 export async function up(names: string[] = [], options: UpOptions = {}): Promise<Session> {
+  return upProject(await openForUp(options), names, options);
+}
+
+/** Opens the project as `up` does, the registry's writer loading meanwhile; `upProject` then runs it. */
+export function openForUp(options: UpOptions): Promise<Project> {
   preloadRegistryWriter();
-  const project = await openProject(options);
+  return openProject(options);
+}
+
+/** `up` of a project already open: the CLI opens it once, to see whether its services already run (it attaches then). */
+export function upProject(project: Project, names: string[], options: UpOptions): Promise<Session> {
   const { services, startNow } = selectServices(project.config, names);
   const { file } = project.config;
   // An edit is loaded as a fresh `up` would load it: checked, and the ports of added services reserved.
