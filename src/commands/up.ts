@@ -6,6 +6,7 @@ import { openProject, type CommonOptions, type Project } from '../project/open.j
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
 import type { EventSink } from '../runner/events.js';
 import { preloadRegistryWriter } from '../runner/registry-publisher.js';
+import type { Selection } from '../runner/config-reload.js';
 import { startSession, type Session, type SessionOptions } from '../runner/session.js';
 import { selectServices } from '../runner/start-order.js';
 
@@ -84,11 +85,12 @@ export async function superviseProject(
   startNow: string[],
   options: UpOptions & Pick<SessionOptions, 'exitWith' | 'reload'>,
 ): Promise<Session> {
-  // The proxy is checked once the services are spawned, while they boot: its check reads /proc (milliseconds of
-  // CPU) and would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
-  const routes = (p: Project, names: string[]) =>
-    names.some((n) => p.config.services[n]?.proxy) ? Promise.all([startProxy(p, options), syncHosts(p, options)]).then(() => undefined) : Promise.resolve();
-  const needsProxy = services.some((n) => project.config.services[n]!.proxy);
+  // The proxy runs while the session runs a service it routes: as the services run now, a config edit may change that.
+  const proxied = ({ project: p, services: names }: Selection) => names.some((n) => p.config.services[n]?.proxy);
+  // It is checked once the services are spawned, while they boot: its check reads /proc (milliseconds of CPU) and
+  // would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
+  const routes = (selection: Selection) =>
+    proxied(selection) ? Promise.all([startProxy(selection.project, options), syncHosts(selection.project, options)]).then(() => undefined) : Promise.resolve();
   return startSession({
     project,
     services,
@@ -100,10 +102,10 @@ export async function superviseProject(
     onEvent: options.onEvent,
     onWarning: options.onWarning,
     env: options.env,
-    whileStarting: needsProxy ? () => routes(project, services) : undefined,
-    afterReload: (selection) => routes(selection.project, selection.services),
+    whileStarting: () => routes({ project, services, startNow }),
+    afterReload: routes,
     reload: options.reload,
-    restoreProxy: needsProxy ? () => startProxy(project, options, PROXY_RESTORE_MS) : undefined,
+    restoreProxy: (selection) => (proxied(selection) ? startProxy(selection.project, options, PROXY_RESTORE_MS) : Promise.resolve()),
   });
 }
 

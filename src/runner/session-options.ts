@@ -24,8 +24,8 @@ export interface SessionOptions extends RegistryOptions {
   env?: NodeJS.ProcessEnv;
   /** Work begun once the services are spawned, while they boot (the proxy); `ready` waits for it too. */
   whileStarting?: () => Promise<void>;
-  /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run). */
-  restoreProxy?: () => Promise<void>;
+  /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run), if the services run now need it. */
+  restoreProxy?: (selection: Selection) => Promise<void>;
   /**
    * Live reload: `file` is watched, and each saved edit is loaded with `load` and applied (`live-config.ts`);
    * `loaded` is the config's content as the session got it.
