@@ -22,6 +22,8 @@ export interface UpOptions extends CommonOptions {
   crashPolicy?: CrashPolicyOptions;
   /** Apply saved config edits while running (default true; the CLI's `--no-watch` turns it off). */
   watch?: boolean;
+  /** How the user runs portbroker (`npx portbroker`): the proxy's pages name commands so (default `portbroker`). */
+  invokedAs?: string;
 }
 
 export type { Session, ServiceView } from '../runner/session.js';
@@ -102,6 +104,7 @@ export async function superviseProject(
     onEvent: options.onEvent,
     onWarning: options.onWarning,
     env: options.env,
+    invokedAs: options.invokedAs,
     whileStarting: () => routes({ project, services, startNow }),
     afterReload: routes,
     reload: options.reload,

@@ -26,6 +26,7 @@ export async function openCheckout(
       root: ctx.root,
       services: supervised,
       takeControl: takesControl(ctx, supervised),
+      invokedAs: ctx.invokedAs,
       onWarning: options.onWarning,
     }),
     alongside,
@@ -50,7 +51,7 @@ export async function openCheckout(
 export async function claimAdded(ctx: SessionContext, added: string[]): Promise<Map<string, number>> {
   const supervised = added.filter((name) => serviceSpec(ctx.project, name).command);
   if (supervised.length === 0) return new Map();
-  const claim = await claimCheckout({ home: ctx.home, root: ctx.root, services: supervised, takeControl: takesControl(ctx, supervised), inSession: true });
+  const claim = await claimCheckout({ home: ctx.home, root: ctx.root, services: supervised, takeControl: takesControl(ctx, supervised), invokedAs: ctx.invokedAs, inSession: true });
   await endLeftovers(ctx, claim);
   return claim.elsewhere;
 }

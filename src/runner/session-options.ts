@@ -20,6 +20,8 @@ export interface SessionOptions extends RegistryOptions {
   forceColor?: boolean;
   crashPolicy?: CrashPolicyOptions;
   onEvent?: EventSink;
+  /** How the user ran portbroker (`npx portbroker`): the proxy's pages name commands so (default `portbroker`). */
+  invokedAs?: string;
   /** The environment services inherit (default: this process's). */
   env?: NodeJS.ProcessEnv;
   /** Work begun once the services are spawned, while they boot (the proxy); `ready` waits for it too. */

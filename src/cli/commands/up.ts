@@ -1,5 +1,6 @@
 import { openForUp, up, upProject, type UpOptions } from '../../commands/up.js';
 import { attachIfRunning } from '../attach.js';
+import { invokedAs } from '../invocation.js';
 import { isDetachedChild, reportToParent, startDetached } from '../detach.js';
 import { out } from '../output.js';
 import { sessionInTerminal } from '../supervise.js';
@@ -16,6 +17,7 @@ export default async function main([services]: unknown[], options: CliOptions) {
     abortOnFail: options.abortOnFail === true,
     lan: options.lan === true,
     watch: options.watch !== false,
+    invokedAs: invokedAs(),
     // Detached, the services' output goes only to their logs, which the dashboard shows in colour (`logs`
     // strips it off a terminal, `--json` keeps it); NO_COLOR still wins (process-env.ts).
     forceColor: background ? true : out.isColorSupported,
