@@ -1,12 +1,11 @@
 import { currentCheckout, type ControlOptions } from '../commands/control.js';
 import { down } from '../commands/down.js';
-import { followProjectLogs } from '../commands/logs.js';
+import { followSupervision } from '../commands/logs.js';
 import type { ServiceView } from '../commands/up.js';
 import { supervisionOf } from '../control/service-actions.js';
-import { SUPERVISOR_STREAM } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
 import { liveState } from '../ports/live-state.js';
-import { openProject, serviceUrl } from '../project/open.js';
+import { serviceUrl, type Project } from '../project/open.js';
 import { selectServices } from '../runner/start-order.js';
 import { SessionView } from './session-view.js';
 
@@ -16,8 +15,7 @@ import { SessionView } from './session-view.js';
  * if it had started them. Ctrl-C stops the project (as it would have); when that portbroker ends, so does this.
  * Returns undefined when there is nothing to attach to (something must be started here).
  */
-export async function attachIfRunning(names: string[], options: ControlOptions, timestamps: boolean): Promise<number | undefined> {
-  const project = await openProject(options);
+export async function attachIfRunning(project: Project, names: string[], options: ControlOptions, timestamps: boolean): Promise<number | undefined> {
   const { startNow } = selectServices(project.config, names);
   const checkout = currentCheckout(project);
   const owners = new Set<number>();
@@ -39,8 +37,7 @@ export async function attachIfRunning(names: string[], options: ControlOptions, 
   view.table(rows);
   const pids = [...owners].join(', ');
   view.hint(`attached to portbroker pid ${pids}, which runs them: their new output follows; Ctrl-C stops them (portbroker down)`);
-  // The supervisor's own stream too: a config edit applied or refused there is shown here.
-  const following = followProjectLogs(project, [...new Set([...services, SUPERVISOR_STREAM])], { ...options, lines: 0, onLines: (lines) => lines.forEach((l) => view.handle({ type: 'log', service: l.service, line: l.text, stream: 'stdout', time: l.time ?? undefined })) });
+  const following = followSupervision(project, services, { ...options, lines: 0, onLines: (lines) => lines.forEach((l) => view.handle({ type: 'log', service: l.service, line: l.text, stream: 'stdout', time: l.time ?? undefined })) });
 
   let poll: NodeJS.Timeout | undefined;
   const reason = await new Promise<'signal' | 'gone'>((resolve) => {

@@ -1,6 +1,6 @@
-import { lastLines, LogFollower } from '../dashboard/log-reader.js';
+import { lastLines, LogFollower } from '../runner/log-reader.js';
 import { UsageError } from '../errors.js';
-import { serviceLogFile, supervisorLogFile, SUPERVISOR_STREAM } from '../platform/paths.js';
+import { serviceLogFile, supervisorLogFile } from '../platform/paths.js';
 import { openProject, type CommonOptions, type Project } from '../project/open.js';
 import { logLines } from '../runner/log-file.js';
 import { namedServices } from './control.js';
@@ -30,6 +30,12 @@ export interface LogFollowOptions extends LogsOptions {
 const DEFAULT_LINES = 200;
 
 /**
+ * Beside each service's stream, `portbroker`: what the supervising `up`/`run` itself said (config edits applied or
+ * refused, stops), kept in its own file (`supervisorLogFile`). No service can have that name (it is reserved).
+ */
+const SUPERVISOR_STREAM = 'portbroker';
+
+/**
  * `portbroker logs [service…]`: the last lines of each named service (every service without names), read from
  * the log files the runner writes (`<state>/logs/<project>/<service>.log`, and the `.1` it rotated), merged
  * in time order. Works whether or not the project runs.
@@ -45,11 +51,18 @@ export async function logs(services: string[] = [], options: LogsOptions = {}): 
  */
 export async function followLogs(services: string[], options: LogFollowOptions): Promise<{ services: string[]; close(): void }> {
   const { project, names } = await target(services, options);
-  return followProjectLogs(project, names, options);
+  return follow(project, names, options);
 }
 
-/** `followLogs` of a project already open (an attaching `up`: the config may have changed since). */
-export function followProjectLogs(project: Project, names: string[], options: LogFollowOptions): { services: string[]; close(): void } {
+/**
+ * What an attaching `up` shows: new lines of `services` and of the supervisor's own stream (a config edit applied
+ * or refused there), of a project already open (the config may have changed since).
+ */
+export function followSupervision(project: Project, services: string[], options: LogFollowOptions): { services: string[]; close(): void } {
+  return follow(project, [...new Set([...services, SUPERVISOR_STREAM])], options);
+}
+
+function follow(project: Project, names: string[], options: LogFollowOptions): { services: string[]; close(): void } {
   const { lines, positions } = tails(project, names, options);
   options.onLines(lines);
   const followers = names.map(
@@ -63,24 +76,19 @@ export function followProjectLogs(project: Project, names: string[], options: Lo
   return { services: names, close };
 }
 
-/**
- * The streams to read: the named services (every one with a command without names) and, unless a service has
- * that name, `portbroker`: what the supervisor itself said (config edits applied or refused, stops).
- */
-async function target(services: string[], options: LogsOptions): Promise<{ project: Project; names: string[] }> {
+/** The streams to read: those named (`portbroker` may be one), or every service with a command and the supervisor's. */
+async function target(requested: string[], options: LogsOptions): Promise<{ project: Project; names: string[] }> {
   const project = await openProject(options);
   const { config } = project;
-  const ownStream = !(SUPERVISOR_STREAM in config.services);
-  const named = services.filter((name) => !(ownStream && name === SUPERVISOR_STREAM));
-  const names = services.length > 0 ? namedServices(project, [...new Set(named)]) : config.order.filter((n) => config.services[n]!.command);
-  if (ownStream && (services.length === 0 || services.includes(SUPERVISOR_STREAM))) names.push(SUPERVISOR_STREAM);
-  return { project, names };
+  if (requested.length === 0) return { project, names: [...config.order.filter((n) => config.services[n]!.command), SUPERVISOR_STREAM] };
+  const services = namedServices(project, [...new Set(requested.filter((name) => name !== SUPERVISOR_STREAM))]);
+  return { project, names: requested.includes(SUPERVISOR_STREAM) ? [...services, SUPERVISOR_STREAM] : services };
 }
 
-function logFile(project: Project, service: string): string {
+function logFile(project: Project, stream: string): string {
   const { home } = project.settings;
   const { project: name, label } = project.checkout;
-  return service === SUPERVISOR_STREAM && !(service in project.config.services) ? supervisorLogFile(home, name, label) : serviceLogFile(home, name, label, service);
+  return stream === SUPERVISOR_STREAM ? supervisorLogFile(home, name, label) : serviceLogFile(home, name, label, stream);
 }
 
 function tails(project: Project, names: string[], options: LogsOptions) {

@@ -6,6 +6,7 @@ import { openProject, type CommonOptions, type Project } from '../project/open.j
 import type { CrashPolicyOptions } from '../runner/crash-policy.js';
 import type { EventSink } from '../runner/events.js';
 import { preloadRegistryWriter } from '../runner/registry-publisher.js';
+import type { Selection } from '../runner/config-reload.js';
 import { startSession, type Session, type SessionOptions } from '../runner/session.js';
 import { selectServices } from '../runner/start-order.js';
 
@@ -21,6 +22,8 @@ export interface UpOptions extends CommonOptions {
   crashPolicy?: CrashPolicyOptions;
   /** Apply saved config edits while running (default true; the CLI's `--no-watch` turns it off). */
   watch?: boolean;
+  /** How the user runs portbroker (`npx portbroker`): the proxy's pages name commands so (default `portbroker`). */
+  invokedAs?: string;
 }
 
 export type { Session, ServiceView } from '../runner/session.js';
@@ -34,8 +37,17 @@ export { stripAnsi } from '../platform/ansi.js';
  * `session.done` gives the exit status.
  */
 export async function up(names: string[] = [], options: UpOptions = {}): Promise<Session> {
+  return upProject(await openForUp(options), names, options);
+}
+
+/** Opens the project as `up` does, the registry's writer loading meanwhile; `upProject` then runs it. */
+export function openForUp(options: UpOptions): Promise<Project> {
   preloadRegistryWriter();
-  const project = await openProject(options);
+  return openProject(options);
+}
+
+/** `up` of a project already open: the CLI opens it once, to see whether its services already run (it attaches then). */
+export function upProject(project: Project, names: string[], options: UpOptions): Promise<Session> {
   const { services, startNow } = selectServices(project.config, names);
   const { file } = project.config;
   // An edit is loaded as a fresh `up` would load it: checked, and the ports of added services reserved.
@@ -75,11 +87,12 @@ export async function superviseProject(
   startNow: string[],
   options: UpOptions & Pick<SessionOptions, 'exitWith' | 'reload'>,
 ): Promise<Session> {
-  // The proxy is checked once the services are spawned, while they boot: its check reads /proc (milliseconds of
-  // CPU) and would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
-  const routes = (p: Project, names: string[]) =>
-    names.some((n) => p.config.services[n]?.proxy) ? Promise.all([startProxy(p, options), syncHosts(p, options)]).then(() => undefined) : Promise.resolve();
-  const needsProxy = services.some((n) => project.config.services[n]!.proxy);
+  // The proxy runs while the session runs a service it routes: as the services run now, a config edit may change that.
+  const proxied = ({ project: p, services: names }: Selection) => names.some((n) => p.config.services[n]?.proxy);
+  // It is checked once the services are spawned, while they boot: its check reads /proc (milliseconds of CPU) and
+  // would hold up their start. The table is printed when `ready` settles: its URLs must answer by then.
+  const routes = (selection: Selection) =>
+    proxied(selection) ? Promise.all([startProxy(selection.project, options), syncHosts(selection.project, options)]).then(() => undefined) : Promise.resolve();
   return startSession({
     project,
     services,
@@ -91,10 +104,11 @@ export async function superviseProject(
     onEvent: options.onEvent,
     onWarning: options.onWarning,
     env: options.env,
-    whileStarting: needsProxy ? () => routes(project, services) : undefined,
-    afterReload: (selection) => routes(selection.project, selection.services),
+    invokedAs: options.invokedAs,
+    whileStarting: () => routes({ project, services, startNow }),
+    afterReload: routes,
     reload: options.reload,
-    restoreProxy: needsProxy ? () => startProxy(project, options, PROXY_RESTORE_MS) : undefined,
+    restoreProxy: (selection) => (proxied(selection) ? startProxy(selection.project, options, PROXY_RESTORE_MS) : Promise.resolve()),
   });
 }
 

@@ -1,6 +1,6 @@
 import { stripAnsi } from '../platform/ansi.js';
 import { isStamped, logText, STAMP_LENGTH } from '../runner/log-file.js';
-import { lastLines, LogFollower, type LogPosition, type Tail } from './log-reader.js';
+import { lastLines, LogFollower, type LogPosition, type Tail } from '../runner/log-reader.js';
 import { eventFrame, type EventStream } from './sse.js';
 
 export interface LogHubOptions {

@@ -7,7 +7,7 @@ import { stripAnsi } from '../platform/ansi.js';
 import { logLines } from '../runner/log-file.js';
 import { machineSettings } from '../commands/machine-settings.js';
 import { checkoutId, findService as findInRegistry } from '../dashboard/service-views.js';
-import { lastLines } from '../dashboard/log-reader.js';
+import { lastLines } from '../runner/log-reader.js';
 import { PortbrokerError } from '../errors.js';
 import { serviceLogFile } from '../platform/paths.js';
 import type { ServiceInfo } from '../ports/service-info.js';

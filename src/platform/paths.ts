@@ -33,14 +33,12 @@ export function serviceLogFile(home: string, project: string, label: string, ser
 /**
  * What a supervising `up`/`run` itself says (config edits applied or refused, services stopping), beside its
  * services' logs: `portbroker logs` shows it as the `portbroker` stream, and a detached `up` has no terminal
- * but this. The `_` keeps it apart from any service's log (service names are DNS labels).
+ * but this. The `_` keeps it apart from any service's log (service names are DNS labels). An `up` and a `run` of
+ * one checkout both write it.
  */
 export function supervisorLogFile(home: string, project: string, label: string): string {
   return serviceLogFile(home, project, label, '_portbroker');
 }
-
-/** The name `portbroker logs` gives the supervisor's own stream. */
-export const SUPERVISOR_STREAM = 'portbroker';
 
 /** The control socket of a supervising `up`/`run` process (on-demand starts and activity reports). */
 export function controlSocket(home: string, pid: number): string {

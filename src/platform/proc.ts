@@ -1,9 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/**
- * Whether a process is alive. A zombie still answers kill(pid, 0) (PID 1 in containers often does not reap
- * orphans), so a `Z` (or `X`) state in /proc counts as dead.
- */
+/** Whether a process is alive: it answers kill(pid, 0) and has not ended (`hasEnded`). */
 export function isAlive(pid: number | undefined): boolean {
   if (!pid || !Number.isInteger(pid) || pid <= 0) return false;
   try {
@@ -12,14 +9,18 @@ export function isAlive(pid: number | undefined): boolean {
     // EPERM: it exists but belongs to someone else.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const state = processState(pid);
-  return state !== 'Z' && state !== 'X';
+  const stat = readStat(pid);
+  return !stat || !hasEnded(stat);
 }
 
-/** The one-letter state of /proc/<pid>/stat (R, S, D, Z, …), or undefined where /proc is missing. */
-export function processState(pid: number): string | undefined {
-  const stat = readStat(pid);
-  return stat?.state;
+/**
+ * Whether a process in /proc has ended although it is still listed. A zombie still answers kill(pid, 0) (PID 1 in
+ * containers often does not reap orphans), so `Z` counts as ended, but only once its last thread is: a leader that
+ * exits first shows `Z` while its other threads still hold its files, its listening sockets too (a Node server
+ * told to exit is such a zombie for a moment).
+ */
+export function hasEnded(stat: Pick<ProcStat, 'state' | 'threads'>): boolean {
+  return stat.state === 'X' || (stat.state === 'Z' && stat.threads <= 1);
 }
 
 /** Linux reports CPU times in /proc in USER_HZ, which is 100 on every architecture. */
@@ -35,6 +36,7 @@ export interface ProcStat {
   startTicks: number;
   /** Resident set size, in pages. */
   rssPages: number;
+  threads: number;
 }
 
 export function readStat(pid: number): ProcStat | undefined {
@@ -51,6 +53,7 @@ export function readStat(pid: number): ProcStat | undefined {
     ppid: Number(rest[1]),
     pgid: Number(rest[2]),
     cpuTicks: Number(rest[11]) + Number(rest[12]),
+    threads: Number(rest[17]),
     startTicks: Number(rest[19]),
     rssPages: Number(rest[21]),
   };

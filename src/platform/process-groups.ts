@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAlive, procPids, readStat } from './proc.js';
+import { hasEnded, isAlive, procPids, readStat } from './proc.js';
 import { sleep } from './sleep.js';
 
 /**
@@ -48,7 +48,7 @@ export function liveGroups(pgids: Iterable<number>): Set<number> {
   }
   for (const pid of procPids()) {
     const stat = readStat(pid);
-    if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
+    if (!stat || hasEnded(stat)) continue;
     if (wanted.has(stat.pgid)) live.add(stat.pgid);
     if (live.size === wanted.size) break;
   }
@@ -95,7 +95,7 @@ export function taggedProcesses(name: string, accept: (value: string) => boolean
     const tag = vars.find((v) => v.startsWith(prefix))?.slice(prefix.length);
     if (tag === undefined || !accept(tag)) continue;
     const stat = readStat(pid);
-    if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
+    if (!stat || hasEnded(stat)) continue;
     const env: Record<string, string> = {};
     for (const field of fields) {
       const entry = vars.find((v) => v.startsWith(`${field}=`));

@@ -1,4 +1,4 @@
-import { procPids, readStat, type ProcStat } from './proc.js';
+import { hasEnded, procPids, readStat, type ProcStat } from './proc.js';
 
 /**
  * Process trees, from /proc: a service is its process group (each runs in its own) plus every descendant that
@@ -19,7 +19,7 @@ export function processTable(): Map<number, ProcStat> | undefined {
 function* liveProcesses(): Generator<[number, ProcStat]> {
   for (const pid of procPids()) {
     const stat = readStat(pid);
-    if (stat && stat.state !== 'Z' && stat.state !== 'X') yield [pid, stat];
+    if (stat && !hasEnded(stat)) yield [pid, stat];
   }
 }
 

@@ -63,6 +63,7 @@ function checkoutProblem(value: unknown, root: string): string | undefined {
   if (value.ownerPid !== undefined && !isPid(value.ownerPid)) return `ownerPid ${JSON.stringify(value.ownerPid)} is not a process id`;
   if (value.configFile !== undefined && typeof value.configFile !== 'string') return 'configFile is not a string';
   if (value.control !== undefined && typeof value.control !== 'string') return 'control is not a string';
+  if (value.invokedAs !== undefined && typeof value.invokedAs !== 'string') return 'invokedAs is not a string';
   return undefined;
 }
 

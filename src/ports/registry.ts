@@ -51,6 +51,8 @@ export interface CheckoutRecord {
   ownerPid?: number;
   /** That process's control socket (on-demand starts). */
   control?: string;
+  /** How the user ran it (`npx portbroker`): the proxy's pages name commands so. Absent: `portbroker`. */
+  invokedAs?: string;
   services: Record<string, ServiceRecord>;
 }
 

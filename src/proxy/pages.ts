@@ -82,7 +82,7 @@ export function unavailablePage(route: Route, facts: UnavailableFacts): Page {
     );
   }
   // Under a live supervisor (stopped on purpose, or given up on after crashes) that one starts it; else `up`.
-  const start = `cd ${shellQuote(route.root)} && npx portbroker ${route.control ? 'start' : 'up'} ${route.service}`;
+  const start = `cd ${shellQuote(route.root)} && ${route.invokedAs} ${route.control ? 'start' : 'up'} ${route.service}`;
   return page(
     status,
     'Service unavailable',

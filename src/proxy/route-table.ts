@@ -30,6 +30,8 @@ export interface ServiceRoute {
   onDemand: boolean;
   /** The live supervisor's control socket (on-demand starts, activity reports). */
   control?: string;
+  /** How the user runs portbroker there (`npx portbroker`), as its last supervisor was run. */
+  invokedAs: string;
   logFile: string;
 }
 
@@ -145,6 +147,7 @@ function serviceRoute(home: string, checkout: CheckoutRecord, service: string, r
     command: record.command,
     onDemand: record.onDemand === true,
     control: supervisorAlive ? checkout.control : undefined,
+    invokedAs: checkout.invokedAs ?? 'portbroker',
     logFile: serviceLogFile(home, checkout.project, checkout.label, service),
   });
 }

@@ -55,6 +55,11 @@ export function planReload(before: Selection, after: Selection): ReloadPlan {
   };
 }
 
+/** What an edit stops: the services it changed (started again after), removed or dropped. */
+export function touchedBy(plan: ReloadPlan): string[] {
+  return [...plan.changed, ...plan.removed, ...plan.dropped];
+}
+
 function serviceChanged(before: Project, after: Project, name: string): boolean {
   if (specKey(before.config.services[name]!) !== specKey(after.config.services[name]!)) return true;
   if (before.checkout.services[name]?.port !== after.checkout.services[name]?.port) return true;

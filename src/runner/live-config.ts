@@ -2,11 +2,11 @@ import path from 'node:path';
 import { configFiles, watchConfigFiles, type ConfigWatch, type Fingerprint } from '../config/watch.js';
 import { UsageError } from '../errors.js';
 import { statePaths } from '../platform/paths.js';
-import { readRegistry } from '../ports/registry.js';
 import { serviceSpec } from '../project/open.js';
-import { describeReload, planReload, unappliable, type ReloadOutcome, type ReloadPlan, type Selection, type SelectionLoader } from './config-reload.js';
+import { describeReload, planReload, touchedBy, unappliable, type ReloadOutcome, type ReloadPlan, type Selection, type SelectionLoader } from './config-reload.js';
 import type { OnDemand } from './on-demand.js';
-import { forgetServices, releaseCheckout, supervisorAlive } from './ownership.js';
+import { claimAdded } from './open-checkout.js';
+import { forgetServices, releaseCheckout } from './ownership.js';
 import type { ServiceControl } from './service-control.js';
 import type { SessionContext } from './session-context.js';
 import type { StartOrder } from './start-order.js';
@@ -17,11 +17,12 @@ import { takeOnService } from './take-on.js';
  * Live config reload: while `up` runs, a saved edit of its config is loaded and checked like a fresh `up` would
  * (schema, dependency cycles, busy pinned ports); a bad one is reported in one line and changes nothing.
  * A good one is applied: services whose spec changed are stopped and started again with the new spec, added ones
- * are reserved and started, removed ones are stopped and their reservation (and with it their route) released.
+ * are reserved, claimed as `up` claims its services at start (`claimAdded`), and started, removed ones are stopped
+ * and their reservation (and with it their route) released.
  *
- * Edits are applied one at a time, once the starts under way have settled (a service still booting is not cut
- * short: its dependents would fail with it), never in the middle of a `restart`/`stop`/`start` of a service the
- * edit touches, and on-demand starts asked meanwhile wait for the edit to be applied.
+ * Edits are applied one at a time, never in the middle of a `restart`/`stop`/`start` of a service the edit touches,
+ * and once the starts of those services under way have settled (a service still booting is not cut short: its
+ * dependents would fail with it; other services' starts go on). On-demand starts asked meanwhile wait for the edit.
  */
 
 export interface LiveConfigHooks {
@@ -104,30 +105,38 @@ export class LiveConfig {
       return;
     }
     const plan = planReload(before, next);
+    const touched = touchedBy(plan);
+    const shown = path.relative(ctx.root, file) || file;
     let done!: () => void;
     ctx.reloading = new Promise((resolve) => (done = resolve));
     let outcome: ReloadOutcome | undefined;
     try {
-      await this.order.idle();
-      outcome = await this.actions.exclusive([...plan.changed, ...plan.removed, ...plan.dropped], () => this.apply(plan, before, next));
-      if (outcome) ctx.notice('info', describeReload(plan, outcome, path.relative(ctx.root, file) || file));
+      outcome = await this.actions.exclusive(touched, async () => {
+        // Those run here are stopped. One still booting is let finish first (cut short, its dependents would fail
+        // with it); the starts of services the edit does not touch go on meanwhile.
+        const stopped = touched.filter((name) => !ctx.elsewhere.has(name));
+        const booting = stopped.filter((name) => this.order.starting(name));
+        if (booting.length > 0) ctx.notice('info', `${shown} changed; applying it once ${booting.join(', ')} ${booting.length === 1 ? 'has' : 'have'} finished starting`);
+        await Promise.all(booting.map((name) => this.order.settled(name)));
+        return this.apply(plan, stopped, before, next);
+      });
+      if (outcome) ctx.notice('info', describeReload(plan, outcome, shown));
     } finally {
       ctx.reloading = undefined;
       done();
     }
     // The proxy and the hosts block follow the new routes; on-demand starts need not wait for that.
-    if (outcome && plan.changed.length + plan.added.length + plan.removed.length + plan.dropped.length > 0) await this.hooks.applied();
+    if (outcome && touched.length + plan.added.length > 0) await this.hooks.applied();
   }
 
-  /** Undefined when the session began ending meanwhile (it stops everything itself). */
-  private async apply(plan: ReloadPlan, before: Selection, next: Selection): Promise<ReloadOutcome | undefined> {
+  /** `stopped`: the services of `plan` run here. Undefined when the session began ending meanwhile (it stops everything itself). */
+  private async apply(plan: ReloadPlan, stopped: string[], before: Selection, next: Selection): Promise<ReloadOutcome | undefined> {
     const { ctx } = this;
-    const touched = [...plan.changed, ...plan.removed, ...plan.dropped].filter((name) => !ctx.elsewhere.has(name));
     // Running (or restarting) now: started again with the new spec once stopped.
     const wasActive = new Set(plan.changed.filter((name) => ctx.supervisors.get(name)?.active));
-    for (const name of touched) this.onDemand.clearTimer(name);
+    for (const name of stopped) this.onDemand.clearTimer(name);
     await Promise.all(
-      touched.map(async (name) => {
+      stopped.map(async (name) => {
         await ctx.supervisors.get(name)?.stop(Date.now() + serviceSpec(before.project, name).shutdownGraceMs);
         await this.order.settled(name); // a start the stop cut short has let go
       }),
@@ -151,7 +160,11 @@ export class LiveConfig {
     ]);
     if (ctx.stopping) return undefined;
 
-    const owners = this.runElsewhere(plan.added);
+    const owners = await claimAdded(ctx, plan.added).catch((error: Error) => {
+      warn(`record ${plan.added.join(', ')} as this up's`, 'starting them here anyway')(error);
+      return new Map<string, number>();
+    });
+    if (ctx.stopping) return undefined;
     const starts: Array<Promise<boolean>> = [];
     for (const name of [...plan.changed.filter((n) => !ctx.elsewhere.has(n)), ...plan.added]) {
       const old = ctx.supervisors.get(name);
@@ -174,18 +187,6 @@ export class LiveConfig {
     await Promise.all(starts);
     await ctx.publisher.flush();
     return outcome;
-  }
-
-  /** Of the services an edit adds, those another live portbroker of this checkout already runs (`portbroker run`). */
-  private runElsewhere(added: string[]): Map<string, number> {
-    const { ctx } = this;
-    const records = readRegistry(ctx.home).checkouts[ctx.root]?.services ?? {};
-    const owners = new Map<string, number>();
-    for (const name of added) {
-      const owner = records[name]?.owner;
-      if (owner !== undefined && owner !== process.pid && supervisorAlive(ctx.home, owner)) owners.set(name, owner);
-    }
-    return owners;
   }
 
   /** A service the session no longer runs (its supervisor was stopped). */

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { keepColours } from '../platform/ansi.js';
 
@@ -11,11 +11,14 @@ import { keepColours } from '../platform/ansi.js';
  * service never fills the disk.
  *
  * Writes are synchronous appends of whole batches: a few per second per service, each far below a page, and
- * nothing is lost when portbroker is killed right after a line.
+ * nothing is lost when portbroker is killed right after a line. A file may have two writers (an `up` and a `run`
+ * of one checkout share the supervisor's log): the cap counts the file's size, not what this one wrote, and a
+ * writer follows the rotation the other did.
  */
 export class LogFile {
   private fd: number | undefined;
-  private size = 0;
+  /** The file `fd` appends to: once the path names another, another writer rotated it. */
+  private ino = 0;
   private pending: string[] = [];
   private scheduled = false;
   private broken = false;
@@ -44,9 +47,9 @@ export class LogFile {
     const data = `${this.pending.join('\n')}\n`;
     this.pending = [];
     try {
-      if (this.fd === undefined) this.open();
-      if (this.size > 0 && this.size + Buffer.byteLength(data) > this.maxBytes) this.rotate();
-      this.size += writeSync(this.fd!, data);
+      const size = this.currentSize();
+      if (size > 0 && size + Buffer.byteLength(data) > this.maxBytes) this.rotate();
+      writeSync(this.fd!, data);
     } catch {
       // A full disk or a removed state folder must not stop the service; the terminal still shows its output.
       this.broken = true;
@@ -72,17 +75,35 @@ export class LogFile {
     setImmediate(() => this.flush());
   }
 
-  private open(): void {
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    this.fd = openSync(this.file, 'a', 0o600);
-    this.size = statSync(this.file).size;
+  /**
+   * The size of the file being written, opened first when the path names another one (or none was opened). One stat
+   * per batch. A path naming none (the state folder deleted) is not recreated here: the session restores the folder
+   * once it sees it gone, then calls `reopen`.
+   */
+  private currentSize(): number {
+    const stat = statSync(this.file, { throwIfNoEntry: false });
+    if (this.fd === undefined || (stat && stat.ino !== this.ino)) return this.open();
+    return stat ? stat.size : fstatSync(this.fd).size;
   }
 
-  private rotate(): void {
+  /** Opens the file at the path for appending; its size. */
+  private open(): number {
     if (this.fd !== undefined) closeSync(this.fd);
-    renameSync(this.file, `${this.file}.1`);
+    this.fd = undefined;
+    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     this.fd = openSync(this.file, 'a', 0o600);
-    this.size = 0;
+    const stat = fstatSync(this.fd);
+    this.ino = stat.ino;
+    return stat.size;
+  }
+
+  /**
+   * Two writers past the cap at the same moment (between one's stat and its rename) could both rotate: older lines
+   * would go a rotation early and a batch land in `.1`. The window is microseconds, once per cap's worth of lines.
+   */
+  private rotate(): void {
+    renameSync(this.file, `${this.file}.1`);
+    this.open();
   }
 }
 

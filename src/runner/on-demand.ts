@@ -65,15 +65,14 @@ export class OnDemand implements ControlHandlers {
   /** An on-demand service with `idleStopMs` stops after that long without a request. */
   armIdleTimer(name: string): void {
     const { ctx } = this;
+    // Cleared first, whatever the spec: a timer armed for a supervisor a config edit replaced (by a request while
+    // the edit was applied) ends when the new one runs, and finds it not running before.
+    this.clearTimer(name);
     const spec = serviceSpec(ctx.project, name);
     if (spec.start !== 'on-demand' || spec.idleStopMs === undefined || ctx.stopping) return;
-    clearTimeout(this.idleTimers.get(name));
-    const armedFor = ctx.supervisors.get(name);
     const timer = setTimeout(() => {
       this.idleTimers.delete(name);
       const sup = ctx.supervisors.get(name);
-      // Replaced by a config edit since: the new one has its own timer.
-      if (sup !== armedFor) return;
       // Still starting (a slow boot on a loaded machine): idle time counts from when it runs, and its
       // `running` arms the timer again. Stopped now, it would leave the request that started it hanging.
       if (!sup?.active || sup.status !== 'running' || ctx.stopping) return;

@@ -25,7 +25,8 @@ export async function openCheckout(
       home: ctx.home,
       root: ctx.root,
       services: supervised,
-      takeControl: supervised.some((name) => serviceSpec(project, name).start === 'on-demand'),
+      takeControl: takesControl(ctx, supervised),
+      invokedAs: ctx.invokedAs,
       onWarning: options.onWarning,
     }),
     alongside,
@@ -34,19 +35,41 @@ export async function openCheckout(
   if (claimed.status === 'rejected') throw claimed.reason;
   const claim = claimed.value;
   let free = await portsChecked;
-  const ended = await endOrphans(claim, project.checkout.project);
-  if (ended.pids.length > 0) {
-    ctx.notice(
-      'warn',
-      `ended ${ended.pids.length} process${ended.pids.length === 1 ? '' : 'es'} of ${ended.services.join(', ') || 'this project'} left running by a portbroker that was killed (pid ${[...claim.deadOwners].join(', ')})`,
-    );
-    // The orphans held ports: what they held is free now.
-    free = await checkPorts(ctx, supervised);
-  }
+  // The orphans held ports: what they held is free now.
+  if (await endLeftovers(ctx, claim)) free = await checkPorts(ctx, supervised);
   // A pinned port cannot move: when something else holds one, nothing is started (SPEC, "The allocator").
   const pinnedBusy = supervised.find((name) => serviceSpec(project, name).port !== undefined && !free.has(name) && !claim.elsewhere.has(name));
   if (pinnedBusy) throw pinnedPortBusy(project.config, pinnedBusy, servicePort(project, pinnedBusy), project.settings);
   return { claim, free };
+}
+
+/**
+ * Services a config edit adds to a running session, taken on as `openCheckout` takes on a session's services:
+ * claimed (unless another live portbroker runs them), and what a killed portbroker left running ended first (a
+ * killed `portbroker run` of one of them still holds its port). Resolves with those run elsewhere: service → pid.
+ */
+export async function claimAdded(ctx: SessionContext, added: string[]): Promise<Map<string, number>> {
+  const supervised = added.filter((name) => serviceSpec(ctx.project, name).command);
+  if (supervised.length === 0) return new Map();
+  const claim = await claimCheckout({ home: ctx.home, root: ctx.root, services: supervised, takeControl: takesControl(ctx, supervised), invokedAs: ctx.invokedAs, inSession: true });
+  await endLeftovers(ctx, claim);
+  return claim.elsewhere;
+}
+
+/** Running on-demand services, a session answers the proxy's starts for the checkout. */
+function takesControl(ctx: SessionContext, supervised: string[]): boolean {
+  return supervised.some((name) => serviceSpec(ctx.project, name).start === 'on-demand');
+}
+
+/** Ends what dead supervisors of the checkout left running, and says so; whether anything was ended. */
+async function endLeftovers(ctx: SessionContext, claim: Claim): Promise<boolean> {
+  const ended = await endOrphans(claim, ctx.project.checkout.project);
+  if (ended.pids.length === 0) return false;
+  ctx.notice(
+    'warn',
+    `ended ${ended.pids.length} process${ended.pids.length === 1 ? '' : 'es'} of ${ended.services.join(', ') || 'this project'} left running by a portbroker that was killed (pid ${[...claim.deadOwners].join(', ')})`,
+  );
+  return true;
 }
 
 /**

@@ -45,6 +45,13 @@ export interface ClaimOptions extends RegistryOptions {
   services: string[];
   /** Take the checkout's control socket even from a live owner (we run on-demand services). */
   takeControl: boolean;
+  /** How the user ran this portbroker (`npx portbroker`), recorded with the control socket. */
+  invokedAs?: string;
+  /**
+   * This process already runs a session of the checkout (a config edit added services): records it owns are its
+   * own. At open, a record naming our pid was left by a dead supervisor whose pid was reused.
+   */
+  inSession?: boolean;
 }
 
 /** Marks our services as ours and collects orphans and services run elsewhere, in one locked write. */
@@ -60,6 +67,7 @@ export function claimCheckout(options: ClaimOptions): Promise<Claim> {
       if (checkout.ownerPid !== undefined && checkout.ownerPid !== me && !ownerAlive) claim.deadOwners.add(checkout.ownerPid);
       for (const [name, rec] of Object.entries(checkout.services)) {
         const owner = rec.owner ?? (isActive(rec) ? checkout.ownerPid : undefined);
+        if (options.inSession && owner === me) continue;
         if (owner !== undefined && owner !== me && supervisorAlive(options.home, owner)) {
           if (options.services.includes(name)) claim.elsewhere.set(name, owner);
           continue;
@@ -80,6 +88,8 @@ export function claimCheckout(options: ClaimOptions): Promise<Claim> {
       if (!ownerAlive || options.takeControl) {
         checkout.ownerPid = me;
         checkout.control = controlSocket(options.home, me);
+        if (options.invokedAs === undefined) delete checkout.invokedAs;
+        else checkout.invokedAs = options.invokedAs;
         claim.control = true;
       }
       return claim;

@@ -30,6 +30,8 @@ export class SessionContext {
     private readonly sink: EventSink | undefined,
     /** Where the session's own notices (not one service's) are kept: `portbroker logs portbroker`. */
     readonly log: LogFile,
+    /** How the user ran portbroker (`npx portbroker`), recorded for the proxy's pages; undefined: `portbroker`. */
+    readonly invokedAs?: string,
   ) {}
 
   get home(): string {

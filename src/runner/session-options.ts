@@ -20,12 +20,14 @@ export interface SessionOptions extends RegistryOptions {
   forceColor?: boolean;
   crashPolicy?: CrashPolicyOptions;
   onEvent?: EventSink;
+  /** How the user ran portbroker (`npx portbroker`): the proxy's pages name commands so (default `portbroker`). */
+  invokedAs?: string;
   /** The environment services inherit (default: this process's). */
   env?: NodeJS.ProcessEnv;
   /** Work begun once the services are spawned, while they boot (the proxy); `ready` waits for it too. */
   whileStarting?: () => Promise<void>;
-  /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run). */
-  restoreProxy?: () => Promise<void>;
+  /** Brings the proxy back after the state folder was deleted (and with it the proxy's reason to run), if the services run now need it. */
+  restoreProxy?: (selection: Selection) => Promise<void>;
   /**
    * Live reload: `file` is watched, and each saved edit is loaded with `load` and applied (`live-config.ts`);
    * `loaded` is the config's content as the session got it.

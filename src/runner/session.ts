@@ -64,20 +64,25 @@ export class Session {
       onError: (error) => this.ctx.notice('warn', `cannot record service states in the registry: ${error.message}`),
     });
     const { checkout, settings } = options.project;
-    this.ctx = new SessionContext(options.project, publisher, options.onEvent, new LogFile(supervisorLogFile(settings.home, checkout.project, checkout.label)));
+    this.ctx = new SessionContext(options.project, publisher, options.onEvent, new LogFile(supervisorLogFile(settings.home, checkout.project, checkout.label)), options.invokedAs);
     this.order = new StartOrder(this.ctx, () => this.onFailure());
     this.onDemand = new OnDemand(this.ctx, this.order);
     this.actions = new ServiceControl(this.ctx, this.order, this.onDemand);
     this.selected = { services: options.services, startNow: options.startNow };
     this.live = new LiveConfig(this.ctx, this.order, this.actions, this.onDemand, {
-      selection: () => ({ project: this.ctx.project, ...this.selected }),
+      selection: () => this.selection(),
       select: ({ services, startNow }) => (this.selected = { services, startNow }),
       supervise: (name) => this.supervise(name),
       applied: async () => {
-        await this.options.afterReload?.({ project: this.ctx.project, ...this.selected });
+        await this.options.afterReload?.(this.selection());
         setImmediate(() => this.checkFinished());
       },
     });
+  }
+
+  /** The project and the services the session runs now. */
+  private selection(): Selection {
+    return { project: this.ctx.project, ...this.selected };
   }
 
   /** The project as the session runs it (a config edit applied replaces it). */
@@ -155,8 +160,10 @@ export class Session {
 
   /** The state folder was deleted: recreate it, put our services back on their ports, restart the proxy. */
   private restoreStateFolder(): Promise<void> {
+    const { restoreProxy } = this.options;
     return restoreStateFolder(this.ctx, {
-      ...this.options,
+      onWarning: this.options.onWarning,
+      restoreProxy: restoreProxy && (() => restoreProxy(this.selection())),
       reopenControl: async (socket) => {
         await this.control?.close();
         this.control = await startControlServer(socket, this.controlHandlers());

@@ -53,9 +53,9 @@ export class StartOrder {
     return this.starts.size > 0;
   }
 
-  /** Resolves once no start at all is under way (a config edit is applied then). */
-  async idle(): Promise<void> {
-    while (this.starts.size > 0) await Promise.allSettled([...this.starts.values()]);
+  /** Whether a start of `name` is under way. */
+  starting(name: string): boolean {
+    return this.starts.has(name);
   }
 
   /** Resolves once no start of `name` is under way (a start a stop cut short has let go). */

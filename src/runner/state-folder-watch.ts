@@ -74,6 +74,8 @@ export async function restoreCheckout(ctx: SessionContext, control: string, opti
       if (checkout.ownerPid === undefined || checkout.ownerPid === me) {
         checkout.ownerPid = me;
         checkout.control = control;
+        if (ctx.invokedAs === undefined) delete checkout.invokedAs;
+        else checkout.invokedAs = ctx.invokedAs;
       }
     },
     options,

@@ -83,9 +83,10 @@ describe('restart, stop, start, down', () => {
     expect(fixtureProcesses(fx)).toEqual([]);
   });
 
-  it('stop: the proxy page says stopped and names `portbroker start`; start: 200 again; the up keeps running', async () => {
+  it('stop: the proxy page says stopped and names `portbroker start` as up was run; start: 200 again; the up keeps running', async () => {
     const fx = await fixture({ 'serve.mjs': SERVE, 'portbroker.config.json': project('ct-stop') });
-    const up = fx.start(['up']);
+    // Run as `npx portbroker up` is (npm exec): the proxy's page names commands the same way.
+    const up = fx.start(['up'], { env: { npm_command: 'exec' } });
     await up.waitFor(/SERVICE\s+PORT/);
     const pid = serviceRecord(fx, 'web')!.pid!;
     const stopped = await fx.run(['stop', 'web']);
@@ -97,7 +98,7 @@ describe('restart, stop, start, down', () => {
     const page = await viaProxy(fx, 'web.ct-stop.localhost');
     expect(page.status).toBe(502);
     expect(page.body).toContain('stopped');
-    expect(page.body).toContain('portbroker start web');
+    expect(page.body).toMatch(/&amp;&amp; npx portbroker start web/);
     // Stopping every service does not end the up: it waits to start them again.
     expect((await fx.run(['stop'])).code).toBe(0);
     expect(alive(up.child.pid!)).toBe(true);

@@ -156,25 +156,68 @@ describe('live config reload', () => {
     expect(env.V).toBe('2');
     expect((await up.stop()).code).toBe(0);
   });
-  it('an edit saved while services are still starting waits for them, then applies; dependents are not failed', async () => {
-    // api listens only once the file "go" exists: it stays `starting` until the test says so.
-    const slow = `import { existsSync } from 'node:fs';\nconst wait = setInterval(() => { if (existsSync('go')) { clearInterval(wait); import('./serve.mjs'); } }, 25);\n`;
+  it('an edit waits for a start under way of a service it changes (not cut short, its dependents not failed), not for starts of others', async () => {
+    // api and docs listen only once their file ("go", "docs-go") exists: they stay `starting` until the test says so.
+    const slow = (file: string) => `import { existsSync } from 'node:fs';\nconst wait = setInterval(() => { if (existsSync('${file}')) { clearInterval(wait); import('./serve.mjs'); } }, 25);\n`;
     const svc = (env: Record<string, string>) => ({
       api: { command: 'node slow.mjs', env },
       web: { command: 'node serve.mjs', dependsOn: ['api'] },
+      docs: { command: 'node slow-docs.mjs' },
     });
-    const fx = await fixture({ 'serve.mjs': SERVE, 'slow.mjs': slow, 'portbroker.config.json': config({ name: 'lr-starting', services: svc({ V: '1' }) }) });
+    const fx = await fixture({ 'serve.mjs': SERVE, 'slow.mjs': slow('go'), 'slow-docs.mjs': slow('docs-go'), 'portbroker.config.json': config({ name: 'lr-starting', services: svc({ V: '1' }) }) });
     const up = fx.start(['up']);
-    await until(() => serviceRecord(fx, 'api')?.state === 'starting', 'api starting');
+    await until(() => serviceRecord(fx, 'api')?.state === 'starting' && serviceRecord(fx, 'docs')?.state === 'starting', 'api and docs starting');
+    const booting = serviceRecord(fx, 'api')!.pid;
     saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-starting', services: svc({ V: '2' }) }));
+    await up.waitFor(/portbroker\.config\.json changed; applying it once api has finished starting/);
+    // Held until api is ready: the api that boots is the one before the edit, and nothing was applied yet.
+    expect(serviceRecord(fx, 'api')).toMatchObject({ state: 'starting', pid: booting });
+    expect(up.stdout + up.stderr).not.toMatch(/applied/);
     fx.write('go', '');
     await up.waitFor(/applied portbroker\.config\.json: restarted api/);
-    const webPid = serviceRecord(fx, 'web')!.pid;
-    expect(serviceRecord(fx, 'web')!.state).toBe('running');
     expect(up.stdout + up.stderr).not.toMatch(/web was not started|crashed/);
+    await until(() => serviceRecord(fx, 'web')?.state === 'running', 'web running');
+    expect(up.stderr.match(/web starting/g)).toHaveLength(1);
     const env = JSON.parse((await viaProxy(fx, 'api.lr-starting.localhost', '/env')).body) as Record<string, string>;
     expect(env.V).toBe('2');
-    expect(serviceRecord(fx, 'web')!.pid).toBe(webPid);
+    // docs, which the edit does not touch, is still booting: the edit did not wait for it.
+    expect(serviceRecord(fx, 'docs')!.state).toBe('starting');
+    fx.write('docs-go', '');
+    await until(() => serviceRecord(fx, 'docs')?.state === 'running', 'docs running');
+    expect((await up.stop()).code).toBe(0);
+    expect(fixtureProcesses(fx)).toEqual([]);
+  });
+
+  it('services an edit adds are claimed as up claims at start: what a killed `portbroker run` left running is ended and started here, what a live one runs is used there', async () => {
+    const fx = await fixture({ 'serve.mjs': SERVE, 'portbroker.config.json': config({ name: 'lr-orphan', services: { api: { command: 'node serve.mjs' } } }) });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    const run = fx.start(['run', 'extra', '--', 'node serve.mjs']);
+    const other = fx.start(['run', 'other', '--', 'node serve.mjs']);
+    await Promise.all([run.waitFor(/extra → /), other.waitFor(/other → /)]);
+    const left = serviceRecord(fx, 'extra')!;
+    const otherPid = serviceRecord(fx, 'other')!.pid;
+    const api = serviceRecord(fx, 'api')!;
+    run.child.kill('SIGKILL');
+    await run.exited;
+    // Orphaned: still serving on its port, recorded as running by a supervisor that is gone.
+    expect(alive(left.pid!)).toBe(true);
+
+    const added = { command: 'node serve.mjs' };
+    saveByRename(fx, 'portbroker.config.json', config({ name: 'lr-orphan', services: { api: added, extra: added, other: added } }));
+    const out = await up.waitFor(/applied portbroker\.config\.json: added extra, other|extra[^\n]*(exited|crashed|held|in use)/);
+    expect(out).toMatch(new RegExp(`ended 1 process of extra left running by a portbroker that was killed \\(pid ${run.child.pid}\\)`));
+    expect(out).toMatch(/applied portbroker\.config\.json: added extra, other/);
+    expect(out).toMatch(new RegExp(`other already runs under another portbroker \\(pid ${other.child.pid}\\); using that one`));
+    expect(serviceRecord(fx, 'other')).toMatchObject({ state: 'running', owner: other.child.pid, pid: otherPid });
+    expect(alive(left.pid!)).toBe(false);
+    // Ours now, on the port it had, and recorded as ours.
+    expect(serviceRecord(fx, 'extra')).toMatchObject({ state: 'running', owner: up.child.pid, port: left.port });
+    expect(serviceRecord(fx, 'extra')!.pid).not.toBe(left.pid);
+    // Claiming extra left this up's own running service as it was.
+    expect(serviceRecord(fx, 'api')).toMatchObject({ state: 'running', owner: up.child.pid, pid: api.pid });
+    expect(await viaProxy(fx, 'extra.lr-orphan.localhost')).toEqual({ status: 200, body: 'this is extra' });
+    expect((await other.stop()).code).toBe(0);
     expect((await up.stop()).code).toBe(0);
     expect(fixtureProcesses(fx)).toEqual([]);
   });

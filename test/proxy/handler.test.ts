@@ -73,6 +73,7 @@ beforeAll(async () => {
       project: 'acme',
       label: '',
       root: '/src/acme',
+      invokedAs: 'npx portbroker',
       services: {
         web: service(acmeWeb, { hostnames: ['app', 'shop.example.localhost'] }),
         api: service(acmeApi),

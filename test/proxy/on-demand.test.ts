@@ -80,12 +80,12 @@ describe('on-demand services', () => {
     expect(JSON.parse(reply.body).reason).toContain('stopped while starting');
   });
 
-  it('does not start a service without a live supervisor: the 502 page says how to start it', async () => {
+  it('does not start a service without a live supervisor: the 502 page says how to start it (`portbroker` when no up recorded how it was run)', async () => {
     const fx = await fixture();
     await startProxy(fx);
     await registerService(fx.home, { service: 'docs', port: 1, state: 'reserved', onDemand: true, command: 'node docs.js' });
     const reply = await get(fx.proxyPort, 'docs.acme.localhost');
     expect(reply.status).toBe(502);
-    expect(reply.body).toContain('npx portbroker up docs');
+    expect(reply.body).toMatch(/&amp;&amp; portbroker up docs/);
   });
 });

@@ -1,4 +1,5 @@
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/cli.js';
 import { config, SERVE, serviceRecord, until, viaProxy } from './helpers.js';
@@ -31,6 +32,32 @@ describe('the state folder deleted under a running up (issue 7, item 7)', () => 
       ['web', ports.web, 'running'],
     ]);
     expect((up.stdout + up.stderr).match(/was deleted/g)).toHaveLength(1);
+    expect((await up.stop()).code).toBe(0);
+  });
+
+  it('the proxy comes back for the services the up runs now: a config edit added the first one it routes', async () => {
+    const db = { command: 'node serve.mjs', proxy: false };
+    const fx = await fixture({ 'serve.mjs': SERVE, 'portbroker.config.json': config({ name: 'sfadd', services: { db } }) });
+    const up = fx.start(['up']);
+    await up.waitFor(/SERVICE\s+PORT/);
+    fx.write('portbroker.config.json', config({ name: 'sfadd', services: { db, web: { command: 'node serve.mjs' } } }));
+    await up.waitFor(/applied portbroker\.config\.json: added web/);
+    const answers = async () => (await viaProxy(fx, 'web.sfadd.localhost').catch(() => ({ body: '' }))).body === 'this is web';
+    await until(answers, 'the proxy started for web');
+
+    // The proxy stops once it finds its state folder gone (unless the folder is back by then): here it is gone.
+    // It answers a moment before it writes its pid file.
+    const proxy = await until(() => {
+      try {
+        return JSON.parse(readFileSync(path.join(fx.home, 'proxy.json'), 'utf8')) as { pid: number };
+      } catch {
+        return undefined;
+      }
+    }, 'the proxy pid file');
+    rmSync(fx.home, { recursive: true, force: true });
+    process.kill(proxy.pid, 'SIGKILL');
+    await up.waitFor(/the state folder .* was deleted/, 15_000);
+    await until(answers, 'the proxy to answer again', 20_000);
     expect((await up.stop()).code).toBe(0);
   });
 });

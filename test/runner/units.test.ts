@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -149,5 +149,28 @@ describe('LogFile', () => {
     expect(readFileSync(`${file}.1`, 'utf8')).toMatch(new RegExp(`^${T} \u001b\\[31mfirst`));
     expect(logText(readFileSync(file, 'utf8').trimEnd())).toBe('y'.repeat(80));
     log.close();
+  });
+
+  it('two writers of one file (an up and a run of one checkout share its supervisor log) keep its cap, and each follows the rotation the other did', () => {
+    const file = path.join(dir, 'logs', 'shared.log');
+    const up = new LogFile(file, 200);
+    const run = new LogFile(file, 200);
+    const write = (log: LogFile, letter: string) => {
+      log.line(letter.repeat(60)); // 86 bytes with its time
+      log.flush();
+      expect(statSync(file).size).toBeLessThanOrEqual(200);
+    };
+    const texts = (name: string) => readFileSync(name, 'utf8').trimEnd().split('\n').map((line) => logText(line)[0]);
+    write(up, 'a');
+    write(run, 'b');
+    // 172 bytes in the file, of which up wrote 86: a third line would pass the cap.
+    write(up, 'c');
+    expect(texts(`${file}.1`)).toEqual(['a', 'b']);
+    // run's next line goes to the file up began, not to the one up renamed away.
+    write(run, 'd');
+    expect(texts(file)).toEqual(['c', 'd']);
+    expect(texts(`${file}.1`)).toEqual(['a', 'b']);
+    up.close();
+    run.close();
   });
 });

@@ -1,4 +1,5 @@
 import { run } from '../../commands/run.js';
+import { invokedAs } from '../invocation.js';
 import { out } from '../output.js';
 import { sessionInTerminal } from '../supervise.js';
 import { common, type CliOptions } from '../run.js';
@@ -10,6 +11,7 @@ export default async function main([name]: unknown[], options: CliOptions) {
         ...common(options),
         port: options.port as string | number | undefined,
         https: options.https === true ? true : undefined,
+        invokedAs: invokedAs(),
         forceColor: out.isColorSupported,
         onEvent,
       }),

@@ -4,8 +4,9 @@ import { StringDecoder } from 'node:string_decoder';
 /**
  * A service's log file, read the way `tail -n N -F` does: the last lines from the end of the file (never the
  * whole file), then each new line as the runner appends it, across rotation (`<file>` renamed to `<file>.1`
- * and begun again). Reads are synchronous but bounded per call: this runs inside the proxy, and one chatty
- * service must not hold up the requests it forwards.
+ * and begun again): the reading side of `log-file.ts`, for `logs`, the MCP server and the dashboard. Reads are
+ * synchronous but bounded per call: the dashboard runs inside the proxy, and one chatty service must not hold up
+ * the requests it forwards.
  */
 
 /** Where a follower starts: the end of what `lastLines` read. */
