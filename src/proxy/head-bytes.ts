@@ -7,9 +7,11 @@
 
 export const CR = 13;
 export const LF = 10;
-const SPACE = 32;
-const TAB = 9;
+export const SPACE = 32;
+export const TAB = 9;
 const COMMA = 44;
+/** The blank line that ends a head. */
+export const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** An ASCII letter in lower case; every other byte as it is (so `\r` never passes for `-`). */
 function lower(byte: number): number {

@@ -1,4 +1,4 @@
-import { CR, lengthValue, LF, listEndsWith, nameIs } from './head-bytes.js';
+import { CR, HEAD_END, lengthValue, LF, listEndsWith, nameIs, SPACE, TAB } from './head-bytes.js';
 import { HOP_HEADER } from './hops.js';
 
 /**
@@ -34,7 +34,6 @@ export interface RequestHead {
 
 /** Node's maxHeaderSize: a bigger head goes to the general path, whose parser answers 431, so both paths agree. */
 export const MAX_HEAD_BYTES = 16 * 1024;
-const HEAD_END = Buffer.from('\r\n\r\n');
 const LF_HEAD_END = Buffer.from('\n\n');
 const LF_CRLF_END = Buffer.from('\n\r\n');
 
@@ -187,8 +186,6 @@ function isWhiteSpace(byte: number): boolean {
   return byte === SPACE || (byte >= TAB && byte <= CR) || byte === 0xa0;
 }
 
-const SPACE = 32;
-const TAB = 9;
 const COLON = 58;
 const ZERO = 48;
 const ONE = 49;

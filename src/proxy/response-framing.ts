@@ -1,5 +1,5 @@
 import { ChunkedBody } from './chunked-body.js';
-import { CR, lengthValue, LF, listEndsWith, listHas, nameIs } from './head-bytes.js';
+import { CR, HEAD_END, lengthValue, LF, listEndsWith, listHas, nameIs } from './head-bytes.js';
 
 /**
  * Follows the responses coming down a spliced connection, to know where each one ends: the fast path may hand a
@@ -33,7 +33,6 @@ export interface FramingEvents {
 }
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
-const HEAD_END = Buffer.from('\r\n\r\n');
 const HTTP_1 = 'HTTP/1.';
 
 export class ResponseFraming {
