@@ -14,6 +14,11 @@
 //    Vite: on 2 shared cores the page is bound by the browser's CPU, and what a proxy adds is mostly its own CPU.
 //    Each line ends with that floor, the load's CPU (Chromium + Vite + proxy) spread over every core, against
 //    direct's: on a quiet machine the medians sit on it, and a path can beat direct by no more than its floor does.
+//    Behind Caddy's h2 and behind portbroker's, Chromium spends the same CPU (runs differ by ±0.5 s either way):
+//    neither the cipher (Node picks AES-256-GCM, Go AES-128-GCM), nor a stream limit like Go's 250, nor the write
+//    shape (Node's http2 coalesces a round of frames into one write, ~11 KB on average; Caddy writes ~0.9 KB at a
+//    time) moved it. What differs is the proxy's own CPU: 0.5–0.6 s per load, like Caddy's, since h2 streams skip
+//    Node's compatibility layer and http-proxy-3 (it was 0.8 s).
 // 2. A small GET's throughput through the proxy: plain HTTP/1.1 and HTTPS/1.1 with wrk (keep-alive, -c50), and
 //    plain HTTP/1.1, HTTPS/1.1 and HTTP/2 with one Node client (50 requests in flight) so h2 has a like-for-like.
 //

@@ -8,7 +8,7 @@ import type { StreamExchange } from './h2-exchange.js';
  * and no proxy library in between: the stream's headers become the request's (`:authority` its Host, X-Forwarded-*
  * and the hop count replaced as on every path), the service's response head becomes the stream's, and the bodies
  * are piped both ways. A page like Vite's asks for ~1,000 modules at once; per request this costs the proxy about
- * half the CPU of Node's http2 compatibility layer under http-proxy-3.
+ * a third less CPU than Node's http2 compatibility layer under http-proxy-3 did.
  *
  * `onFailure` runs when the service cannot be reached or fails before answering; a service that fails after it
  * began to answer has its stream reset, so the client sees a broken response, not a short one.
