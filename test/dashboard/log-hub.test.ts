@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogHub, linesJson } from '../../src/dashboard/log-hub.js';
-import { lastLines, LogFollower } from '../../src/dashboard/log-reader.js';
+import { lastLines, LogFollower } from '../../src/runner/log-reader.js';
 import { logLines } from '../../src/runner/log-file.js';
 import { openEventStream } from '../../src/dashboard/sse.js';
 import { until } from '../proxy/helpers.js';
