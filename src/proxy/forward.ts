@@ -6,6 +6,32 @@ import type { ConnectionStats } from './stats.js';
 import type { UpstreamDialer } from './upstream.js';
 
 /**
+ * The upstream connections of one path: a keep-alive pool for requests, and fresh sockets for upgrades (an
+ * upgraded connection leaves any pool for good; the HTTP/2 WebSocket bridge uses these too).
+ *
+ * `maxSockets` bounds the pooled connections to one service: HTTP/2 clients send hundreds of requests at once,
+ * which then queue for a free connection instead of each opening its own (the agent queues; it never fails a
+ * request for being busy). HTTP/1.1 clients bring at most six connections per name, so the plain path has no
+ * bound. Idle pooled connections close after 4 s: before a Node service's own 5 s keep-alive timeout, so the
+ * proxy rarely sends a request on a connection the service is closing, and none lingers after its client left.
+ */
+export class UpstreamAgents {
+  readonly pool: http.Agent;
+  readonly upgrades: http.Agent;
+
+  constructor(dialer: UpstreamDialer, stats: ConnectionStats, options: { maxSockets?: number } = {}) {
+    const maxSockets = options.maxSockets ?? Infinity;
+    this.pool = dialingAgent(new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: 256, scheduling: 'lifo', timeout: POOL_IDLE_MS }), dialer, stats);
+    this.upgrades = dialingAgent(new http.Agent({ keepAlive: false }), dialer, stats);
+  }
+
+  close(): void {
+    this.pool.destroy();
+    this.upgrades.destroy();
+  }
+}
+
+/**
  * The general path: requests that arrive on connections the fast path handed over (and every request when the
  * fast path is off) go through http-proxy-3, the maintained TypeScript fork of http-proxy, over a keep-alive
  * agent, so upstream connections are reused instead of opened per request. It keeps the original Host (the
@@ -13,22 +39,9 @@ import type { UpstreamDialer } from './upstream.js';
  * client's); it streams both ways and relays the upstream's own 101 for upgrades.
  */
 export class Forwarder {
-  private readonly keepAlive: http.Agent;
-  /** Upgraded connections leave the pool for good; they get their own sockets (the HTTP/2 WebSocket bridge too). */
-  readonly upgrades: http.Agent;
   private readonly proxy;
 
-  /**
-   * `maxSockets` bounds the connections to one service: HTTP/2 clients send hundreds of requests at once, which
-   * then queue for a free connection instead of each opening its own (the agent queues; it never fails a request
-   * for being busy). HTTP/1.1 clients bring at most six connections per name, so the plain path has no bound.
-   * Idle pooled connections close after 4 s: before a Node service's own 5 s keep-alive timeout, so the proxy
-   * rarely sends a request on a connection the service is closing, and none lingers after its client left.
-   */
-  constructor(dialer: UpstreamDialer, stats: ConnectionStats, options: { maxSockets?: number } = {}) {
-    const maxSockets = options.maxSockets ?? Infinity;
-    this.keepAlive = dialingAgent(new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: 256, scheduling: 'lifo', timeout: POOL_IDLE_MS }), dialer, stats);
-    this.upgrades = dialingAgent(new http.Agent({ keepAlive: false }), dialer, stats);
+  constructor(private readonly agents: UpstreamAgents) {
     // toProxy: the request target goes up exactly as the client sent it (otherwise http-proxy-3 normalises it
     // through URL, and `/a/%2e%2e/b` reaches the service as `/b`).
     this.proxy = createProxyServer({ xfwd: false, ws: true, toProxy: true });
@@ -40,9 +53,7 @@ export class Forwarder {
     });
     // A service that dies mid-response: http-proxy-3 pipes the response without passing the error on, which
     // would leave the client waiting for the rest forever. Cut the client's response instead.
-    this.proxy.on('proxyRes', (proxyRes, req, res) => {
-      // HTTP/2 forbids connection-specific headers (Node throws on them); http-proxy-3 drops only two of them.
-      if (req.httpVersionMajor === 2) for (const name of H2_FORBIDDEN) delete proxyRes.headers[name];
+    this.proxy.on('proxyRes', (proxyRes, _req, res) => {
       proxyRes.once('close', () => {
         if (!proxyRes.complete) res.destroy();
       });
@@ -59,24 +70,20 @@ export class Forwarder {
 
   /** Forwards one request; `onFailure` runs when the upstream cannot be reached or fails. */
   web(req: http.IncomingMessage, res: http.ServerResponse, port: number, onFailure: (error: Error) => void): void {
-    this.proxy.web(req, res, { target: target(port), agent: this.keepAlive }, (error) => onFailure(error));
+    this.proxy.web(req, res, { target: target(port), agent: this.agents.pool }, (error) => onFailure(error));
   }
 
   ws(req: http.IncomingMessage, socket: net.Socket, head: Buffer, port: number, onFailure: (error: Error) => void): void {
-    this.proxy.ws(req, socket, head, { target: target(port), agent: this.upgrades }, (error) => onFailure(error));
+    this.proxy.ws(req, socket, head, { target: target(port), agent: this.agents.upgrades }, (error) => onFailure(error));
   }
 
   close(): void {
-    this.keepAlive.destroy();
-    this.upgrades.destroy();
+    this.agents.close();
     this.proxy.close();
   }
 }
 
 const POOL_IDLE_MS = 4_000;
-
-/** Hop-by-hop response headers an HTTP/1.1 service may send that have no place in an HTTP/2 response. */
-const H2_FORBIDDEN = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
 
 /**
  * The agents' connections come from the dialer, which finds the loopback address the service listens on

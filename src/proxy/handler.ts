@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type net from 'node:net';
+import { ClientExchange } from './client-exchange.js';
 import type { Exchange, ProxyContext, RequestFacts } from './exchange.js';
 import type { Forwarder } from './forward.js';
 import { forwardedValues, setForwardedHeaders } from './forwarded.js';
@@ -29,9 +30,6 @@ export interface ProxyHandler {
   /** An `http.Server` 'upgrade' listener (WebSocket). */
   upgrade: (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void;
 }
-
-/** Pages that refuse a request rather than report on a service. */
-const REFUSALS = new Set([400, 403, 508]);
 
 /**
  * The general path: every request runs the pipeline, then goes to its service or to the dashboard. The fast
@@ -86,9 +84,8 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     return forwardFailurePage(options.routes, exchange.host!, route, error);
   }
 
-  /** Refusals (a bad or foreign Host, a loop) go to the proxy log; the other pages answer ordinary requests. */
   function recordRefusal(exchange: HttpExchange, page: Page): void {
-    if (REFUSALS.has(page.status)) options.refusals.record(String(page.facts.error ?? page.title), exchange.request.hostHeader, exchange.req.socket, page.status);
+    options.refusals.recordPage(page, exchange.request.hostHeader, exchange.req.socket);
   }
 
   const guarded =
@@ -110,46 +107,21 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
 }
 
 
-/**
- * One request's exchange. Its abort signal is made only when a step asks for it (waiting for a start): an
- * AbortController per request, aborted when every response closes, cost the general path ~7% of its CPU.
- */
-class HttpExchange implements Exchange {
-  readonly mayWait = true;
+/** One request's exchange on the general path. */
+class HttpExchange extends ClientExchange implements Exchange {
   readonly request: RequestFacts;
-  host?: string;
-  route?: Route;
-  dashboard?: boolean;
-  private controller: AbortController | undefined;
-  private gone = false;
 
   constructor(
     readonly req: http.IncomingMessage,
     closing: http.ServerResponse | net.Socket,
   ) {
+    super(closing);
     this.request = requestFacts(req);
-    closing.once('close', () => {
-      // A response closes when it is done too; only a close before that means the client left.
-      this.gone = !closing.writableFinished;
-      if (this.gone) this.controller?.abort();
-    });
-  }
-
-  get clientGone(): boolean {
-    return this.gone;
-  }
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.gone) this.controller.abort();
-    }
-    return this.controller.signal;
   }
 }
 
 /** What the steps read of a request Node parsed. Node keeps only the first of two Host headers: count them. */
-export function requestFacts(req: http.IncomingMessage): RequestFacts {
+function requestFacts(req: http.IncomingMessage): RequestFacts {
   let hostCount = 0;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hostCount++;

@@ -1,5 +1,9 @@
 import type net from 'node:net';
+import type { Page } from './pages.js';
 import type { ConnectionStats } from './stats.js';
+
+/** Pages that refuse a request rather than report on a service: those go to the proxy log. */
+const REFUSAL_STATUSES = new Set([400, 403, 508]);
 
 /** At most this many refusal lines per window; the rest are counted and summed up in one line. */
 const LINES_PER_WINDOW = 20;
@@ -20,6 +24,11 @@ export class RefusalLog {
     /** Where the dashboard reads the latest refusals. */
     private readonly stats?: ConnectionStats,
   ) {}
+
+  /** Records a page that answered a request, when it refuses it (a bad or foreign Host, a loop). */
+  recordPage(page: Page, host: string | undefined, socket: net.Socket | undefined): void {
+    if (REFUSAL_STATUSES.has(page.status)) this.record(String(page.facts.error ?? page.title), host, socket, page.status);
+  }
 
   /** `status`: what the client was answered (a connection closed without an answer counts as 400). */
   record(reason: string, host: string | undefined, socket: net.Socket | undefined, status: number): void {

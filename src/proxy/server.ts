@@ -5,7 +5,7 @@ import { proxyPortHeld } from './port-held.js';
 import { ActivityReporter } from './activity.js';
 import { acceptHttp, type HeadDeadline } from './connection-entry.js';
 import { acceptConnection } from './fast-path.js';
-import { Forwarder } from './forward.js';
+import { Forwarder, UpstreamAgents } from './forward.js';
 import { createProxyHandler } from './handler.js';
 import { RefusalLog } from './refusals.js';
 import { RouteSource } from './route-source.js';
@@ -51,7 +51,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   const routes = new RouteSource({ home: options.home, onWarning: log });
   const stats = new ConnectionStats();
   const dialer = new UpstreamDialer();
-  const forwarder = new Forwarder(dialer, stats);
+  const forwarder = new Forwarder(new UpstreamAgents(dialer, stats));
   const activity = new ActivityReporter();
   const startedAt = new Date();
   const addresses: string[] = [];
@@ -93,16 +93,17 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     handOver(client, first);
   };
   const entry = { headTimeoutMs, refusals, serveHttp };
-  // HTTPS: HTTP/1.1 is served as above once decrypted; HTTP/2 streams take the same request handler behind a TLS
+  // HTTPS: HTTP/1.1 is served as above once decrypted; HTTP/2 streams take the same pipeline steps behind a TLS
   // front, over an upstream pool bounded per service.
-  const secureForwarder = options.https ? new Forwarder(dialer, stats, { maxSockets: UPSTREAM_CONNECTIONS_PER_SERVICE }) : undefined;
-  const tls = secureForwarder
+  const h2Agents = options.https ? new UpstreamAgents(dialer, stats, { maxSockets: UPSTREAM_CONNECTIONS_PER_SERVICE }) : undefined;
+  const tls = h2Agents
     ? await (await import('../tls/tls-front.js')).createTlsFront({
         home: options.home,
         lan,
-        handler: createProxyHandler({ ...context, forwarder: secureForwarder, dashboard, refusals, stats, onError }),
         context,
-        upgrades: secureForwarder.upgrades,
+        agents: h2Agents,
+        refusals,
+        stats,
         onError,
         serveHttp1: (socket) => acceptHttp(socket, entry),
       })
@@ -121,7 +122,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     // upstream sockets with them).
     for (const socket of stats.clientSockets) socket.destroy();
     forwarder.close();
-    secureForwarder?.close();
+    h2Agents?.close();
     tls?.close();
     await closed;
   };

@@ -1,26 +1,17 @@
-import type http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { plainPortProtocol } from '../proxy/connection-entry.js';
-import type { ProxyContext } from '../proxy/exchange.js';
 import { isServedHost } from '../proxy/guard.js';
-import type { ProxyHandler } from '../proxy/handler.js';
 import { parseHost } from '../proxy/host.js';
 import { DASHBOARD_HOSTS } from '../proxy/route-table.js';
 import { addressIdentity, CertificateStore } from './certificates.js';
-import { bridgeWebSocket } from './h2-websocket.js';
+import { createStreamHandler, type StreamHandlerOptions } from './h2-streams.js';
 import { createRedirectServer } from './redirect.js';
 
-export interface TlsFrontOptions {
+export interface TlsFrontOptions extends StreamHandlerOptions {
   home: string;
   lan: boolean;
-  /** The request path of HTTP/2 streams: the same steps, pages and forwarding as plain HTTP. */
-  handler: ProxyHandler;
-  context: ProxyContext;
-  /** Fresh upstream connections for WebSockets (they leave any pool for good). */
-  upgrades: http.Agent;
-  onError: (error: unknown) => void;
   /**
    * Takes a connection whose handshake chose HTTP/1.1 (or no ALPN at all): from here on it is served as the
    * plain port serves one — the fast path splices it — only its bytes are decrypted first.
@@ -37,12 +28,12 @@ export interface TlsFront {
 /**
  * HTTPS on the proxy port: HTTP/2 with HTTP/1.1 fallback (ALPN), a certificate per name (SNI) from the state
  * folder's CA, WebSockets over both (HTTP/1.1 upgrade, RFC 8441 on HTTP/2). Only the transport differs from
- * plain HTTP: an HTTP/2 session's streams run the proxy's one request handler, and an HTTP/1.1 connection goes
- * to the same fast path as a plain one (through http2's own HTTP/1.1 fallback it would take the general path
- * for every request, at a third of the speed).
+ * plain HTTP: an HTTP/2 session's streams run the proxy's pipeline steps (h2-streams.ts), and an HTTP/1.1
+ * connection goes to the same fast path as a plain one (through http2's own HTTP/1.1 fallback it would take the
+ * general path for every request, at a third of the speed).
  */
 export async function createTlsFront(options: TlsFrontOptions): Promise<TlsFront> {
-  const { handler, lan } = options;
+  const { lan } = options;
   const certificates = await CertificateStore.open(options.home);
   const secureOptions: tls.TlsOptions = {
     SNICallback: (servername, done) => {
@@ -61,7 +52,8 @@ export async function createTlsFront(options: TlsFrontOptions): Promise<TlsFront
     // (https://127.0.0.1:7355/ is the dashboard too). Every other name gets h2 when asked.
     ALPNCallback: ({ servername, protocols }) => (servername && !DASHBOARD_HOSTS.includes(servername) && protocols.includes('h2') ? 'h2' : 'http/1.1'),
   };
-  // Never listens itself: it is handed the TLS connections that chose h2.
+  // Never listens itself: it is handed the TLS connections that chose h2. No 'request' listener: that would
+  // make Node build its compatibility request and response objects for every stream.
   const h2 = http2.createServer({ settings: { enableConnectProtocol: true } });
   const onSecureConnection = (socket: tls.TLSSocket) => {
     if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
@@ -75,22 +67,7 @@ export async function createTlsFront(options: TlsFrontOptions): Promise<TlsFront
     return secure;
   });
   await byAddress.serverFor('127.0.0.1');
-  h2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    if (DASHBOARD_HOSTS.includes(parseHost(req.authority) ?? '')) {
-      // An h2 connection opened for another name and reused for the dashboard: 421 sends the browser to a new one.
-      res.writeHead(421, { 'content-type': 'text/plain' }).end('portbroker: open the dashboard on a connection of its own\n');
-      return;
-    }
-    // HTTP/2 names the host in `:authority`; the steps (and the service) read `Host`.
-    if (req.headers.host === undefined && req.authority) req.headers.host = req.authority;
-    handler.request(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
-  });
-  h2.on('connect', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    bridgeWebSocket(req, res, options.context, options.upgrades).catch((error) => {
-      options.onError(error);
-      res.stream.destroy();
-    });
-  });
+  h2.on('stream', createStreamHandler(options));
   h2.on('sessionError', () => undefined);
   const redirect = createRedirectServer(lan);
 

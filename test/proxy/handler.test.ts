@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboard } from '../../src/dashboard/app.js';
 import { updateRegistry } from '../../src/ports/registry.js';
 import { ActivityReporter } from '../../src/proxy/activity.js';
-import { Forwarder } from '../../src/proxy/forward.js';
+import { Forwarder, UpstreamAgents } from '../../src/proxy/forward.js';
 import { createProxyHandler } from '../../src/proxy/handler.js';
 import { RefusalLog } from '../../src/proxy/refusals.js';
 import { RouteSource } from '../../src/proxy/route-source.js';
@@ -89,7 +89,7 @@ beforeAll(async () => {
   });
   routes = new RouteSource({ home, onWarning: () => undefined });
   const stats = new ConnectionStats();
-  forwarder = new Forwarder(new UpstreamDialer(), stats);
+  forwarder = new Forwarder(new UpstreamAgents(new UpstreamDialer(), stats));
   const handler = createProxyHandler({
     routes,
     port: PORT,

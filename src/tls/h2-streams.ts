@@ -1,0 +1,83 @@
+import type http2 from 'node:http2';
+import type { ProxyContext } from '../proxy/exchange.js';
+import { forwardFailurePage } from '../proxy/failure-page.js';
+import type { UpstreamAgents } from '../proxy/forward.js';
+import type { Page } from '../proxy/pages.js';
+import { runSteps } from '../proxy/pipeline.js';
+import type { RefusalLog } from '../proxy/refusals.js';
+import { sendPageOnStream } from '../proxy/respond.js';
+import type { ConnectionStats } from '../proxy/stats.js';
+import { StreamExchange } from './h2-exchange.js';
+import { forwardStream } from './h2-forward.js';
+import { bridgeWebSocket } from './h2-websocket.js';
+
+export interface StreamHandlerOptions {
+  context: ProxyContext;
+  /** Pooled connections for requests (bounded per service), fresh ones for WebSockets. */
+  agents: UpstreamAgents;
+  refusals: RefusalLog;
+  stats: ConnectionStats;
+  onError: (error: unknown) => void;
+}
+
+/** An `http2.Http2Server` 'stream' listener. */
+export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
+
+/**
+ * The request path of HTTP/2 streams: the same pipeline steps and pages as every other request, then the stream
+ * goes to its service (h2-forward.ts) or, a WebSocket, is bridged to an HTTP/1.1 upgrade (h2-websocket.ts). The
+ * streams are served as they come, without Node's HTTP/1-style compatibility objects: a page of 1,000 modules is
+ * 1,000 streams, and per stream those objects cost more than the forwarding itself.
+ */
+export function createStreamHandler(options: StreamHandlerOptions): StreamHandler {
+  const { context, agents, refusals, stats } = options;
+
+  async function serve(exchange: StreamExchange): Promise<void> {
+    const { stream, headers } = exchange;
+    const method = exchange.method;
+    const connect = method === 'CONNECT';
+    let page = connect && headers[':protocol'] !== 'websocket' ? unsupportedConnect(headers[':protocol']) : await runSteps(exchange, context);
+    if (exchange.clientGone || stream.destroyed) return;
+    if (!connect) stats.requests++;
+    // The dashboard (express) has no HTTP/2: a connection opened for another name and reused for it gets 421,
+    // which sends the browser to a connection of its own (its names are offered HTTP/1.1 only).
+    if (!page && exchange.dashboard) page = connect ? NO_DASHBOARD_WEBSOCKET : MISDIRECTED;
+    const socket = stream.session?.socket;
+    if (page) {
+      refusals.recordPage(page, exchange.hostHeader, socket);
+      return sendPageOnStream(stream, page, headers.accept, method);
+    }
+    const route = exchange.route!;
+    context.activity.report(route);
+    const onFailure = (error: Error) => sendPageOnStream(stream, forwardFailurePage(context.routes, exchange.host!, route, error), headers.accept, method);
+    if (connect) bridgeWebSocket(exchange, route.port, agents.upgrades, onFailure);
+    else forwardStream(exchange, route.port, agents.pool, onFailure);
+  }
+
+  return (stream, headers, _flags, rawHeaders) => {
+    // A stream the client resets: its close handlers clean up; an unhandled 'error' would end the daemon.
+    stream.on('error', () => undefined);
+    serve(new StreamExchange(stream, headers, rawHeaders)).catch((error) => {
+      options.onError(error);
+      if (!stream.headersSent && !stream.destroyed) sendPageOnStream(stream, INTERNAL_ERROR, headers.accept);
+      else stream.destroy();
+    });
+  };
+}
+
+const MISDIRECTED: Page = {
+  status: 421,
+  title: 'Misdirected request',
+  message: 'the dashboard speaks HTTP/1.1 only: open it on a connection of its own',
+  facts: { error: 'misdirected' },
+  sections: [],
+};
+
+const NO_DASHBOARD_WEBSOCKET: Page = { status: 404, title: 'Not found', message: 'the dashboard has no WebSocket endpoint', facts: { error: 'not-found' }, sections: [] };
+
+const INTERNAL_ERROR: Page = { status: 500, title: 'Internal error', message: 'portbroker proxy: internal error (see proxy.log)', facts: { error: 'internal' }, sections: [] };
+
+function unsupportedConnect(protocol: string | string[] | undefined): Page {
+  const name = String(protocol ?? '');
+  return { status: 501, title: 'Not implemented', message: `CONNECT with :protocol "${name}" is not supported; only websocket is`, facts: { error: 'unsupported-connect', protocol: name }, sections: [] };
+}

@@ -1,0 +1,126 @@
+import { once } from 'node:events';
+import http2 from 'node:http2';
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../helpers/cli.js';
+import { registerService, startUpstream, until } from '../proxy/helpers.js';
+import { h2Get, h2Session, startHttpsProxy } from './helpers.js';
+
+/**
+ * HTTP/2 streams forwarded to a service over pooled HTTP/1.1 connections (src/tls/h2-forward.ts): what the
+ * proxy itself must get right now that no compatibility layer or proxy library does it — bodies both ways,
+ * response heads, streams without a length, a service or a client that goes away, and connection reuse.
+ */
+
+async function setUp(handler: Parameters<typeof startUpstream>[0]) {
+  const fx = await fixture();
+  const { ca } = await startHttpsProxy(fx);
+  const upstream = await startUpstream(handler);
+  await registerService(fx.home, { service: 'web', port: upstream.port });
+  const authority = `web.acme.localhost:${fx.proxyPort}`;
+  const session = await h2Session(fx.proxyPort, 'web.acme.localhost', ca);
+  return { upstream, session, authority };
+}
+
+describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
+  it('sends a request body up and relays the answer: status, repeated headers, no hop-by-hop ones', async () => {
+    const { session, authority } = await setUp((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        res.setHeader('set-cookie', ['a=1', 'b=2']);
+        res.setHeader('connection', 'keep-alive');
+        res.setHeader('keep-alive', 'timeout=5');
+        res.writeHead(201, { 'content-type': 'text/plain' });
+        res.end(`${req.method} ${req.url} length=${req.headers['content-length']} host=${req.headers.host} hops=${req.headers['x-portbroker-hops']} body=${body}`);
+      });
+    });
+    const payload = 'x'.repeat(200_000); // more than one flow-control window of HTTP/2
+    const stream = session.request({ ':method': 'POST', ':path': '/upload?q=1', ':authority': authority, 'content-length': String(payload.length) });
+    stream.end(payload);
+    const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => (text += chunk));
+    await once(stream, 'end');
+    expect(headers[':status']).toBe(201);
+    expect(headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(headers.connection).toBeUndefined();
+    expect(headers['keep-alive']).toBeUndefined();
+    expect(text).toBe(`POST /upload?q=1 length=200000 host=${authority} hops=1 body=${payload}`);
+  });
+
+  it('answers HEAD, 204 and 304 with headers alone, and reuses one upstream connection for requests in turn', async () => {
+    const { upstream, session, authority } = await setUp((req, res) => {
+      if (req.url === '/none') return void res.writeHead(204).end();
+      if (req.url === '/same') return void res.writeHead(304, { etag: '"v1"' }).end();
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' }).end(req.method === 'HEAD' ? undefined : 'hello');
+    });
+    const head = await new Promise<{ status: number; length: string | undefined; body: string }>((resolve, reject) => {
+      const stream = session.request({ ':method': 'HEAD', ':path': '/', ':authority': authority });
+      let body = '';
+      let status = 0;
+      let length: string | undefined;
+      stream.on('response', (h) => ((status = Number(h[':status'])), (length = h['content-length'] as string)));
+      stream.on('data', (d: Buffer) => (body += d));
+      stream.on('end', () => resolve({ status, length, body }));
+      stream.on('error', reject);
+    });
+    expect(head).toEqual({ status: 200, length: '5', body: '' });
+    expect(await h2Get(session, authority, '/none')).toMatchObject({ status: 204, body: '' });
+    expect(await h2Get(session, authority, '/same')).toMatchObject({ status: 304, body: '' });
+    expect((await h2Get(session, authority, '/')).body).toBe('hello');
+    expect(upstream.connections.length).toBe(1);
+  });
+
+  it('sends the head of an answer with no length at once (server-sent events), before any of its body', async () => {
+    let release: (() => void) | undefined;
+    const { session, authority } = await setUp((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      release = () => res.end('data: late\n\n');
+    });
+    const stream = session.request({ ':method': 'GET', ':path': '/events', ':authority': authority });
+    const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
+    expect(headers[':status']).toBe(200);
+    expect(headers['content-type']).toBe('text/event-stream');
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => (text += chunk));
+    release!();
+    await once(stream, 'end');
+    expect(text).toBe('data: late\n\n');
+  });
+
+  it('resets the stream when the service dies mid-answer, so the client sees a broken answer, not a short one', async () => {
+    const { session, authority } = await setUp((_req, res) => {
+      // No length (chunked): only the reset tells the client that the answer is not whole.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('only part of it');
+      setImmediate(() => res.socket!.destroy());
+    });
+    const stream = session.request({ ':method': 'GET', ':path': '/', ':authority': authority });
+    stream.resume();
+    const outcome = await new Promise<string>((resolve) => {
+      stream.on('end', () => resolve('ended cleanly'));
+      stream.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    expect(outcome).toBe('ERR_HTTP2_STREAM_ERROR');
+    expect(stream.rstCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  });
+
+  it('closes the upstream request of a stream the client resets, and serves the session on', async () => {
+    let upstreamClosed = false;
+    const { session, authority } = await setUp((req, res) => {
+      if (req.url === '/after') return void res.end('still here');
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      res.on('close', () => (upstreamClosed = true));
+    });
+    const stream = session.request({ ':method': 'GET', ':path': '/forever', ':authority': authority });
+    await once(stream, 'data');
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    await until(() => upstreamClosed, 'the service sees its request closed');
+    expect((await h2Get(session, authority, '/after')).body).toBe('still here');
+  });
+});
