@@ -18,9 +18,11 @@ cli
   .option('--json', 'Print JSON (read commands)')
   .option('--proxy-port <port>', 'Port of the shared proxy (default 7355; PORTBROKER_PROXY_PORT)');
 
+const HTTPS_HELP = 'Serve HTTPS and HTTP/2 with a local CA; URLs become https://';
+
 const upCommand = cli
   .command('up [...services]', 'Start the services (all by default, plus what they depend on), behind the proxy')
-  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
+  .option('--https', HTTPS_HELP)
   .option('--abort-on-fail', 'Stop everything when one service fails to start')
   .option('-d, --detach', 'Keep the services running in the background and return once they are up (portbroker down stops them)')
   .option('--timestamps', 'Prefix output lines with the time')
@@ -66,7 +68,7 @@ cli
   .command('run <name>', 'Run one command with a reserved port and a URL, without a config file')
   .usage('run <name> [--port N] [--] <command…>')
   .option('--port <port>', 'Pin the port instead of letting the allocator choose')
-  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
+  .option('--https', HTTPS_HELP)
   .example('  $ portbroker run files -- python3 -m http.server {port}')
   .example('  $ portbroker run docs -- npx serve -l {port}')
   .action((name: string, options: CliOptions) => run('run', [name], options));
@@ -119,7 +121,7 @@ cli
 
 cli
   .command('proxy <action>', 'The shared proxy on its own: start, stop or status')
-  .option('--https', 'serve HTTPS and HTTP/2 with a local CA; URLs become https://')
+  .option('--https', HTTPS_HELP)
   .option('--lan', 'Listen on every interface (reachable from the network)')
   .option('--foreground', 'Run the proxy in this process instead of as a daemon')
   .example('  $ portbroker proxy status --json')
