@@ -11,22 +11,31 @@ import { keepColours } from '../platform/ansi.js';
  * service never fills the disk.
  *
  * Writes are synchronous appends of whole batches: a few per second per service, each far below a page, and
- * nothing is lost when portbroker is killed right after a line. A file may have two writers (an `up` and a `run`
- * of one checkout share the supervisor's log): the cap counts the file's size, not what this one wrote, and a
- * writer follows the rotation the other did.
+ * nothing is lost when portbroker is killed right after a line. A `shared` file may have two writers (an `up` and a
+ * `run` of one checkout share the supervisor's log): its cap counts the file's size (a stat per batch), not what
+ * this one wrote, and a writer follows the rotation the other did. A service's log has one writer, which counts
+ * what it wrote.
  */
 export class LogFile {
   private fd: number | undefined;
   /** The file `fd` appends to: once the path names another, another writer rotated it. */
   private ino = 0;
+  /** The file's size after this writer's last batch (a shared file's is stat'ed instead). */
+  private size = 0;
   private pending: string[] = [];
   private scheduled = false;
   private broken = false;
 
+  private readonly maxBytes: number;
+  private readonly shared: boolean;
+
   constructor(
     readonly file: string,
-    private readonly maxBytes = 1024 * 1024,
-  ) {}
+    { maxBytes = 1024 * 1024, shared = false }: { maxBytes?: number; shared?: boolean } = {},
+  ) {
+    this.maxBytes = maxBytes;
+    this.shared = shared;
+  }
 
   line(text: string): void {
     this.pending.push(`${new Date().toISOString()} ${keepColours(text)}`);
@@ -47,9 +56,9 @@ export class LogFile {
     const data = `${this.pending.join('\n')}\n`;
     this.pending = [];
     try {
-      const size = this.currentSize();
-      if (size > 0 && size + Buffer.byteLength(data) > this.maxBytes) this.rotate();
-      writeSync(this.fd!, data);
+      let size = this.shared || this.fd === undefined ? this.currentSize() : this.size;
+      if (size > 0 && size + Buffer.byteLength(data) > this.maxBytes) size = this.rotate();
+      this.size = size + writeSync(this.fd!, data);
     } catch {
       // A full disk or a removed state folder must not stop the service; the terminal still shows its output.
       this.broken = true;
@@ -58,13 +67,16 @@ export class LogFile {
 
   /** Starts a new file at the same path (the old one was deleted with the state folder). */
   reopen(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.closeFile();
     this.broken = false;
   }
 
   close(): void {
     this.flush();
+    this.closeFile();
+  }
+
+  private closeFile(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -76,8 +88,7 @@ export class LogFile {
   }
 
   /**
-   * The size of the file being written, opened first when the path names another one (or none was opened). One stat
-   * per batch. A path naming none (the state folder deleted) is not recreated here: the session restores the folder
+   * The size of the file being written, opened first when the path names another one (or none was opened). A path naming none (the state folder deleted) is not recreated here: the session restores the folder
    * once it sees it gone, then calls `reopen`.
    */
   private currentSize(): number {
@@ -88,8 +99,7 @@ export class LogFile {
 
   /** Opens the file at the path for appending; its size. */
   private open(): number {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.closeFile();
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     this.fd = openSync(this.file, 'a', 0o600);
     const stat = fstatSync(this.fd);
@@ -101,9 +111,9 @@ export class LogFile {
    * Two writers past the cap at the same moment (between one's stat and its rename) could both rotate: older lines
    * would go a rotation early and a batch land in `.1`. The window is microseconds, once per cap's worth of lines.
    */
-  private rotate(): void {
+  private rotate(): number {
     renameSync(this.file, `${this.file}.1`);
-    this.open();
+    return this.open();
   }
 }
 

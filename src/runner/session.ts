@@ -64,7 +64,7 @@ export class Session {
       onError: (error) => this.ctx.notice('warn', `cannot record service states in the registry: ${error.message}`),
     });
     const { checkout, settings } = options.project;
-    this.ctx = new SessionContext(options.project, publisher, options.onEvent, new LogFile(supervisorLogFile(settings.home, checkout.project, checkout.label)), options.invokedAs);
+    this.ctx = new SessionContext(options.project, publisher, options.onEvent, new LogFile(supervisorLogFile(settings.home, checkout.project, checkout.label), { shared: true }), options.invokedAs);
     this.order = new StartOrder(this.ctx, () => this.onFailure());
     this.onDemand = new OnDemand(this.ctx, this.order);
     this.actions = new ServiceControl(this.ctx, this.order, this.onDemand);

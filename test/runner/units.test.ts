@@ -134,7 +134,7 @@ describe('log lines', () => {
 describe('LogFile', () => {
   it('appends lines with their colours but no other escape code, each after its time, and rotates past its cap', () => {
     const file = path.join(dir, 'logs', 'svc.log');
-    const log = new LogFile(file, 150);
+    const log = new LogFile(file, { maxBytes: 150 });
     log.line('\u001b[31mfirst\u001b[0m\u001b[2K\u001b]0;title\u0007');
     log.note('started');
     log.flush();
@@ -153,8 +153,8 @@ describe('LogFile', () => {
 
   it('two writers of one file (an up and a run of one checkout share its supervisor log) keep its cap, and each follows the rotation the other did', () => {
     const file = path.join(dir, 'logs', 'shared.log');
-    const up = new LogFile(file, 200);
-    const run = new LogFile(file, 200);
+    const up = new LogFile(file, { maxBytes: 200, shared: true });
+    const run = new LogFile(file, { maxBytes: 200, shared: true });
     const write = (log: LogFile, letter: string) => {
       log.line(letter.repeat(60)); // 86 bytes with its time
       log.flush();
