@@ -86,10 +86,7 @@ export function claimCheckout(options: ClaimOptions): Promise<Claim> {
         }
       }
       if (!ownerAlive || options.takeControl) {
-        checkout.ownerPid = me;
-        checkout.control = controlSocket(options.home, me);
-        if (options.invokedAs === undefined) delete checkout.invokedAs;
-        else checkout.invokedAs = options.invokedAs;
+        setOwner(checkout, options.home, me, options.invokedAs);
         claim.control = true;
       }
       return claim;
@@ -161,10 +158,9 @@ export function releaseCheckout(home: string, root: string, services: string[], 
         const heir = Object.values(checkout.services)
           .map((rec) => rec.owner)
           .find((owner) => owner !== undefined && owner !== me && supervisorAlive(home, owner));
-        if (heir !== undefined) {
-          checkout.ownerPid = heir;
-          checkout.control = controlSocket(home, heir);
-        } else {
+        // How the heir was run is not known here: its pages say plain `portbroker`.
+        if (heir !== undefined) setOwner(checkout, home, heir, undefined);
+        else {
           delete checkout.ownerPid;
           delete checkout.control;
         }
@@ -172,6 +168,14 @@ export function releaseCheckout(home: string, root: string, services: string[], 
     },
     options,
   );
+}
+
+/** Makes `pid` the checkout's supervisor: its control socket, and how it was run (`npx portbroker`) for its pages. */
+export function setOwner(checkout: CheckoutRecord, home: string, pid: number, invokedAs: string | undefined): void {
+  checkout.ownerPid = pid;
+  checkout.control = controlSocket(home, pid);
+  if (invokedAs === undefined) delete checkout.invokedAs;
+  else checkout.invokedAs = invokedAs;
 }
 
 /** Services removed from the config while running: their reservations (and routes) are dropped, if still ours. */

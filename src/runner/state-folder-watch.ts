@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { controlSocket } from '../platform/paths.js';
 import { ensureStateFolder } from '../platform/state-folder.js';
 import { updateRegistry, type RegistryOptions } from '../ports/registry.js';
+import { setOwner } from './ownership.js';
 import type { SessionContext } from './session-context.js';
 
 /**
@@ -42,7 +43,7 @@ export async function restoreStateFolder(ctx: SessionContext, hooks: RestoreHook
   ctx.notice('warn', `the state folder ${ctx.home} was deleted: recreating it, publishing ${ours.join(', ') || 'the reservations'} again on the same ports, restarting the proxy`);
   const socket = controlSocket(ctx.home, process.pid);
   try {
-    await restoreCheckout(ctx, socket, { onWarning: hooks.onWarning });
+    await restoreCheckout(ctx, { onWarning: hooks.onWarning });
     for (const sup of ctx.supervisors.values()) sup.logFile.reopen();
     ctx.log.reopen();
     await hooks.reopenControl(socket);
@@ -56,7 +57,7 @@ export async function restoreStateFolder(ctx: SessionContext, hooks: RestoreHook
  * Recreates the folder and puts this checkout back in the registry as the session opened it: the same ports,
  * this session as the supervisor of its services, their states as last published.
  */
-export async function restoreCheckout(ctx: SessionContext, control: string, options: RegistryOptions): Promise<void> {
+export async function restoreCheckout(ctx: SessionContext, options: RegistryOptions): Promise<void> {
   ensureStateFolder(ctx.home);
   const me = process.pid;
   const known = ctx.project.checkout;
@@ -71,12 +72,7 @@ export async function restoreCheckout(ctx: SessionContext, control: string, opti
         checkout.services[name] = { ...reservation, state: 'reserved' };
       }
       for (const name of ctx.supervisors.keys()) if (checkout.services[name]) checkout.services[name]!.owner = me;
-      if (checkout.ownerPid === undefined || checkout.ownerPid === me) {
-        checkout.ownerPid = me;
-        checkout.control = control;
-        if (ctx.invokedAs === undefined) delete checkout.invokedAs;
-        else checkout.invokedAs = ctx.invokedAs;
-      }
+      if (checkout.ownerPid === undefined || checkout.ownerPid === me) setOwner(checkout, ctx.home, me, ctx.invokedAs);
     },
     options,
   );
