@@ -30,22 +30,7 @@ export function forwardStream(exchange: StreamExchange, port: number, agent: htt
   });
   upstream.on('response', (response) => {
     answer = response;
-    if (stream.destroyed) return void response.destroy();
-    const status = response.statusCode ?? 502;
-    // A HEAD answer, a 204 or 304, or an empty body: the headers end the stream, no empty DATA frame follows.
-    const bodyless = exchange.method === 'HEAD' || status === 204 || status === 304 || response.headers['content-length'] === '0';
-    try {
-      stream.respond(responseHeaders(response, status), { endStream: bodyless });
-    } catch (error) {
-      // A head HTTP/2 cannot carry (a 101 to a plain request): nothing sensible reaches the client.
-      response.destroy();
-      return onFailure(error as Error);
-    }
-    if (bodyless) return void response.resume();
-    response.pipe(stream);
-    response.once('close', () => {
-      if (!response.complete) cut(stream);
-    });
+    relayResponse(exchange, response, onFailure);
   });
   upstream.on('error', (error) => {
     if (stream.headersSent) cut(stream);
@@ -60,10 +45,34 @@ export function forwardStream(exchange: StreamExchange, port: number, agent: htt
 }
 
 /**
+ * The service's answer as the stream's: its head (without what HTTP/2 cannot carry), then its body; a body that
+ * breaks off resets the stream. `onFailure`: the head cannot go out as HTTP/2.
+ */
+export function relayResponse(exchange: StreamExchange, response: http.IncomingMessage, onFailure: (error: Error) => void): void {
+  const { stream } = exchange;
+  if (stream.destroyed) return void response.destroy();
+  const status = response.statusCode ?? 502;
+  // A HEAD answer, a 204 or 304, or an empty body: the headers end the stream, no empty DATA frame follows.
+  const bodyless = exchange.method === 'HEAD' || status === 204 || status === 304 || response.headers['content-length'] === '0';
+  try {
+    stream.respond(responseHeaders(response, status), { endStream: bodyless });
+  } catch (error) {
+    // A head HTTP/2 cannot carry (a 101 to a plain request): nothing sensible reaches the client.
+    response.destroy();
+    return onFailure(error as Error);
+  }
+  if (bodyless) return void response.resume();
+  response.pipe(stream);
+  response.once('close', () => {
+    if (!response.complete) cut(stream);
+  });
+}
+
+/**
  * Resets a stream whose answer broke off (RST_STREAM INTERNAL_ERROR). Not `close(code)`: that ends the stream's
  * data first, and a client that got no length would take the short body for the whole of it.
  */
-function cut(stream: http2.ServerHttp2Stream): void {
+export function cut(stream: http2.ServerHttp2Stream): void {
   stream.destroy(new Error('the service closed the connection in the middle of its answer'));
 }
 
@@ -77,14 +86,17 @@ function responseHeaders(response: http.IncomingMessage, status: number): http2.
   return out;
 }
 
-/** The request head for the service: the client's headers without HTTP/2's pseudo-headers, and a Host. */
-function upstreamHeaders(exchange: StreamExchange): http.OutgoingHttpHeaders {
+/**
+ * The request head for the service: the client's headers without HTTP/2's pseudo-headers, a Host, and
+ * X-Forwarded-* (of a WebSocket for the bridge's upgrade).
+ */
+export function upstreamHeaders(exchange: StreamExchange, webSocket = false): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   const headers = exchange.headers;
   for (const name in headers) if (name.charCodeAt(0) !== COLON) out[name] = headers[name];
   out.host = exchange.hostHeader;
   // The session's socket (the TLS connection) is there while the stream is: the caller checked it is open.
-  setForwardedHeaders(out as http.IncomingHttpHeaders, forwardedValues(exchange.stream.session!.socket, exchange.hostHeader, exchange.hops));
+  setForwardedHeaders(out as http.IncomingHttpHeaders, forwardedValues(exchange.stream.session!.socket, exchange.hostHeader, exchange.hops, webSocket));
   return out;
 }
 

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
-import { forwardedValues, setForwardedHeaders } from '../proxy/forwarded.js';
 import type { StreamExchange } from './h2-exchange.js';
-import { H2_FORBIDDEN } from './h2-forward.js';
+import { cut, relayResponse, upstreamHeaders } from './h2-forward.js';
 
 /**
  * WebSockets over HTTP/2 (RFC 8441): the browser opens a stream with `:method CONNECT` and `:protocol websocket`
@@ -36,17 +35,11 @@ export function bridgeWebSocket(exchange: StreamExchange, port: number, agent: h
     stream.on('error', () => socket.destroy());
     stream.on('close', () => socket.destroy());
   });
-  upstream.on('response', (upRes) => {
-    // Not a WebSocket endpoint after all: relay what the service said.
-    if (stream.destroyed) return void upRes.destroy();
-    const headers: http2.OutgoingHttpHeaders = { ':status': upRes.statusCode ?? 502 };
-    for (const [name, value] of Object.entries(upRes.headers)) if (!H2_FORBIDDEN.has(name)) headers[name] = value;
-    stream.respond(headers);
-    upRes.pipe(stream);
-  });
+  // Not a WebSocket endpoint after all: relay what the service said, as any answer.
+  upstream.on('response', (upRes) => relayResponse(exchange, upRes, onFailure));
   upstream.on('error', (error) => {
-    if (stream.headersSent) return void stream.destroy();
-    onFailure(error);
+    if (stream.headersSent) cut(stream);
+    else onFailure(error);
   });
   stream.on('close', () => upstream.destroy());
   upstream.end();
@@ -54,15 +47,11 @@ export function bridgeWebSocket(exchange: StreamExchange, port: number, agent: h
 
 /** The HTTP/1.1 upgrade request for the service: the client's headers, minus HTTP/2's own, plus the handshake. */
 function upgradeHeaders(exchange: StreamExchange): http.OutgoingHttpHeaders {
-  const headers: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(exchange.headers)) if (!name.startsWith(':')) headers[name] = value;
-  Object.assign(headers, {
-    host: exchange.hostHeader,
+  return {
+    ...upstreamHeaders(exchange, true),
     connection: 'Upgrade',
     upgrade: 'websocket',
     'sec-websocket-key': randomBytes(16).toString('base64'),
     'sec-websocket-version': exchange.headers['sec-websocket-version'] ?? '13',
-  });
-  setForwardedHeaders(headers as http.IncomingHttpHeaders, forwardedValues(exchange.stream.session!.socket, exchange.hostHeader, exchange.hops, true));
-  return headers;
+  };
 }

@@ -123,4 +123,31 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
     await until(() => upstreamClosed, 'the service sees its request closed');
     expect((await h2Get(session, authority, '/after')).body).toBe('still here');
   });
+
+  it('relays a refused WebSocket upgrade (extended CONNECT) as any answer: its status and body, and a reset when it breaks off', async () => {
+    const { session, authority } = await setUp((req, res) => {
+      res.writeHead(req.url === '/broken' ? 200 : 404, { 'content-type': 'text/plain' });
+      if (req.url !== '/broken') return void res.end('no socket here');
+      res.write('only part of it');
+      setImmediate(() => res.socket!.destroy());
+    });
+    const connect = (path: string) =>
+      session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': path, ':authority': authority, 'sec-websocket-version': '13' }, { endStream: false });
+    const refused = connect('/hmr');
+    const [headers] = (await once(refused, 'response')) as [http2.IncomingHttpHeaders];
+    let text = '';
+    refused.setEncoding('utf8');
+    refused.on('data', (chunk: string) => (text += chunk));
+    await once(refused, 'end');
+    expect(headers[':status']).toBe(404);
+    expect(text).toBe('no socket here');
+    const broken = connect('/broken');
+    broken.resume();
+    const outcome = await new Promise<string>((resolve) => {
+      broken.on('end', () => resolve('ended cleanly'));
+      broken.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    expect(outcome).toBe('ERR_HTTP2_STREAM_ERROR');
+    expect(broken.rstCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  });
 });
