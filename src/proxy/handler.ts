@@ -6,7 +6,7 @@ import type { Forwarder } from './forward.js';
 import { forwardedValues, setForwardedHeaders } from './forwarded.js';
 import { HOP_HEADER, hopCount } from './hops.js';
 import { forwardFailurePage } from './failure-page.js';
-import type { Page } from './pages.js';
+import { dashboardWebSocketPage, type Page } from './pages.js';
 import { runSteps } from './pipeline.js';
 import type { RefusalLog } from './refusals.js';
 import { sendPage, writePageToSocket } from './respond.js';
@@ -60,7 +60,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     const exchange = new HttpExchange(req, socket);
     let page = await runSteps(exchange, options);
     if (exchange.clientGone || socket.destroyed) return;
-    if (!page && exchange.dashboard) page = { status: 404, title: 'Not found', message: 'the dashboard has no WebSocket endpoint', facts: { error: 'not-found' }, sections: [] };
+    if (!page && exchange.dashboard) page = dashboardWebSocketPage();
     if (page) {
       recordRefusal(exchange, page);
       return writePageToSocket(socket, page, req.headers.accept);

@@ -30,6 +30,23 @@ export function blockedHostPage(host: string, reason: string): Page {
   return page(403, 'Blocked request', reason, { error: 'blocked-host', host });
 }
 
+export function dashboardWebSocketPage(): Page {
+  return page(404, 'Not found', 'the dashboard has no WebSocket endpoint', { error: 'not-found' });
+}
+
+/** An HTTP/2 request for the dashboard, which speaks HTTP/1.1 only: 421 sends the browser to a connection of its own. */
+export function misdirectedPage(): Page {
+  return page(421, 'Misdirected request', 'the dashboard speaks HTTP/1.1 only: open it on a connection of its own', { error: 'misdirected' });
+}
+
+export function unsupportedConnectPage(protocol: string): Page {
+  return page(501, 'Not implemented', `CONNECT with :protocol "${protocol}" is not supported; only websocket is`, { error: 'unsupported-connect', protocol });
+}
+
+export function internalErrorPage(): Page {
+  return page(500, 'Internal error', 'portbroker proxy: internal error (see proxy.log)', { error: 'internal' });
+}
+
 export function loopPage(host: string, hops: number): Page {
   return page(
     508,

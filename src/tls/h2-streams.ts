@@ -2,7 +2,7 @@ import type http2 from 'node:http2';
 import type { ProxyContext } from '../proxy/exchange.js';
 import { forwardFailurePage } from '../proxy/failure-page.js';
 import type { UpstreamAgents } from '../proxy/forward.js';
-import type { Page } from '../proxy/pages.js';
+import { dashboardWebSocketPage, internalErrorPage, misdirectedPage, unsupportedConnectPage } from '../proxy/pages.js';
 import { runSteps } from '../proxy/pipeline.js';
 import type { RefusalLog } from '../proxy/refusals.js';
 import { sendPageOnStream } from '../proxy/respond.js';
@@ -21,7 +21,7 @@ export interface StreamHandlerOptions {
 }
 
 /** An `http2.Http2Server` 'stream' listener. */
-export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
+type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
 
 /**
  * The request path of HTTP/2 streams: the same pipeline steps and pages as every other request, then the stream
@@ -36,12 +36,12 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
     const { stream, headers } = exchange;
     const method = exchange.method;
     const connect = method === 'CONNECT';
-    let page = connect && headers[':protocol'] !== 'websocket' ? unsupportedConnect(headers[':protocol']) : await runSteps(exchange, context);
+    let page = connect && headers[':protocol'] !== 'websocket' ? unsupportedConnectPage(String(headers[':protocol'] ?? '')) : await runSteps(exchange, context);
     if (exchange.clientGone || stream.destroyed) return;
     if (!connect) stats.requests++;
     // The dashboard (express) has no HTTP/2: a connection opened for another name and reused for it gets 421,
     // which sends the browser to a connection of its own (its names are offered HTTP/1.1 only).
-    if (!page && exchange.dashboard) page = connect ? NO_DASHBOARD_WEBSOCKET : MISDIRECTED;
+    if (!page && exchange.dashboard) page = connect ? dashboardWebSocketPage() : misdirectedPage();
     const socket = stream.session?.socket;
     if (page) {
       refusals.recordPage(page, exchange.hostHeader, socket);
@@ -59,25 +59,7 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
     stream.on('error', () => undefined);
     serve(new StreamExchange(stream, headers, rawHeaders)).catch((error) => {
       options.onError(error);
-      if (!stream.headersSent && !stream.destroyed) sendPageOnStream(stream, INTERNAL_ERROR, headers.accept);
-      else stream.destroy();
+      sendPageOnStream(stream, internalErrorPage(), headers.accept, headers[':method']);
     });
   };
-}
-
-const MISDIRECTED: Page = {
-  status: 421,
-  title: 'Misdirected request',
-  message: 'the dashboard speaks HTTP/1.1 only: open it on a connection of its own',
-  facts: { error: 'misdirected' },
-  sections: [],
-};
-
-const NO_DASHBOARD_WEBSOCKET: Page = { status: 404, title: 'Not found', message: 'the dashboard has no WebSocket endpoint', facts: { error: 'not-found' }, sections: [] };
-
-const INTERNAL_ERROR: Page = { status: 500, title: 'Internal error', message: 'portbroker proxy: internal error (see proxy.log)', facts: { error: 'internal' }, sections: [] };
-
-function unsupportedConnect(protocol: string | string[] | undefined): Page {
-  const name = String(protocol ?? '');
-  return { status: 501, title: 'Not implemented', message: `CONNECT with :protocol "${name}" is not supported; only websocket is`, facts: { error: 'unsupported-connect', protocol: name }, sections: [] };
 }
