@@ -37,7 +37,7 @@ export function resolveConfig(raw: PortbrokerConfigInput, file: string): Project
     if (!isDnsLabel(name)) {
       problems.push({ path: at, message: `"${name}" is not a valid service name: use a-z, 0-9 and "-" (1-63 characters, no "-" at either end)` });
     } else if (RESERVED_SERVICE_NAMES.has(name)) {
-      problems.push({ path: at, message: `"${name}" is reserved for portbroker's own dashboard; pick another name` });
+      problems.push({ path: at, message: `"${name}" is reserved for portbroker itself (its dashboard and its own log stream); pick another name` });
     }
 
     if (s.port !== undefined) {
