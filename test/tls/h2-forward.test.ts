@@ -21,6 +21,15 @@ async function setUp(handler: Parameters<typeof startUpstream>[0]) {
   return { upstream, session, authority };
 }
 
+/** Reads a stream to its end: 'ended cleanly', or the code of the error that ended it (a reset). */
+function howItEnds(stream: http2.ClientHttp2Stream): Promise<string> {
+  stream.resume();
+  return new Promise((resolve) => {
+    stream.on('end', () => resolve('ended cleanly'));
+    stream.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
 describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
   it('sends a request body up and relays the answer: status, repeated headers, no hop-by-hop ones', async () => {
     const { session, authority } = await setUp((req, res) => {
@@ -100,12 +109,7 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
       setImmediate(() => res.socket!.destroy());
     });
     const stream = session.request({ ':method': 'GET', ':path': '/', ':authority': authority });
-    stream.resume();
-    const outcome = await new Promise<string>((resolve) => {
-      stream.on('end', () => resolve('ended cleanly'));
-      stream.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    });
-    expect(outcome).toBe('ERR_HTTP2_STREAM_ERROR');
+    expect(await howItEnds(stream)).toBe('ERR_HTTP2_STREAM_ERROR');
     expect(stream.rstCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
   });
 
@@ -142,12 +146,7 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
     expect(headers[':status']).toBe(404);
     expect(text).toBe('no socket here');
     const broken = connect('/broken');
-    broken.resume();
-    const outcome = await new Promise<string>((resolve) => {
-      broken.on('end', () => resolve('ended cleanly'));
-      broken.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    });
-    expect(outcome).toBe('ERR_HTTP2_STREAM_ERROR');
+    expect(await howItEnds(broken)).toBe('ERR_HTTP2_STREAM_ERROR');
     expect(broken.rstCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
   });
 });
