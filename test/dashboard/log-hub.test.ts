@@ -51,6 +51,8 @@ interface Client {
   /** The texts of every line received, in order. */
   lines: string[];
   skipped: number[];
+  /** The length of each `lines` event's data. */
+  eventSizes: number[];
   res: http.IncomingMessage;
   close(): void;
 }
@@ -58,7 +60,7 @@ interface Client {
 async function follow(n: number): Promise<Client> {
   const req = http.get({ host: '127.0.0.1', port, path: `/?n=${n}`, agent: false });
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
-  const client: Client = { lines: [], skipped: [], res, close: () => req.destroy() };
+  const client: Client = { lines: [], skipped: [], eventSizes: [], res, close: () => req.destroy() };
   cleanups.push(client.close);
   let buffered = '';
   res.setEncoding('utf8').on('data', (chunk: string) => {
@@ -68,7 +70,10 @@ async function follow(n: number): Promise<Client> {
     for (const event of events) {
       const type = /^event: (.*)$/m.exec(event)?.[1];
       const data = /^data: (.*)$/m.exec(event)?.[1];
-      if (type === 'lines') client.lines.push(...(JSON.parse(data!) as Array<{ text: string }>).map((l) => l.text));
+      if (type === 'lines') {
+        client.lines.push(...(JSON.parse(data!) as Array<{ text: string }>).map((l) => l.text));
+        client.eventSizes.push(data!.length);
+      }
       if (type === 'skipped') client.skipped.push((JSON.parse(data!) as { lines: number }).lines);
     }
   });
@@ -110,6 +115,22 @@ describe('LogHub', () => {
     for (const client of [first, second, third]) client.close();
     await until(() => hub.followedFiles === 0, 'the reader closed with its last client');
   }, 90_000);
+
+  it('sends a big batch as several events of about 64 KB, every line in order', async () => {
+    const file = path.join(dir, 'api.log');
+    writeFileSync(file, '');
+    const hub = new LogHub({ pollMs: 50 });
+    await serve(hub, file);
+    const client = await follow(0);
+    // One append of ~600 KB: one check reads it all (up to 256 KiB a check), which was one event of that size.
+    const total = 3000;
+    appendFileSync(file, Array.from({ length: total }, (_, i) => `${i} ${'x'.repeat(200)}`).join('\n') + '\n');
+    await until(() => client.lines.length === total, 'every line');
+    expect(consecutive(client.lines.map((line) => line.split(' ')[0]!))).toBe(true);
+    expect(client.eventSizes.length).toBeGreaterThan(8);
+    // A run closes before the line that would take it past 64 KiB (the JSON's size is an estimate per line).
+    expect(Math.max(...client.eventSizes)).toBeLessThan(64 * 1024 + 1024);
+  });
 
   it('skips a client that does not read (its backlog stays bounded), then says how many lines it missed', async () => {
     const file = path.join(dir, 'api.log');
