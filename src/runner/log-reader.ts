@@ -67,6 +67,8 @@ function tailOf(file: string, count: number, upTo?: LogPosition): Tail {
     const ino = stat.ino;
     if (upTo && upTo.ino !== ino) return { lines: [], position: { offset: stat.size, ino } };
     const size = upTo ? Math.min(upTo.offset, stat.size) : stat.size;
+    // No lines asked for (a follower from the end, `n=0`): where the file ends is all there is to know.
+    if (count === 0) return { lines: [], position: { offset: size, ino } };
     const chunks: Buffer[] = [];
     let start = size;
     let newlines = 0;

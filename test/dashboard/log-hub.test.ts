@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogHub, linesJson } from '../../src/dashboard/log-hub.js';
-import { lastLines, LogFollower } from '../../src/runner/log-reader.js';
 import { logLines } from '../../src/runner/log-file.js';
 import { openEventStream } from '../../src/dashboard/sse.js';
 import { until } from '../proxy/helpers.js';
@@ -175,25 +174,5 @@ describe('linesJson', () => {
     const lines = texts.flatMap((text) => [text, `${stamp}${text}`]);
     expect(linesJson('svc "a"', lines)).toBe(JSON.stringify(logLines('svc "a"', lines)));
     expect(JSON.parse(linesJson('s', [`${stamp}x`]))).toEqual([{ service: 's', time: stamp.trim(), text: 'x' }]);
-  });
-});
-
-describe('the log reader', () => {
-  it('ends lines at \\n and at \\r\\n, in a tail and while following, also when a read ends between the \\r and the \\n', () => {
-    const file = path.join(dir, 'crlf.log');
-    writeFileSync(file, 'one\r\ntwo\nthree\r\n');
-    const tail = lastLines(file, 10);
-    expect(tail.lines).toEqual(['one', 'two', 'three']);
-    const batches: string[][] = [];
-    const follower = new LogFollower(file, tail.position, (lines) => batches.push(lines), { pollMs: 0 });
-    cleanups.push(() => follower.close());
-    appendFileSync(file, 'four\r');
-    follower.pump();
-    appendFileSync(file, '\nfive\r\nsix \r x\nseven \r');
-    follower.pump();
-    // A `\r` the next read does not follow with `\n` stays in its line.
-    appendFileSync(file, 'eight\n');
-    follower.pump();
-    expect(batches.flat()).toEqual(['four', 'five', 'six \r x', 'seven \reight']);
   });
 });
