@@ -160,8 +160,9 @@ export class LiveConfig {
     ]);
     if (ctx.stopping) return undefined;
 
+    // Claiming them writes the registry; ending what a killed portbroker left of them signals processes: either may fail.
     const owners = await claimAdded(ctx, plan.added).catch((error: Error) => {
-      warn(`record ${plan.added.join(', ')} as this up's`, 'starting them here anyway')(error);
+      ctx.notice('warn', `cannot take on ${plan.added.join(', ')} as this up's (${error.message}); starting them here anyway`);
       return new Map<string, number>();
     });
     if (ctx.stopping) return undefined;

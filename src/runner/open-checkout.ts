@@ -21,14 +21,7 @@ export async function openCheckout(
   // The ports are checked while the checkout is claimed (see `checkPorts`).
   const portsChecked = checkPorts(ctx, supervised);
   const [claimed] = await Promise.allSettled([
-    claimCheckout({
-      home: ctx.home,
-      root: ctx.root,
-      services: supervised,
-      takeControl: takesControl(ctx, supervised),
-      invokedAs: ctx.invokedAs,
-      onWarning: options.onWarning,
-    }),
+    claimCheckout({ ...claimOf(ctx, supervised), onWarning: options.onWarning }),
     alongside,
     portsChecked,
   ]);
@@ -51,14 +44,15 @@ export async function openCheckout(
 export async function claimAdded(ctx: SessionContext, added: string[]): Promise<Map<string, number>> {
   const supervised = added.filter((name) => serviceSpec(ctx.project, name).command);
   if (supervised.length === 0) return new Map();
-  const claim = await claimCheckout({ home: ctx.home, root: ctx.root, services: supervised, takeControl: takesControl(ctx, supervised), invokedAs: ctx.invokedAs, inSession: true });
+  const claim = await claimCheckout({ ...claimOf(ctx, supervised), inSession: true });
   await endLeftovers(ctx, claim);
   return claim.elsewhere;
 }
 
-/** Running on-demand services, a session answers the proxy's starts for the checkout. */
-function takesControl(ctx: SessionContext, supervised: string[]): boolean {
-  return supervised.some((name) => serviceSpec(ctx.project, name).start === 'on-demand');
+/** The claim of `supervised` by this session; running on-demand services, it answers the proxy's starts for the checkout. */
+function claimOf(ctx: SessionContext, supervised: string[]) {
+  const takeControl = supervised.some((name) => serviceSpec(ctx.project, name).start === 'on-demand');
+  return { home: ctx.home, root: ctx.root, services: supervised, takeControl, invokedAs: ctx.invokedAs };
 }
 
 /** Ends what dead supervisors of the checkout left running, and says so; whether anything was ended. */
