@@ -133,6 +133,21 @@ export function unavailablePage(route: Route, facts: UnavailableFacts): Page {
   );
 }
 
+/**
+ * A service's answer that an HTTP/2 client cannot be given as it is (`what`: the header or status HTTP/2 has no
+ * room for, else Node's reason), though the same request over HTTP/1.1 gets it unchanged.
+ */
+export function uncarriedAnswerPage(route: Route, what: { status?: number | undefined; header?: string | undefined; message: string }): Page {
+  const part = what.header !== undefined ? `the header "${what.header}"` : what.status !== undefined ? `status ${what.status}` : `a head HTTP/2 cannot carry (${what.message})`;
+  const which = what.header !== undefined || what.status !== undefined ? `${part}, which HTTP/2 cannot carry` : part;
+  return page(
+    502,
+    'Answer HTTP/2 cannot carry',
+    `${describeRoute(route)} (port ${route.port}) answered with ${which}; the same request works over HTTP/1.1 (curl --http1.1), or change what the service sends`,
+    { error: 'uncarried-answer', host: route.host, port: route.port, header: what.header ?? null, upstreamStatus: what.status ?? null },
+  );
+}
+
 /** What a client gets: JSON when its `Accept` prefers JSON over HTML, HTML otherwise. */
 export function renderPage(p: Page, accept: string | undefined): { contentType: string; body: string } {
   if (prefersJson(accept)) {

@@ -57,9 +57,9 @@ export function relayResponse(exchange: StreamExchange, response: http.IncomingM
   try {
     stream.respond(responseHeaders(response, status), { endStream: bodyless });
   } catch (error) {
-    // A head HTTP/2 cannot carry (a 101 to a plain request): nothing sensible reaches the client.
+    // A head HTTP/2 cannot carry (a status outside 200–599): the client is told what, not that the service is down.
     response.destroy();
-    return onFailure(error as Error);
+    return onFailure(new UncarriedHead(status, error as Error));
   }
   if (bodyless) return void response.resume();
   response.pipe(stream);
@@ -76,8 +76,26 @@ export function cut(stream: http2.ServerHttp2Stream): void {
   stream.destroy(new Error('the service closed the connection in the middle of its answer'));
 }
 
-/** Hop-by-hop headers an HTTP/1.1 service may send that have no place in an HTTP/2 response (Node refuses them). */
-export const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
+/**
+ * Hop-by-hop headers an HTTP/1.1 service may send that have no place in an HTTP/2 response (Node refuses them;
+ * `te` it takes only as `trailers`, which means nothing in a response).
+ */
+export const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
+
+/**
+ * An answer whose head HTTP/2 cannot carry, though HTTP/1.1 can: a status outside 200–599, or a header Node
+ * refuses to send that H2_FORBIDDEN does not drop (Node's error names it in quotes).
+ */
+export class UncarriedHead extends Error {
+  readonly status: number | undefined;
+  readonly header: string | undefined;
+
+  constructor(status: number, cause: Error) {
+    super(cause.message, { cause });
+    if (status < 200 || status > 599) this.status = status;
+    else this.header = /"([^"]+)"/.exec(cause.message)?.[1];
+  }
+}
 
 function responseHeaders(response: http.IncomingMessage, status: number): http2.OutgoingHttpHeaders {
   const out: http2.OutgoingHttpHeaders = { ':status': status };

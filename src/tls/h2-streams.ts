@@ -2,13 +2,13 @@ import type http2 from 'node:http2';
 import type { ProxyContext } from '../proxy/exchange.js';
 import { forwardFailurePage } from '../proxy/failure-page.js';
 import type { UpstreamAgents } from '../proxy/forward.js';
-import { dashboardWebSocketPage, internalErrorPage, misdirectedPage, unsupportedConnectPage } from '../proxy/pages.js';
+import { dashboardWebSocketPage, internalErrorPage, misdirectedPage, uncarriedAnswerPage, unsupportedConnectPage } from '../proxy/pages.js';
 import { runSteps } from '../proxy/pipeline.js';
 import type { RefusalLog } from '../proxy/refusals.js';
 import { sendPageOnStream } from '../proxy/respond.js';
 import type { ConnectionStats } from '../proxy/stats.js';
 import { StreamExchange } from './h2-exchange.js';
-import { forwardStream } from './h2-forward.js';
+import { forwardStream, UncarriedHead } from './h2-forward.js';
 import { bridgeWebSocket } from './h2-websocket.js';
 
 export interface StreamHandlerOptions {
@@ -49,7 +49,10 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
     }
     const route = exchange.route!;
     context.activity.report(route);
-    const onFailure = (error: Error) => sendPageOnStream(stream, forwardFailurePage(context.routes, exchange.host!, route, error), headers.accept, method);
+    const onFailure = (error: Error) => {
+      const failure = error instanceof UncarriedHead ? uncarriedAnswerPage(route, error) : forwardFailurePage(context.routes, exchange.host!, route, error);
+      sendPageOnStream(stream, failure, headers.accept, method);
+    };
     if (connect) bridgeWebSocket(exchange, route.port, agents.upgrades, onFailure);
     else forwardStream(exchange, route.port, agents.pool, onFailure);
   }

@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/cli.js';
 import { registerService, startUpstream, until } from '../proxy/helpers.js';
-import { h2Get, h2Session, startHttpsProxy } from './helpers.js';
+import { curl, h2Get, h2Session, startHttpsProxy } from './helpers.js';
 
 /**
  * HTTP/2 streams forwarded to a service over pooled HTTP/1.1 connections (src/tls/h2-forward.ts): what the
@@ -13,12 +13,12 @@ import { h2Get, h2Session, startHttpsProxy } from './helpers.js';
 
 async function setUp(handler: Parameters<typeof startUpstream>[0]) {
   const fx = await fixture();
-  const { ca } = await startHttpsProxy(fx);
+  const { ca, caFile } = await startHttpsProxy(fx);
   const upstream = await startUpstream(handler);
   await registerService(fx.home, { service: 'web', port: upstream.port });
   const authority = `web.acme.localhost:${fx.proxyPort}`;
   const session = await h2Session(fx.proxyPort, 'web.acme.localhost', ca);
-  return { upstream, session, authority };
+  return { fx, caFile, upstream, session, authority };
 }
 
 /** Reads a stream to its end: 'ended cleanly', or the code of the error that ended it (a reset). */
@@ -80,6 +80,30 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
     expect(await h2Get(session, authority, '/same')).toMatchObject({ status: 304, body: '' });
     expect((await h2Get(session, authority, '/')).body).toBe('hello');
     expect(upstream.connections.length).toBe(1);
+  });
+
+  it('drops a te header from an answer; a status HTTP/2 cannot carry gets a 502 that names it and points to HTTP/1.1', async () => {
+    const { fx, caFile, upstream, session, authority } = await setUp((req, res) => {
+      if (req.url === '/te') return void res.writeHead(200, { te: 'gzip', 'content-type': 'text/plain' }).end('te dropped');
+      res.writeHead(600, { 'content-type': 'text/plain' }).end('an odd status');
+    });
+    const te = await h2Get(session, authority, '/te');
+    expect(te).toMatchObject({ status: 200, body: 'te dropped' });
+    expect(te.headers.te).toBeUndefined();
+
+    const odd = await h2Get(session, authority, '/odd', { accept: 'application/json' });
+    expect(odd.status).toBe(502);
+    const facts = JSON.parse(odd.body) as { message: string; error: string; upstreamStatus: number; port: number };
+    expect(facts).toMatchObject({ error: 'uncarried-answer', upstreamStatus: 600, port: upstream.port });
+    expect(facts.message).toBe(`web of acme (port ${upstream.port}) answered with status 600, which HTTP/2 cannot carry; the same request works over HTTP/1.1 (curl --http1.1), or change what the service sends`);
+    const page = await h2Get(session, authority, '/odd');
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('answered with status 600, which HTTP/2 cannot carry');
+
+    // As the page says: over HTTP/1.1 the same request gets the service's answer.
+    const url = `https://web.acme.localhost:${fx.proxyPort}/odd`;
+    const h1 = await curl(['--http1.1', '--cacert', caFile, '--resolve', `web.acme.localhost:${fx.proxyPort}:127.0.0.1`, '--write-out', ' %{http_code}', url]);
+    expect(h1.stdout).toBe('an odd status 600');
   });
 
   it('sends the head of an answer with no length at once (server-sent events), before any of its body', async () => {
