@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
+import { parseServicePath } from '../../src/control/protocol.js';
+import { controlSocket } from '../../src/platform/paths.js';
 import { updateRegistry, type ServiceRecord } from '../../src/ports/registry.js';
 import type { Fixture } from '../helpers/cli.js';
 
@@ -173,4 +175,36 @@ export function rssBytes(pid: number): number {
 
 export function logFile(home: string, project: string, service: string, label = ''): string {
   return path.join(home, 'logs', label ? `${project}.${label}` : project, `${service}.log`);
+}
+
+/** A stand-in supervisor of on-demand services: it records the starts and touches the proxy asks of it. */
+export interface Supervisor {
+  socket: string;
+  starts: string[];
+  touches: string[];
+}
+
+/** Speaks the control-socket contract (src/control/client.ts) over a real Unix socket; `onStart` starts the service. */
+export async function startSupervisor(home: string, onStart: (service: string) => Promise<void>): Promise<Supervisor> {
+  const socket = controlSocket(home, livePid());
+  mkdirSync(path.dirname(socket), { recursive: true });
+  const supervisor: Supervisor = { socket, starts: [], touches: [] };
+  const server = http.createServer((req, res) => {
+    const target = parseServicePath(req.url ?? '');
+    req.resume();
+    if (!target || req.method !== 'POST') return void res.writeHead(404).end();
+    if (target.action === 'touch') {
+      supervisor.touches.push(target.service);
+      return void res.writeHead(204).end();
+    }
+    supervisor.starts.push(target.service);
+    res.writeHead(202).end();
+    void onStart(target.service);
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return supervisor;
 }

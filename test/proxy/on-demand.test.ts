@@ -1,11 +1,6 @@
-import http from 'node:http';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { onTestFinished, describe, expect, it } from 'vitest';
-import { parseServicePath } from '../../src/control/protocol.js';
-import { controlSocket } from '../../src/platform/paths.js';
+import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/cli.js';
-import { get, livePid, registerService, setState, startProxy, startUpstream, until } from './helpers.js';
+import { get, livePid, registerService, setState, startProxy, startSupervisor, startUpstream, until } from './helpers.js';
 
 /**
  * On-demand services: the proxy asks the supervisor (over its control socket, the contract of
@@ -13,36 +8,6 @@ import { get, livePid, registerService, setState, startProxy, startUpstream, unt
  * registry says `running`, and reports traffic so the idle timer starts over. The supervisor here is a stand-in
  * that speaks that contract over a real Unix socket.
  */
-
-interface Supervisor {
-  socket: string;
-  starts: string[];
-  touches: string[];
-}
-
-async function startSupervisor(home: string, onStart: (service: string) => Promise<void>): Promise<Supervisor> {
-  const socket = controlSocket(home, livePid());
-  mkdirSync(path.dirname(socket), { recursive: true });
-  const supervisor: Supervisor = { socket, starts: [], touches: [] };
-  const server = http.createServer((req, res) => {
-    const target = parseServicePath(req.url ?? '');
-    req.resume();
-    if (!target || req.method !== 'POST') return void res.writeHead(404).end();
-    if (target.action === 'touch') {
-      supervisor.touches.push(target.service);
-      return void res.writeHead(204).end();
-    }
-    supervisor.starts.push(target.service);
-    res.writeHead(202).end();
-    void onStart(target.service);
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return supervisor;
-}
 
 describe('on-demand services', () => {
   it('starts the service on the first request, which waits and succeeds; later traffic is reported', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, freePort } from '../helpers/cli.js';
-import { registerService, startUpstream, until } from '../proxy/helpers.js';
+import { livePid, registerService, setState, startSupervisor, startUpstream, until } from '../proxy/helpers.js';
 import { proxyLog } from '../proxy/raw.js';
 import { curl, h2Get, h2Session, startHttpsProxy } from './helpers.js';
 
@@ -53,5 +53,33 @@ describe('HTTP/2: the proxy\'s pages and waits', () => {
     const view = await curl(['--cacert', caFile, '--resolve', `portbroker.localhost:${fx.proxyPort}:127.0.0.1`, url]);
     const { refused } = JSON.parse(view.stdout) as { refused: Array<{ host: string; status: number; reason: string }> };
     expect(refused.map(({ host, status, reason }) => ({ host, status, reason }))).toEqual([{ host: 'evil.example', status: 403, reason: 'blocked-host' }]);
+  });
+
+  it('holds a stream for an on-demand service until it runs, while the session serves other streams', async () => {
+    const { fx, session, authority } = await setUp();
+    const web = await startUpstream((_req, res) => res.end('web'));
+    await registerService(fx.home, { service: 'web', port: web.port });
+    let running = false;
+    const docs = await startUpstream((_req, res) => res.end(running ? 'started on demand' : 'not yet'));
+    let release: (() => void) | undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const supervisor = await startSupervisor(fx.home, async (service) => {
+      await setState(fx.home, service, 'starting');
+      await released;
+      running = true;
+      await setState(fx.home, service, 'running');
+    });
+    await registerService(fx.home, { service: 'docs', port: docs.port, state: 'reserved', onDemand: true, ownerPid: livePid(), control: supervisor.socket });
+
+    const first = h2Get(session, authority('docs.acme.localhost'));
+    await until(() => supervisor.starts.includes('docs'), 'the start request');
+    // The stream for docs waits; one for another service on the same connection does not wait with it.
+    expect(await h2Get(session, authority('web.acme.localhost'))).toMatchObject({ status: 200, body: 'web' });
+    release!();
+    expect(await first).toMatchObject({ status: 200, body: 'started on demand' });
+    expect(supervisor.starts).toEqual(['docs']);
+    // Traffic on the running service is reported, so its idle timer starts over.
+    await h2Get(session, authority('docs.acme.localhost'));
+    await until(() => supervisor.touches.includes('docs'), 'an activity report');
   });
 });
