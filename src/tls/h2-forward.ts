@@ -52,8 +52,8 @@ export function relayResponse(exchange: StreamExchange, response: http.IncomingM
   const { stream } = exchange;
   if (stream.destroyed) return void response.destroy();
   const status = response.statusCode ?? 502;
-  // A HEAD answer, a 204 or 304, or an empty body: the headers end the stream, no empty DATA frame follows.
-  const bodyless = exchange.method === 'HEAD' || status === 204 || status === 304 || response.headers['content-length'] === '0';
+  // A HEAD answer, a 204, 205 or 304, or an empty body: the headers end the stream, no empty DATA frame follows.
+  const bodyless = exchange.method === 'HEAD' || status === 204 || status === 205 || status === 304 || response.headers['content-length'] === '0';
   try {
     stream.respond(responseHeaders(response, status), { endStream: bodyless });
   } catch (error) {

@@ -106,6 +106,26 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
     expect(h1.stdout).toBe('an odd status 600');
   });
 
+  it('ends the stream with the head of a 204, 205 or 304, drops a body a 205 must not have, and reuses the connection', async () => {
+    const { upstream, session, authority } = await setUp((req, res) => {
+      // Node sends a 205 with whatever body it is given (a 204 or 304 with none).
+      const status = Number(req.url!.slice(1));
+      res.writeHead(status).end(status === 205 ? 'a body a 205 must not have' : undefined);
+    });
+    const endsWithHead = (status: number) =>
+      new Promise<{ status: number; endStream: boolean }>((resolve, reject) => {
+        const stream = session.request({ ':method': 'GET', ':path': `/${status}`, ':authority': authority });
+        let head = { status: 0, endStream: false };
+        stream.on('response', (headers, flags) => (head = { status: Number(headers[':status']), endStream: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 }));
+        stream.resume();
+        stream.on('end', () => resolve(head));
+        stream.on('error', reject);
+      });
+    for (const status of [204, 205, 304]) expect(await endsWithHead(status)).toEqual({ status, endStream: true });
+    expect(await h2Get(session, authority, '/200')).toMatchObject({ status: 200, body: '' });
+    expect(upstream.connections.length).toBe(1);
+  });
+
   it('sends the head of an answer with no length at once (server-sent events), before any of its body', async () => {
     let release: (() => void) | undefined;
     const { session, authority } = await setUp((_req, res) => {
