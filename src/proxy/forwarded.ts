@@ -37,26 +37,46 @@ export function forwardedLines(f: Forwarded): string {
 }
 
 /**
- * A spliced connection's X-Forwarded-* lines, each followed by the blank line that ends a head: made again only
- * when the Host or the hop count changes, which on one connection they almost never do.
+ * One connection's X-Forwarded-* values, made again only when the Host or the hop count changes, which on one
+ * connection they almost never do (an HTTP/2 session's streams, a spliced connection's requests).
  */
-export class ForwardedLinesCache {
-  private lines: Buffer | undefined;
+export class ForwardedCache {
+  private values: Forwarded | undefined;
   private host: string | undefined;
-  private hops = -1;
+  private hopsBefore = -1;
 
   constructor(private readonly socket: net.Socket) {}
+
+  for(host: string | undefined, hopsBefore: number): Forwarded {
+    if (!this.values || host !== this.host || hopsBefore !== this.hopsBefore) {
+      this.values = forwardedValues(this.socket, host, hopsBefore);
+      this.host = host;
+      this.hopsBefore = hopsBefore;
+    }
+    return this.values;
+  }
+}
+
+/** A spliced connection's X-Forwarded-* lines, each followed by the blank line that ends a head. */
+export class ForwardedLinesCache {
+  private readonly values: ForwardedCache;
+  private lines: Buffer | undefined;
+  private linesOf: Forwarded | undefined;
+
+  constructor(private readonly socket: net.Socket) {
+    this.values = new ForwardedCache(socket);
+  }
 
   /** The lines that end the head of `request` as it goes up. */
   for(request: RequestHead): Buffer {
     // A WebSocket handshake says ws: rare enough to be made each time.
     if (request.body === 'upgrade') return headEnd(forwardedValues(this.socket, request.host, request.hops, true));
-    if (!this.lines || request.host !== this.host || request.hops !== this.hops) {
-      this.lines = headEnd(forwardedValues(this.socket, request.host, request.hops));
-      this.host = request.host;
-      this.hops = request.hops;
+    const values = this.values.for(request.host, request.hops);
+    if (values !== this.linesOf) {
+      this.lines = headEnd(values);
+      this.linesOf = values;
     }
-    return this.lines;
+    return this.lines!;
   }
 }
 

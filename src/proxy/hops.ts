@@ -8,6 +8,7 @@ export const MAX_HOPS = 5;
 
 /** The hop count a request arrives with (0 when it did not come through the proxy). */
 export function hopCount(value: string | string[] | undefined): number {
+  if (value === undefined) return 0;
   const text = Array.isArray(value) ? value[value.length - 1] : value;
   const n = Number.parseInt(text ?? '', 10);
   return Number.isFinite(n) && n > 0 ? n : 0;

@@ -9,12 +9,18 @@ import { HOP_HEADER, hopCount } from '../proxy/hops.js';
  * starting service, as on the general path.
  */
 export class StreamExchange extends ClientExchange implements Exchange, RequestFacts {
+  // Read by the steps and again for the request that goes up: worked out once.
+  readonly hostHeader: string | undefined;
+  readonly hops: number;
+
   constructor(
     readonly stream: http2.ServerHttp2Stream,
     readonly headers: http2.IncomingHttpHeaders,
     private readonly rawHeaders: string[],
   ) {
     super(stream);
+    this.hostHeader = headers.host ?? headers[':authority'];
+    this.hops = hopCount(headers[HOP_HEADER]);
   }
 
   get request(): RequestFacts {
@@ -29,20 +35,12 @@ export class StreamExchange extends ClientExchange implements Exchange, RequestF
     return this.headers[':path'] ?? '/';
   }
 
-  get hostHeader(): string | undefined {
-    return this.headers.host ?? this.headers[':authority'];
-  }
-
   /** `Host` headers sent besides `:authority` (Node keeps only the first of two: count them). */
   get hostCount(): number {
     let count = 0;
     const raw = this.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) if (raw[i] === 'host') count++;
     return count;
-  }
-
-  get hops(): number {
-    return hopCount(this.headers[HOP_HEADER]);
   }
 
   header(name: string): string | undefined {

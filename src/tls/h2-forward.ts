@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type http2 from 'node:http2';
-import { forwardedValues, setForwardedHeaders } from '../proxy/forwarded.js';
+import { ForwardedCache, forwardedValues, setForwardedHeaders, type Forwarded } from '../proxy/forwarded.js';
 import type { StreamExchange } from './h2-exchange.js';
 
 /**
@@ -113,9 +113,21 @@ export function upstreamHeaders(exchange: StreamExchange, webSocket = false): ht
   const headers = exchange.headers;
   for (const name in headers) if (name.charCodeAt(0) !== COLON) out[name] = headers[name];
   out.host = exchange.hostHeader;
-  // The session's socket (the TLS connection) is there while the stream is: the caller checked it is open.
-  setForwardedHeaders(out as http.IncomingHttpHeaders, forwardedValues(exchange.stream.session!.socket, exchange.hostHeader, exchange.hops, webSocket));
+  setForwardedHeaders(out as http.IncomingHttpHeaders, forwarded(exchange, webSocket));
   return out;
+}
+
+/** Each session's X-Forwarded-* values: its streams share one TLS connection, and nearly always one Host. */
+const forwardedBySession = new WeakMap<http2.Http2Session, ForwardedCache>();
+
+function forwarded(exchange: StreamExchange, webSocket: boolean): Forwarded {
+  // The session and its socket (the TLS connection) are there while the stream is: the caller checked it is open.
+  const session = exchange.stream.session!;
+  // A WebSocket says wss: rare enough to be made each time.
+  if (webSocket) return forwardedValues(session.socket, exchange.hostHeader, exchange.hops, true);
+  let cache = forwardedBySession.get(session);
+  if (!cache) forwardedBySession.set(session, (cache = new ForwardedCache(session.socket)));
+  return cache.for(exchange.hostHeader, exchange.hops);
 }
 
 const COLON = 58;
