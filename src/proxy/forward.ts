@@ -77,8 +77,8 @@ export class Forwarder {
     this.proxy.ws(req, socket, head, { target: target(port), agent: this.agents.upgrades }, (error) => onFailure(error));
   }
 
+  /** Closes what it made; the agents it was handed are their maker's to close. */
   close(): void {
-    this.agents.close();
     this.proxy.close();
   }
 }

@@ -51,7 +51,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   const routes = new RouteSource({ home: options.home, onWarning: log });
   const stats = new ConnectionStats();
   const dialer = new UpstreamDialer();
-  const forwarder = new Forwarder(new UpstreamAgents(dialer, stats));
+  const generalAgents = new UpstreamAgents(dialer, stats);
+  const forwarder = new Forwarder(generalAgents);
   const activity = new ActivityReporter();
   const startedAt = new Date();
   const addresses: string[] = [];
@@ -122,6 +123,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     // upstream sockets with them).
     for (const socket of stats.clientSockets) socket.destroy();
     forwarder.close();
+    generalAgents.close();
     h2Agents?.close();
     tls?.close();
     await closed;

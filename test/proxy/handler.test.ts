@@ -25,6 +25,7 @@ let home: string;
 let server: http.Server;
 let routes: RouteSource;
 let forwarder: Forwarder;
+let agents: UpstreamAgents;
 const upstreams: http.Server[] = [];
 const seen: Array<{ name: string; headers: http.IncomingHttpHeaders }> = [];
 
@@ -89,7 +90,8 @@ beforeAll(async () => {
   });
   routes = new RouteSource({ home, onWarning: () => undefined });
   const stats = new ConnectionStats();
-  forwarder = new Forwarder(new UpstreamAgents(new UpstreamDialer(), stats));
+  agents = new UpstreamAgents(new UpstreamDialer(), stats);
+  forwarder = new Forwarder(agents);
   const handler = createProxyHandler({
     routes,
     port: PORT,
@@ -107,6 +109,7 @@ beforeAll(async () => {
 afterAll(async () => {
   routes?.close();
   forwarder?.close();
+  agents?.close();
   server?.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
   for (const s of upstreams) {
