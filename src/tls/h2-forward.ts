@@ -32,6 +32,12 @@ export function forwardStream(exchange: StreamExchange, port: number, agent: htt
     answer = response;
     relayResponse(exchange, response, onFailure);
   });
+  // A 101 to a request that asked for no upgrade: Node's client tells only an 'upgrade' listener (with none, the
+  // stream would wait forever). HTTP/2 has no 101.
+  upstream.on('upgrade', (response, socket) => {
+    socket.destroy();
+    onFailure(new UncarriedHead(response.statusCode ?? 101));
+  });
   upstream.on('error', (error) => {
     if (stream.headersSent) cut(stream);
     else onFailure(error);
@@ -57,7 +63,7 @@ export function relayResponse(exchange: StreamExchange, response: http.IncomingM
   try {
     stream.respond(responseHeaders(response, status), { endStream: bodyless });
   } catch (error) {
-    // A head HTTP/2 cannot carry (a status outside 200–599): the client is told what, not that the service is down.
+    // A head HTTP/2 cannot carry (a status over 599): the client is told what, not that the service is down.
     response.destroy();
     return onFailure(new UncarriedHead(status, error as Error));
   }
@@ -90,10 +96,11 @@ export class UncarriedHead extends Error {
   readonly status: number | undefined;
   readonly header: string | undefined;
 
-  constructor(status: number, cause: Error) {
-    super(cause.message, { cause });
+  /** `cause`: Node's error when it refused the head. */
+  constructor(status: number, cause?: Error) {
+    super(cause?.message ?? `status ${status}`, { cause });
     if (status < 200 || status > 599) this.status = status;
-    else this.header = /"([^"]+)"/.exec(cause.message)?.[1];
+    else this.header = cause && /"([^"]+)"/.exec(cause.message)?.[1];
   }
 }
 

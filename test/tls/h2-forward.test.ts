@@ -106,6 +106,17 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
     expect(h1.stdout).toBe('an odd status 600');
   });
 
+  it('answers a 101 to a request that asked for no upgrade with the same 502, and the session serves on', async () => {
+    const { upstream, session, authority } = await setUp((req, res) => {
+      if (req.url === '/after') return void res.end('still here');
+      res.socket!.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: something-else\r\n\r\n');
+    });
+    const switched = await h2Get(session, authority, '/switch', { accept: 'application/json' });
+    expect(switched.status).toBe(502);
+    expect(JSON.parse(switched.body)).toMatchObject({ error: 'uncarried-answer', upstreamStatus: 101, port: upstream.port });
+    expect((await h2Get(session, authority, '/after')).body).toBe('still here');
+  });
+
   it('ends the stream with the head of a 204, 205 or 304, drops a body a 205 must not have, and reuses the connection', async () => {
     const { upstream, session, authority } = await setUp((req, res) => {
       // Node sends a 205 with whatever body it is given (a 204 or 304 with none).
