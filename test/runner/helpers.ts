@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { hasEnded, readStat } from '../../src/platform/proc.js';
 import type { RegistryData, ServiceRecord } from '../../src/ports/registry.js';
 import type { Fixture } from '../helpers/cli.js';
 
@@ -86,7 +87,7 @@ export async function until<T>(check: () => T | Promise<T>, what: string, timeou
 
 /**
  * Live processes started for this fixture: their environment names its state folder (the CLI passes
- * PORTBROKER_HOME on to every service and what it spawns). The proxy daemon, shared by design, and zombies
+ * PORTBROKER_HOME on to every service and what it spawns). The proxy daemon, shared by design, and ended zombies
  * (nobody reaps orphans in this container) do not count.
  */
 export function fixtureProcesses(fx: Fixture): Array<{ pid: number; cmdline: string }> {
@@ -104,9 +105,7 @@ export function fixtureProcesses(fx: Fixture): Array<{ pid: number; cmdline: str
     if (pid === process.pid || pid === proxyPid) continue;
     try {
       if (!readFileSync(`/proc/${pid}/environ`, 'latin1').includes(marker)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-      if (state === 'Z' || state === 'X') continue;
+      if (!alive(pid)) continue;
       found.push({ pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() });
     } catch {
       // gone meanwhile, or not ours
@@ -115,15 +114,13 @@ export function fixtureProcesses(fx: Fixture): Array<{ pid: number; cmdline: str
   return found;
 }
 
-/** Whether a pid is alive and not a zombie. */
+/**
+ * Whether a pid is alive, by portbroker's own rule (`hasEnded`): a zombie has ended, unless its leader exited while
+ * other threads run on (they still hold its sockets, so a leak check must count it).
+ */
 export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
+  const stat = readStat(pid);
+  return stat !== undefined && !hasEnded(stat);
 }
 
 /** A JSON config for a fixture. */
