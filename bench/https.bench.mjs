@@ -24,7 +24,7 @@
 //
 //   npm run bench -- https                 BENCH_ROUNDS=5 BENCH_SECONDS=5 (BENCH_ONLY=page or get: one part)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -34,7 +34,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchChromium } from './chromium.mjs';
-import { benchRun, commandExists, cpuTicks, freePort, median, seedBenchRoute, ticksPerSecond, treeCpuTicks } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, runCaddy, seedBenchRoute, ticksPerSecond, treeCpuTicks } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -223,9 +223,7 @@ async function startCaddy(vitePort, portbrokerHome, work, cleanups) {
   writeFileSync(path.join(dir, 'key.pem'), leafKeyPem, { mode: 0o600 });
   writeFileSync(path.join(dir, 'cert.pem'), await issueLeaf({ names: ['web.bench.localhost'], validDays: 2, authority, leafKeyPem }));
   const port = await freePort();
-  writeFileSync(
-    path.join(dir, 'Caddyfile'),
-    `{
+  const caddyfile = `{
   admin off
   auto_https disable_redirects
   skip_install_trust
@@ -238,17 +236,10 @@ https://web.bench.localhost:${port} {
   tls ${path.join(dir, 'cert.pem')} ${path.join(dir, 'key.pem')}
   reverse_proxy 127.0.0.1:${vitePort}
 }
-`,
-  );
-  const child = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
-    stdio: ['ignore', 'ignore', openSync(path.join(dir, 'caddy.log'), 'w')],
-    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
-  });
-  cleanups.push(() => child.kill('SIGKILL'));
-  await waitForPort(port, child);
+`;
+  const child = await runCaddy(dir, caddyfile, port, cleanups);
   return { port, pid: child.pid };
 }
-
 
 /** A HOME whose NSS database trusts the proxy's CA (through `portbroker trust`, with no system store in reach). */
 function trustingHome(work, env) {

@@ -1,10 +1,11 @@
 // Helpers shared by the benchmarks.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A port free on 127.0.0.1 right now. */
 export function freePort() {
@@ -109,4 +110,35 @@ export function treeCpuTicks(root, { match = () => true, reaped = false } = {}) 
   };
   const members = [...procs].filter(([pid, { comm }]) => under(pid) && pid !== process.pid && match(comm)).map(([pid]) => pid);
   return cpuTicks(members, { reaped });
+}
+
+/**
+ * Caddy with `caddyfile`, written in `dir` (also its HOME and data folder: nothing of the machine's is read or
+ * written), until it listens on 127.0.0.1:`port`; its log is `dir`/caddy.log. Killed by `cleanups`.
+ */
+export async function runCaddy(dir, caddyfile, port, cleanups) {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'Caddyfile');
+  const log = path.join(dir, 'caddy.log');
+  writeFileSync(file, caddyfile);
+  const child = spawn('caddy', ['run', '--config', file, '--adapter', 'caddyfile'], {
+    stdio: ['ignore', 'ignore', openSync(log, 'w')],
+    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+  });
+  cleanups.push(() => child.kill('SIGKILL'));
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (const deadline = Date.now() + 10_000; !(await listening(port)); await sleep(50)) {
+    if (exited || Date.now() > deadline) {
+      throw new Error(`caddy ${exited ? 'exited before it listened' : 'did not listen within 10 s'} on 127.0.0.1:${port}; see ${log}:\n${readFileSync(log, 'utf8').slice(-2000)}`);
+    }
+  }
+  return child;
+}
+
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }

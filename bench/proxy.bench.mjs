@@ -12,14 +12,14 @@
 //
 // A missing tool (wrk, nginx, caddy) is skipped with a line saying so. Everything binds 127.0.0.1 only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchRun, commandExists, cpuTicks, freePort, median, seedBenchRoute, ticksPerSecond } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, runCaddy, seedBenchRoute, ticksPerSecond } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -195,12 +195,8 @@ http {
 }
 
 async function startCaddy(upstreamPort, work, cleanups) {
-  const dir = path.join(work, 'caddy');
-  mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  writeFileSync(
-    path.join(dir, 'Caddyfile'),
-    `{
+  const caddyfile = `{
   admin off
   auto_https off
 }
@@ -208,14 +204,8 @@ http://:${port} {
   bind 127.0.0.1
   reverse_proxy 127.0.0.1:${upstreamPort}
 }
-`,
-  );
-  const child = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
-    stdio: ['ignore', 'ignore', openSync(path.join(dir, 'caddy.log'), 'w')],
-    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
-  });
-  cleanups.push(() => child.kill('SIGKILL'));
-  await waitForPort(port, 10_000, path.join(dir, 'caddy.log'));
+`;
+  const child = await runCaddy(path.join(work, 'caddy'), caddyfile, port, cleanups);
   return { name: 'caddy', port, host: `web.bench.localhost:${port}`, pids: [child.pid] };
 }
 
