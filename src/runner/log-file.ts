@@ -88,8 +88,9 @@ export class LogFile {
   }
 
   /**
-   * The size of the file being written, opened first when the path names another one (or none was opened). A path naming none (the state folder deleted) is not recreated here: the session restores the folder
-   * once it sees it gone, then calls `reopen`.
+   * The size of the file being written, opened first when the path names another one (or none was opened). A path
+   * naming none (the state folder deleted) is not recreated here: the session restores the folder once it sees it
+   * gone, then calls `reopen`.
    */
   private currentSize(): number {
     const stat = statSync(this.file, { throwIfNoEntry: false });

@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/cli.js';
 import { registerService, startUpstream, until } from '../proxy/helpers.js';
-import { curl, h2Get, h2Session, startHttpsProxy } from './helpers.js';
+import { curl, h2Get, h2Reply, h2Session, startHttpsProxy } from './helpers.js';
 
 /**
  * HTTP/2 streams forwarded to a service over pooled HTTP/1.1 connections (src/tls/h2-forward.ts): what the
@@ -47,11 +47,7 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
     const payload = 'x'.repeat(200_000); // more than one flow-control window of HTTP/2
     const stream = session.request({ ':method': 'POST', ':path': '/upload?q=1', ':authority': authority, 'content-length': String(payload.length) });
     stream.end(payload);
-    const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
-    let text = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => (text += chunk));
-    await once(stream, 'end');
+    const { headers, body: text } = await h2Reply(stream);
     expect(headers[':status']).toBe(201);
     expect(headers['set-cookie']).toEqual(['a=1', 'b=2']);
     expect(headers.connection).toBeUndefined();
@@ -65,16 +61,8 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
       if (req.url === '/same') return void res.writeHead(304, { etag: '"v1"' }).end();
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' }).end(req.method === 'HEAD' ? undefined : 'hello');
     });
-    const head = await new Promise<{ status: number; length: string | undefined; body: string }>((resolve, reject) => {
-      const stream = session.request({ ':method': 'HEAD', ':path': '/', ':authority': authority });
-      let body = '';
-      let status = 0;
-      let length: string | undefined;
-      stream.on('response', (h) => ((status = Number(h[':status'])), (length = h['content-length'] as string)));
-      stream.on('data', (d: Buffer) => (body += d));
-      stream.on('end', () => resolve({ status, length, body }));
-      stream.on('error', reject);
-    });
+    const reply = await h2Reply(session.request({ ':method': 'HEAD', ':path': '/', ':authority': authority }));
+    const head = { status: reply.status, length: reply.headers['content-length'], body: reply.body };
     expect(head).toEqual({ status: 200, length: '5', body: '' });
     expect(await h2Get(session, authority, '/none')).toMatchObject({ status: 204, body: '' });
     expect(await h2Get(session, authority, '/same')).toMatchObject({ status: 304, body: '' });
@@ -192,12 +180,7 @@ describe('HTTP/2 streams forwarded to HTTP/1.1 services', () => {
     });
     const connect = (path: string) =>
       session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': path, ':authority': authority, 'sec-websocket-version': '13' }, { endStream: false });
-    const refused = connect('/hmr');
-    const [headers] = (await once(refused, 'response')) as [http2.IncomingHttpHeaders];
-    let text = '';
-    refused.setEncoding('utf8');
-    refused.on('data', (chunk: string) => (text += chunk));
-    await once(refused, 'end');
+    const { headers, body: text } = await h2Reply(connect('/hmr'));
     expect(headers[':status']).toBe(404);
     expect(text).toBe('no socket here');
     const broken = connect('/broken');

@@ -61,8 +61,12 @@ export interface H2Reply {
 }
 
 export function h2Get(session: http2.ClientHttp2Session, authority: string, urlPath = '/', extra: http2.OutgoingHttpHeaders = {}): Promise<H2Reply> {
+  return h2Reply(session.request({ ':method': 'GET', ':path': urlPath, ':authority': authority, ...extra }));
+}
+
+/** A request stream's answer, read to its end (rejects when the stream ends with an error). */
+export function h2Reply(stream: http2.ClientHttp2Stream): Promise<H2Reply> {
   return new Promise((resolve, reject) => {
-    const stream = session.request({ ':method': 'GET', ':path': urlPath, ':authority': authority, ...extra });
     let headers: http2.IncomingHttpHeaders = {};
     let body = '';
     stream.setEncoding('utf8');
