@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { logLines } from '../runner/log-file.js';
-import { viewTail, type LogHub, type LogView } from './log-hub.js';
+import { viewTail, type LogView } from './log-batches.js';
+import type { LogHub } from './log-hub.js';
 import { openEventStream } from './sse.js';
 
 /**

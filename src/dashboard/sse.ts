@@ -11,13 +11,15 @@ export interface EventStream {
    * waits in memory).
    */
   sendRaw(event: string, json: string): boolean;
-  /** A whole event made once by `eventFrame` for every client that gets it. */
-  sendFrame(frame: Buffer): boolean;
+  /** Whole events, made once (`eventText`) for every client that gets them. */
+  sendFrame(frame: Uint8Array): boolean;
   /** Bytes written but not yet taken by the client. */
   backlog(): number;
   /** Open, and not holding back unsent data. */
   writableReady(): boolean;
   onClose(listener: () => void): void;
+  /** Ends the stream: the client's EventSource reconnects by itself. */
+  end(): void;
   readonly closed: boolean;
 }
 
@@ -25,40 +27,45 @@ const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 1_000;
 
 export function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): EventStream {
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'x-accel-buffering': 'no',
-  });
   req.socket.setTimeout(0);
   req.socket.setNoDelay(true);
-  res.write(`retry: ${RETRY_MS}\n\n`);
   let closed = false;
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-  heartbeat.unref();
+  let heartbeat: NodeJS.Timeout | undefined;
   res.once('close', () => {
     closed = true;
     clearInterval(heartbeat);
   });
+  // The answer's head goes out with the first event, not before: a client that has the head has what that event
+  // holds, so a log follower that sees the head gets every line appended after it, however long the tail took.
+  const write = (data: string | Uint8Array): boolean => {
+    if (closed) return false;
+    if (!res.headersSent) {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-accel-buffering': 'no',
+      });
+      res.write(`retry: ${RETRY_MS}\n\n`);
+      heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS).unref();
+    }
+    return res.write(data);
+  };
   return {
-    sendRaw: (event, json) => (closed ? false : res.write(eventText(event, json))),
-    sendFrame: (frame) => (closed ? false : res.write(frame)),
+    sendRaw: (event, json) => write(eventText(event, json)),
+    sendFrame: write,
     backlog: () => res.writableLength,
     writableReady: () => !closed && !res.writableNeedDrain,
     onClose: (listener) => res.once('close', listener),
+    // Before the head, a cut connection: an EventSource reconnects after a network error, not after a bare answer.
+    end: () => (res.headersSent ? res.end() : res.destroy()),
     get closed() {
       return closed;
     },
   };
 }
 
-/** An event with `json` as its data, ready to write to many streams. */
-export function eventFrame(event: string, json: string): Buffer {
-  return Buffer.from(eventText(event, json));
-}
-
-// JSON never holds a raw line break, so one `data:` line carries any payload.
-function eventText(event: string, json: string): string {
+/** An event with `json` as its data. JSON never holds a raw line break, so one `data:` line carries any payload. */
+export function eventText(event: string, json: string): string {
   return `event: ${event}\ndata: ${json}\n\n`;
 }

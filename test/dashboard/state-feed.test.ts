@@ -18,6 +18,7 @@ function recorder(): EventStream & { events: string[]; close(): void } {
     backlog: () => 0,
     writableReady: () => true,
     onClose: (listener: () => void) => void closers.push(listener),
+    end: () => stream.close(),
     close: () => {
       stream.closed = true;
       for (const listener of closers) listener();
