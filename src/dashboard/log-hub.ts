@@ -76,7 +76,9 @@ export class LogHub {
       streams.delete(member);
       if (streams.size === 0) this.files.delete(file);
       worker.postMessage({ op: 'leave', id } satisfies ToWorker);
-      if (this.members.size === 0) this.idle = setTimeout(() => this.stop(), IDLE_MS).unref();
+      if (this.members.size > 0) return;
+      clearTimeout(this.idle);
+      this.idle = setTimeout(() => this.stop(), IDLE_MS).unref();
     });
   }
 
@@ -120,11 +122,15 @@ export class LogHub {
   }
 
   private receive(message: FromWorker): void {
+    if (message.op === 'failed') {
+      this.members.get(message.id)?.stream.end();
+      return;
+    }
     if (message.op === 'joined') {
       const member = this.members.get(message.id);
       if (!member) return;
       member.joined = true;
-      member.stream.sendFrame(message.frame);
+      member.stream.sendEvents(message.events);
       return;
     }
     for (const { file, views } of message.batches) {
@@ -143,7 +149,7 @@ export class LogHub {
           member.stream.sendRaw('skipped', `{"lines":${member.skipped},"reason":"slow"}`);
           member.skipped = 0;
         }
-        member.stream.sendFrame(batch.frame);
+        member.stream.sendEvents(batch.events);
       }
     }
   }

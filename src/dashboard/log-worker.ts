@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LogFollower, type LogPosition } from '../runner/log-reader.js';
-import { batchEvents, linesJson, viewKey, viewTail, type LogView } from './log-batches.js';
+import { batchEvents, viewKey, viewTail, type LogView } from './log-batches.js';
 import { eventText } from './sse.js';
 
 /**
@@ -20,9 +20,22 @@ export type ToWorker =
 
 export type FromWorker =
   /** Stream `id`'s tail, up to where the file's reader is: every later batch's events follow it without a gap. */
-  | { op: 'joined'; id: number; frame: Uint8Array<ArrayBuffer> }
+  | { op: 'joined'; id: number; events: string[] }
+  /** Stream `id`'s log could not be read (a folder where the file should be): that stream ends, the others go on. */
+  | { op: 'failed'; id: number; message: string }
   /** One check's new lines: per file, the events of each view (by `viewKey`) and how many lines they stand for. */
-  | { op: 'batches'; batches: Array<{ file: string; views: Array<{ key: string; frame: Uint8Array<ArrayBuffer>; lines: number }> }> };
+  | { op: 'batches'; batches: Array<{ file: string; views: ViewEvents[] }> };
+
+/**
+ * A view's events for one batch, each at most ~64 KB. Handed over as strings, not bytes: a string of that size is
+ * copied into the proxy's young generation and dies there at no cost, where bytes would be memory outside its heap,
+ * whose churn (5 MB/s for 20 busy logs) set off a full collection of the proxy's heap every few seconds.
+ */
+export interface ViewEvents {
+  key: string;
+  events: string[];
+  lines: number;
+}
 
 const READ_PER_100_MS = 256 * 1024;
 
@@ -34,8 +47,12 @@ const members = new Map<number, { file: string; view: LogView }>();
 let poll: NodeJS.Timeout | undefined;
 
 port.on('message', (message: ToWorker) => {
-  if (message.op === 'join') join(message);
-  else leave(message.id);
+  if (message.op === 'leave') return leave(message.id);
+  try {
+    join(message);
+  } catch (error) {
+    port.postMessage({ op: 'failed', id: message.id, message: (error as Error).message } satisfies FromWorker);
+  }
 });
 
 function join({ id, file, service, count, view }: Extract<ToWorker, { op: 'join' }>): void {
@@ -49,8 +66,8 @@ function join({ id, file, service, count, view }: Extract<ToWorker, { op: 'join'
   }
   reader.addView(view);
   members.set(id, { file, view });
-  const frame = bytesOf([eventText('lines', linesJson(service, tail.lines))]);
-  port.postMessage({ op: 'joined', id, frame } satisfies FromWorker, [frame.buffer]);
+  const events = tail.lines.length > 0 ? batchEvents(service, tail.lines, {}).events : [eventText('lines', '[]')];
+  port.postMessage({ op: 'joined', id, events } satisfies FromWorker);
 }
 
 function leave(id: number): void {
@@ -73,16 +90,14 @@ function check(): void {
     const views = reader.read();
     if (views.length > 0) batches.push({ file, views });
   }
-  if (batches.length === 0) return;
-  const moved = batches.flatMap((batch) => batch.views.map((view) => view.frame.buffer));
-  port.postMessage({ op: 'batches', batches } satisfies FromWorker, moved);
+  if (batches.length > 0) port.postMessage({ op: 'batches', batches } satisfies FromWorker);
 }
 
 /** One file's reader, and the views its streams want of it (counted: several streams may share one). */
 class FileReader {
   private readonly views = new Map<string, { view: LogView; streams: number }>();
   private readonly follower: LogFollower;
-  private events: Array<{ key: string; frame: Uint8Array<ArrayBuffer>; lines: number }> = [];
+  private events: ViewEvents[] = [];
 
   constructor(
     file: string,
@@ -116,7 +131,7 @@ class FileReader {
   }
 
   /** The events of what was appended since the last check, one per view that has lines in it. */
-  read(): Array<{ key: string; frame: Uint8Array<ArrayBuffer>; lines: number }> {
+  read(): ViewEvents[] {
     this.follower.pump();
     const events = this.events;
     this.events = [];
@@ -130,25 +145,7 @@ class FileReader {
   private publish(lines: string[]): void {
     for (const [key, { view }] of this.views) {
       const batch = batchEvents(this.service, lines, view);
-      if (batch.events.length > 0) this.events.push({ key, frame: bytesOf(batch.events), lines: batch.lines });
+      if (batch.events.length > 0) this.events.push({ key, ...batch });
     }
   }
-}
-
-const encoder = new TextEncoder();
-
-/**
- * The events as UTF-8 in memory of their own, to be handed to the proxy's thread without a copy (a Buffer from
- * Node's shared pool cannot be: handing it over would take the pool from under every other small Buffer).
- */
-function bytesOf(events: string[]): Uint8Array<ArrayBuffer> {
-  if (events.length === 1) return encoder.encode(events[0]);
-  const parts = events.map((event) => encoder.encode(event));
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
 }

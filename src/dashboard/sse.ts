@@ -11,8 +11,8 @@ export interface EventStream {
    * waits in memory).
    */
   sendRaw(event: string, json: string): boolean;
-  /** Whole events, made once (`eventText`) for every client that gets them. */
-  sendFrame(frame: Uint8Array): boolean;
+  /** Whole events, made once (`eventText`) for every client that gets them, written together. */
+  sendEvents(events: readonly string[]): boolean;
   /** Bytes written but not yet taken by the client. */
   backlog(): number;
   /** Open, and not holding back unsent data. */
@@ -37,7 +37,7 @@ export function openEventStream(req: http.IncomingMessage, res: http.ServerRespo
   });
   // The answer's head goes out with the first event, not before: a client that has the head has what that event
   // holds, so a log follower that sees the head gets every line appended after it, however long the tail took.
-  const write = (data: string | Uint8Array): boolean => {
+  const write = (data: string): boolean => {
     if (closed) return false;
     if (!res.headersSent) {
       res.writeHead(200, {
@@ -53,7 +53,14 @@ export function openEventStream(req: http.IncomingMessage, res: http.ServerRespo
   };
   return {
     sendRaw: (event, json) => write(eventText(event, json)),
-    sendFrame: write,
+    sendEvents: (events) => {
+      if (events.length === 1) return write(events[0]!);
+      res.cork();
+      let ready = true;
+      for (const event of events) ready = write(event);
+      res.uncork();
+      return ready;
+    },
     backlog: () => res.writableLength,
     writableReady: () => !closed && !res.writableNeedDrain,
     onClose: (listener) => res.once('close', listener),

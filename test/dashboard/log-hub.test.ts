@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
@@ -40,7 +40,8 @@ async function serve(hub: LogHub, file: string): Promise<http.ServerResponse[]> 
   const responses: http.ServerResponse[] = [];
   server = http.createServer((req, res) => {
     responses.push(res);
-    hub.follow(file, 'api', Number(new URL(req.url!, 'http://x').searchParams.get('n')), openEventStream(req, res));
+    const asked = new URL(req.url!, 'http://x').searchParams;
+    hub.follow(asked.get('file') ?? file, 'api', Number(asked.get('n')), openEventStream(req, res));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as net.AddressInfo).port;
@@ -54,13 +55,16 @@ interface Client {
   /** The length of each `lines` event's data. */
   eventSizes: number[];
   res: http.IncomingMessage;
+  /** Settles when the server ends the stream or cuts the connection. */
+  ended: Promise<void>;
   close(): void;
 }
 
-async function follow(n: number): Promise<Client> {
-  const req = http.get({ host: '127.0.0.1', port, path: `/?n=${n}`, agent: false });
+async function follow(n: number, file?: string): Promise<Client> {
+  const req = http.get({ host: '127.0.0.1', port, path: `/?n=${n}${file ? `&file=${encodeURIComponent(file)}` : ''}`, agent: false });
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
-  const client: Client = { lines: [], skipped: [], eventSizes: [], res, close: () => req.destroy() };
+  const ended = new Promise<void>((resolve) => res.once('close', resolve));
+  const client: Client = { lines: [], skipped: [], eventSizes: [], res, ended, close: () => req.destroy() };
   cleanups.push(client.close);
   let buffered = '';
   res.setEncoding('utf8').on('data', (chunk: string) => {
@@ -166,6 +170,33 @@ describe('LogHub', () => {
     // What the server held for it never grew much past the cap (one batch of at most 256 KiB read, as JSON).
     expect(most).toBeLessThan(maxBacklog + 512 * 1024);
   }, 90_000);
+
+  it('reads on a thread of its own: a log it cannot read ends that stream alone; close() ends them all, and the next follow reads again', async () => {
+    const file = path.join(dir, 'api.log');
+    writeFileSync(file, '');
+    const hub = new LogHub({ pollMs: 20 });
+    await serve(hub, file);
+    const healthy = await follow(0);
+    // A folder where a log file should be: it opens, but reading it fails.
+    const folder = path.join(dir, 'not-a-file.log');
+    mkdirSync(folder);
+    const broken = http.get({ host: '127.0.0.1', port, path: `/?n=10&file=${encodeURIComponent(folder)}`, agent: false });
+    const cut = await new Promise<string>((resolve) => broken.on('response', () => resolve('answered')).on('error', (error) => resolve(error.message)));
+    expect(cut).toMatch(/socket hang up|ECONNRESET/);
+
+    appendFileSync(file, 'after the failure\n');
+    await until(() => healthy.lines.at(-1) === 'after the failure', 'a line to the healthy stream');
+    expect(hub.followedFiles).toBe(1);
+
+    hub.close();
+    await healthy.ended;
+    expect(hub.followedFiles).toBe(0);
+    const again = await follow(1);
+    appendFileSync(file, 'on a new thread\n');
+    await until(() => again.lines.at(-1) === 'on a new thread', 'a line after close()');
+    expect(again.lines).toEqual(['after the failure', 'on a new thread']);
+    again.close();
+  });
 });
 
 describe('linesJson', () => {

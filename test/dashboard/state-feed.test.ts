@@ -14,7 +14,7 @@ function recorder(): EventStream & { events: string[]; close(): void } {
     events: [] as string[],
     closed: false,
     sendRaw: (event: string) => (stream.events.push(event), true),
-    sendFrame: () => true,
+    sendEvents: () => true,
     backlog: () => 0,
     writableReady: () => true,
     onClose: (listener: () => void) => void closers.push(listener),
