@@ -41,7 +41,7 @@ interface Member {
 /**
  * Every open log stream of the dashboard, with one reader per log file however many streams follow it. The
  * reading, splitting and JSON happen on a thread of their own (`log-worker.ts`); each batch of new lines is made
- * into one event per view there (every line, or a page's `latest`/`query`), and this side writes the same bytes to
+ * into one event per view there (every line, or a page's `latest`/`query`), and this side writes the same events to
  * every stream of that view.
  *
  * A stream whose client does not keep up (more than `maxBacklog` bytes written but not taken) is skipped rather

@@ -6,7 +6,7 @@ import { eventText } from './sse.js';
 /**
  * The dashboard's log reading, on a thread of its own (`LogHub` starts it): every followed file is read here, its
  * lines split and made into the events each view gets, so 20 busy logs followed (20,000 lines a second) never hold
- * up the proxy's event loop, nor fill its heap. The proxy's thread only writes the bytes it is handed.
+ * up the proxy's event loop, nor fill its heap. The proxy's thread only writes the events it is handed.
  */
 
 export interface WorkerOptions {
@@ -22,7 +22,7 @@ export type FromWorker =
   /** Stream `id`'s tail, up to where the file's reader is: every later batch's events follow it without a gap. */
   | { op: 'joined'; id: number; events: string[] }
   /** Stream `id`'s log could not be read (a folder where the file should be): that stream ends, the others go on. */
-  | { op: 'failed'; id: number; message: string }
+  | { op: 'failed'; id: number }
   /** One check's new lines: per file, the events of each view (by `viewKey`) and how many lines they stand for. */
   | { op: 'batches'; batches: Array<{ file: string; views: ViewEvents[] }> };
 
@@ -50,8 +50,8 @@ port.on('message', (message: ToWorker) => {
   if (message.op === 'leave') return leave(message.id);
   try {
     join(message);
-  } catch (error) {
-    port.postMessage({ op: 'failed', id: message.id, message: (error as Error).message } satisfies FromWorker);
+  } catch {
+    port.postMessage({ op: 'failed', id: message.id } satisfies FromWorker);
   }
 });
 
