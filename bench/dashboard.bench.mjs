@@ -4,7 +4,8 @@
 // lines/s by the runner's own LogFile, stream to followers (20 SSE streams) — the page left open, measured once its
 // log has followed for a few seconds, not while it opens — in interleaved rounds (A B B A …),
 // same run, same proxy; Chromium driven over the DevTools pipe with no domain enabled, as a user's browser runs
-// (bench/chromium.mjs). Then the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its
+// (bench/chromium.mjs). Beside the throughput, the CPU the proxy's event loop (its main thread; the log streams are
+// read on a thread of their own) spends per forwarded request, with and without. Then the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its
 // log panel follows a 1,000 lines/s log for BENCH_PAGE_SECONDS.
 //
 // Then the same CPU without wrk (the cost itself, less noisy), and a machine with BENCH_MANY (200) services, each a
@@ -23,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchChromium } from './chromium.mjs';
-import { benchRun, commandExists, cpuTicks, freePort, median, treeCpuTicks } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, threadTicks, treeCpuTicks } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -168,6 +169,8 @@ async function main() {
     const withDashboard = [];
     const linesPerSecond = [];
     const cpu = { without: [], with: [] };
+    /** The proxy's event loop (its main thread: the log streams are read on another) per forwarded request, µs. */
+    const loopPerRequest = { without: [], with: [] };
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ['without', 'with'] : ['with', 'without'];
       for (const which of order) {
@@ -176,8 +179,10 @@ async function main() {
         if (!session) await sleep(SETTLE_SECONDS * 1000);
         const mark = session?.delivered.length ?? 0;
         const before = cpuTicks(proxyPid);
+        const loopBefore = threadTicks(proxyPid);
         const result = await wrk(port, seconds);
         cpu[which].push(((cpuTicks(proxyPid) - before) / 100 / seconds) * 100);
+        loopPerRequest[which].push(((threadTicks(proxyPid) - loopBefore) / 100 / (result * seconds)) * 1e6);
         if (session) {
           linesPerSecond.push(median(session.delivered.slice(mark)));
           await session.close();
@@ -196,6 +201,8 @@ async function main() {
     console.log('');
     console.log(`proxy throughput without the dashboard: ${a.toFixed(0)} req/s (proxy CPU ${median(cpu.without).toFixed(0)}% of a core)`);
     console.log(`proxy throughput with it open:          ${b.toFixed(0)} req/s (proxy CPU ${median(cpu.with).toFixed(0)}% of a core)`);
+    const loopRatio = median(loopPerRequest.with.map((w, i) => w / loopPerRequest.without[i]));
+    console.log(`the proxy's event loop per forwarded request: ${median(loopPerRequest.without).toFixed(1)} µs without, ${median(loopPerRequest.with).toFixed(1)} µs with (paired ratio ${loopRatio.toFixed(3)})`);
     console.log(`log lines delivered to the streams: ${median(linesPerSecond)} /s (of ${SERVICES * LINES_PER_SECOND} written)`);
     console.log(`ratio with/without: ${paired.toFixed(3)} (median of the rounds' ratios; target ≥ 0.95) ${paired >= 0.95 ? 'ok' : 'MISSED'}; middle half of the rounds ${quartile(0.25).toFixed(2)}–${quartile(0.75).toFixed(2)}; ratio of the medians ${(b / a).toFixed(3)}`);
 

@@ -74,9 +74,9 @@ export function ticksPerSecond() {
 }
 
 /** The fields of /proc/<pid>/stat after the command name (state first); undefined once the process is gone. */
-function procStat(pid) {
+function procStat(pid, tid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') };
   } catch {
     return undefined;
@@ -91,6 +91,12 @@ export function cpuTicks(pids, { reaped = false } = {}) {
     if (f) total += Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
   }
   return total;
+}
+
+/** User plus system CPU so far of one thread of `pid` (its main thread: `tid` = `pid`), in clock ticks; 0 once gone. */
+export function threadTicks(pid, tid = pid) {
+  const f = procStat(pid, tid)?.fields;
+  return f ? Number(f[11]) + Number(f[12]) : 0;
 }
 
 /**

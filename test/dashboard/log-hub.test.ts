@@ -120,7 +120,7 @@ describe('LogHub', () => {
     await until(() => hub.followedFiles === 0, 'the reader closed with its last client');
   }, 90_000);
 
-  it('sends a big batch as several events of about 64 KB, every line in order', async () => {
+  it('sends a big batch, and a long tail, as several events of about 64 KB, every line in order', async () => {
     const file = path.join(dir, 'api.log');
     writeFileSync(file, '');
     const hub = new LogHub({ pollMs: 50 });
@@ -134,6 +134,13 @@ describe('LogHub', () => {
     expect(client.eventSizes.length).toBeGreaterThan(8);
     // A run closes before the line that would take it past 64 KiB (the JSON's size is an estimate per line).
     expect(Math.max(...client.eventSizes)).toBeLessThan(64 * 1024 + 1024);
+
+    // A long tail comes the same way.
+    const late = await follow(total);
+    await until(() => late.lines.length === total, 'the whole tail');
+    expect(late.lines).toEqual(client.lines);
+    expect(late.eventSizes.length).toBeGreaterThan(8);
+    expect(Math.max(...late.eventSizes)).toBeLessThan(64 * 1024 + 1024);
   });
 
   it('skips a client that does not read (its backlog stays bounded), then says how many lines it missed', async () => {
