@@ -5,8 +5,9 @@
 // log has followed for a few seconds, not while it opens — in interleaved rounds (A B B A …),
 // same run, same proxy; Chromium driven over the DevTools pipe with no domain enabled, as a user's browser runs
 // (bench/chromium.mjs). Beside the throughput, the CPU the proxy's event loop (its main thread; the log streams are
-// read on a thread of their own) spends per forwarded request, with and without. Then the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its
-// log panel follows a 1,000 lines/s log for BENCH_PAGE_SECONDS.
+// read on a thread of their own) spends per forwarded request, with and without. Then the page's memory (JS heap
+// and DOM nodes, through the DevTools protocol) while its log panel follows a 1,000 lines/s log for
+// BENCH_PAGE_SECONDS.
 //
 // Then the same CPU without wrk (the cost itself, less noisy), and a machine with BENCH_MANY (200) services, each a
 // process of its own: how long a state change takes to show on the page, and what the open page costs the proxy
