@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { viewKey, type LogView } from './log-batches.js';
 import type { FromWorker, ToWorker, WorkerOptions } from './log-worker.js';
@@ -15,21 +17,28 @@ export interface LogHubOptions {
   pollMs?: number;
   /** Bytes a client may leave untaken before it is skipped (default 1 MiB). */
   maxBacklog?: number;
+  /** Where a failed reader thread is reported (default: the proxy's stderr, its log). */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * The built reader thread. Under the test runner this module is the TypeScript source, which a worker thread
- * cannot load: the tests run after the build (`npm test`), and use the built one.
+ * cannot load: the tests run after the build (`npm test`) and use the built one, which must not be older.
  */
-const WORKER = import.meta.url.endsWith('.ts')
-  ? new URL('../../dist/dashboard/log-worker.js', import.meta.url)
-  : new URL('./log-worker.js', import.meta.url);
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = FROM_SOURCE ? new URL('../../dist/dashboard/log-worker.js', import.meta.url) : new URL('./log-worker.js', import.meta.url);
+
+function checkBuiltWorker(): void {
+  const built = statSync(WORKER, { throwIfNoEntry: false });
+  if (!built || built.mtimeMs < statSync(new URL('./log-worker.ts', import.meta.url)).mtimeMs) {
+    throw new Error(`${fileURLToPath(WORKER)} is missing or older than its source: run npm run build (npm test does)`);
+  }
+}
 
 /** A thread left without streams ends after this long: a page that opens one log after another keeps one thread. */
 const IDLE_MS = 10_000;
 
 interface Member {
-  readonly file: string;
   readonly stream: EventStream;
   readonly key: string;
   /** Its tail was sent: from now on it gets every batch. */
@@ -51,6 +60,9 @@ interface Member {
 export class LogHub {
   private readonly maxBacklog: number;
   private readonly pollMs: number;
+  private readonly warn: (message: string) => void;
+  /** The last failure reported: a thread that fails the same way again is not reported again. */
+  private lastFailure = '';
   private worker: Worker | undefined;
   private idle: NodeJS.Timeout | undefined;
   private lastId = 0;
@@ -60,13 +72,14 @@ export class LogHub {
   constructor(options: LogHubOptions = {}) {
     this.maxBacklog = options.maxBacklog ?? 1024 * 1024;
     this.pollMs = options.pollMs ?? 500;
+    this.warn = options.onWarning ?? ((message) => process.stderr.write(`portbroker proxy: ${message}\n`));
   }
 
   /** Sends `stream` the last `count` lines of `service`'s log `file` (of its view), then each batch of new lines until it closes. */
   follow(file: string, service: string, count: number, stream: EventStream, view: LogView = {}): void {
     const worker = this.thread();
     const id = ++this.lastId;
-    const member: Member = { file, stream, key: viewKey(view), joined: false, skipped: 0 };
+    const member: Member = { stream, key: viewKey(view), joined: false, skipped: 0 };
     this.members.set(id, member);
     const streams = this.files.get(file) ?? new Set();
     this.files.set(file, streams.add(member));
@@ -98,18 +111,21 @@ export class LogHub {
   private thread(): Worker {
     clearTimeout(this.idle);
     if (this.worker) return this.worker;
+    if (FROM_SOURCE) checkBuiltWorker();
     const worker = new Worker(WORKER, { workerData: { pollMs: this.pollMs } satisfies WorkerOptions });
     // The proxy's exit is not held up by it.
     worker.unref();
     worker.on('message', (message: FromWorker) => this.receive(message));
     // A failed reader ends its streams: each client's EventSource reconnects, to a new thread.
-    const failed = () => {
+    const failed = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.close();
+      if (why !== this.lastFailure) this.warn(`the dashboard's log reader failed (${why}); its log streams were cut and reconnect`);
+      this.lastFailure = why;
     };
-    worker.once('error', failed);
-    worker.once('exit', failed);
+    worker.on('error', (error) => failed(error.message));
+    worker.once('exit', (code) => failed(`exit code ${code}`));
     this.worker = worker;
     return worker;
   }
@@ -152,5 +168,6 @@ export class LogHub {
         member.stream.sendEvents(batch.events);
       }
     }
+    this.worker?.postMessage({ op: 'taken' } satisfies ToWorker);
   }
 }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LogFollower, type LogPosition } from '../runner/log-reader.js';
 import { batchEvents, viewKey, viewTail, type LogView } from './log-batches.js';
@@ -16,12 +17,14 @@ export interface WorkerOptions {
 export type ToWorker =
   /** A stream wants `file` (its tail of `count` lines, then each batch) in `view`; answered by `joined`. */
   | { op: 'join'; id: number; file: string; service: string; count: number; view: LogView }
-  | { op: 'leave'; id: number };
+  | { op: 'leave'; id: number }
+  /** The proxy's thread has written the last `batches`: the next check may read on. */
+  | { op: 'taken' };
 
 export type FromWorker =
   /** Stream `id`'s tail, up to where the file's reader is: every later batch's events follow it without a gap. */
   | { op: 'joined'; id: number; events: string[] }
-  /** Stream `id`'s log could not be read (a folder where the file should be): that stream ends, the others go on. */
+  /** Stream `id`'s log cannot be read (a folder where the file should be): that stream ends, the others go on. */
   | { op: 'failed'; id: number }
   /** One check's new lines: per file, the events of each view (by `viewKey`) and how many lines they stand for. */
   | { op: 'batches'; batches: Array<{ file: string; views: ViewEvents[] }> };
@@ -45,8 +48,14 @@ const files = new Map<string, FileReader>();
 const members = new Map<number, { file: string; view: LogView }>();
 /** One timer checks every followed file, and one message carries what they all had. */
 let poll: NodeJS.Timeout | undefined;
+/**
+ * A `batches` message not yet written by the proxy's thread. While one is, checks read nothing: the lines wait in
+ * their files, as they would for a proxy too busy to read them itself, rather than in messages queued without bound.
+ */
+let waiting = false;
 
 port.on('message', (message: ToWorker) => {
+  if (message.op === 'taken') return void (waiting = false);
   if (message.op === 'leave') return leave(message.id);
   try {
     join(message);
@@ -57,6 +66,7 @@ port.on('message', (message: ToWorker) => {
 
 function join({ id, file, service, count, view }: Extract<ToWorker, { op: 'join' }>): void {
   let reader = files.get(file);
+  if (!reader && !isFileOrMissing(file)) throw new Error(`${file} is not a file`);
   // The lines before where the file's reader is: the stream gets everything after from it, nothing twice.
   const tail = viewTail(file, count, view.query, reader?.position);
   if (!reader) {
@@ -85,12 +95,24 @@ function leave(id: number): void {
 }
 
 function check(): void {
+  if (waiting) return;
   const batches: Extract<FromWorker, { op: 'batches' }>['batches'] = [];
   for (const [file, reader] of files) {
     const views = reader.read();
     if (views.length > 0) batches.push({ file, views });
   }
-  if (batches.length > 0) port.postMessage({ op: 'batches', batches } satisfies FromWorker);
+  if (batches.length === 0) return;
+  waiting = true;
+  port.postMessage({ op: 'batches', batches } satisfies FromWorker);
+}
+
+/** A log file, or none yet (a service that has not printed): the follower waits for it. */
+function isFileOrMissing(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return true;
+  }
 }
 
 /** One file's reader, and the views its streams want of it (counted: several streams may share one). */

@@ -3,7 +3,8 @@ import type http from 'node:http';
 /**
  * A server-sent events stream on a response. The browser's EventSource reconnects by itself (after `retry`),
  * which is how the page survives a proxy restart; a comment every 15 s keeps idle connections open through
- * anything that times them out.
+ * anything that times them out. The head, and the heartbeat, begin with the first event (a log's tail, the state
+ * feed's first snapshot): until then the client waits, as for any answer.
  */
 export interface EventStream {
   /**

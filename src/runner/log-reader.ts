@@ -5,8 +5,8 @@ import { StringDecoder } from 'node:string_decoder';
  * A service's log file, read the way `tail -n N -F` does: the last lines from the end of the file (never the
  * whole file), then each new line as the runner appends it, across rotation (`<file>` renamed to `<file>.1`
  * and begun again): the reading side of `log-file.ts`, for `logs`, the MCP server and the dashboard. Reads are
- * synchronous but bounded per call: the dashboard runs inside the proxy, and one chatty service must not hold up
- * the requests it forwards.
+ * synchronous but bounded per call: the dashboard's reader thread serves every followed log of the proxy, and one
+ * chatty service must not hold up the others (a `GET …/logs` without follow reads its tail on the proxy's own).
  */
 
 /** Where a follower starts: the end of what `lastLines` read. */
@@ -125,7 +125,7 @@ export interface FollowOptions {
  * change events come once per write (a service printing 1,000 lines a second makes hundreds), and an
  * asynchronous read costs the event loop several times what it reads (a thread-pool round trip: ~30–50 µs
  * against ~8 µs for a `readSync` of 10 KiB that the writer just put in the page cache). A check reads at most
- * `maxBytesPerRead`, so a burst is spread over several checks instead of holding up the proxy's requests.
+ * `maxBytesPerRead`, so a burst is spread over several checks instead of holding up everything else the thread does.
  */
 export class LogFollower {
   private fd: number | undefined;

@@ -187,9 +187,12 @@ describe('LogHub', () => {
     // A folder where a log file should be: it opens, but reading it fails.
     const folder = path.join(dir, 'not-a-file.log');
     mkdirSync(folder);
-    const broken = http.get({ host: '127.0.0.1', port, path: `/?n=10&file=${encodeURIComponent(folder)}`, agent: false });
-    const cut = await new Promise<string>((resolve) => broken.on('response', () => resolve('answered')).on('error', (error) => resolve(error.message)));
-    expect(cut).toMatch(/socket hang up|ECONNRESET/);
+    // With a tail to read (n=10) and without one (n=0).
+    for (const n of [10, 0]) {
+      const broken = http.get({ host: '127.0.0.1', port, path: `/?n=${n}&file=${encodeURIComponent(folder)}`, agent: false });
+      const cut = await new Promise<string>((resolve) => broken.on('response', () => resolve('answered')).on('error', (error) => resolve(error.message)));
+      expect(cut).toMatch(/socket hang up|ECONNRESET/);
+    }
 
     appendFileSync(file, 'after the failure\n');
     await until(() => healthy.lines.at(-1) === 'after the failure', 'a line to the healthy stream');
