@@ -184,7 +184,7 @@ describe('LogHub', () => {
     const hub = new LogHub({ pollMs: 20 });
     await serve(hub, file);
     const healthy = await follow(0);
-    // A folder where a log file should be: it opens, but reading it fails.
+    // A folder where a log file should be: its stream is cut (before any head), whatever the tail asked for.
     const folder = path.join(dir, 'not-a-file.log');
     mkdirSync(folder);
     // With a tail to read (n=10) and without one (n=0).
