@@ -88,7 +88,7 @@ export function cpuTicks(pids, { reaped = false } = {}) {
   let total = 0;
   for (const pid of [pids].flat()) {
     const f = procStat(pid)?.fields;
-    if (f) total += Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
+    if (f) total += ownTicks(f) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
   }
   return total;
 }
@@ -96,7 +96,12 @@ export function cpuTicks(pids, { reaped = false } = {}) {
 /** User plus system CPU so far of one thread of `pid` (its main thread: `tid` = `pid`), in clock ticks; 0 once gone. */
 export function threadTicks(pid, tid = pid) {
   const f = procStat(pid, tid)?.fields;
-  return f ? Number(f[11]) + Number(f[12]) : 0;
+  return f ? ownTicks(f) : 0;
+}
+
+/** utime + stime of a /proc stat line's fields (after the command name). */
+function ownTicks(fields) {
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 /**

@@ -121,7 +121,7 @@ export class LogHub {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.close();
-      if (why !== this.lastFailure) this.warn(`the dashboard's log reader failed (${why}); its log streams were cut and reconnect`);
+      if (why !== this.lastFailure) this.warn(`the dashboard's log reader thread failed (${why}); its log streams were cut and reconnect; if this repeats, run portbroker proxy restart`);
       this.lastFailure = why;
     };
     worker.on('error', (error) => failed(error.message));

@@ -85,7 +85,7 @@ function leave(id: number): void {
   if (!member) return;
   members.delete(id);
   const reader = files.get(member.file)!;
-  if (reader.removeView(member.view) > 0) return;
+  if (reader.removeView(member.view)) return;
   reader.close();
   files.delete(member.file);
   if (files.size === 0) {
@@ -142,14 +142,12 @@ class FileReader {
     else this.views.set(key, { view, streams: 1 });
   }
 
-  /** Returns how many streams are left. */
-  removeView(view: LogView): number {
+  /** Returns whether any stream is left (a view is kept while a stream wants it). */
+  removeView(view: LogView): boolean {
     const key = viewKey(view);
     const known = this.views.get(key)!;
     if (--known.streams === 0) this.views.delete(key);
-    let left = 0;
-    for (const { streams } of this.views.values()) left += streams;
-    return left;
+    return this.views.size > 0;
   }
 
   /** The events of what was appended since the last check, one per view that has lines in it. */

@@ -55,7 +55,6 @@ export function openEventStream(req: http.IncomingMessage, res: http.ServerRespo
   return {
     sendRaw: (event, json) => write(eventText(event, json)),
     sendEvents: (events) => {
-      if (events.length === 1) return write(events[0]!);
       res.cork();
       let ready = true;
       for (const event of events) ready = write(event);

@@ -5,7 +5,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LogHub } from '../../src/dashboard/log-hub.js';
+import { LogHub, type LogHubOptions } from '../../src/dashboard/log-hub.js';
 import { linesJson } from '../../src/dashboard/log-batches.js';
 import { logLines } from '../../src/runner/log-file.js';
 import { openEventStream } from '../../src/dashboard/sse.js';
@@ -35,8 +35,14 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A server whose every request follows `file` through `hub`; `responses` are the server's side of each stream. */
-async function serve(hub: LogHub, file: string): Promise<http.ServerResponse[]> {
+/**
+ * An empty log `api.log` and a server whose every request follows it (or the request's `file=`) through a hub of
+ * `options`; `responses` are the server's side of each stream.
+ */
+async function serve(options: LogHubOptions): Promise<{ file: string; hub: LogHub; responses: http.ServerResponse[] }> {
+  const file = path.join(dir, 'api.log');
+  writeFileSync(file, '');
+  const hub = new LogHub(options);
   const responses: http.ServerResponse[] = [];
   server = http.createServer((req, res) => {
     responses.push(res);
@@ -45,7 +51,7 @@ async function serve(hub: LogHub, file: string): Promise<http.ServerResponse[]> 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as net.AddressInfo).port;
-  return responses;
+  return { file, hub, responses };
 }
 
 interface Client {
@@ -91,10 +97,7 @@ function consecutive(lines: string[]): boolean {
 
 describe('LogHub', () => {
   it('reads a busy log once for every client; a client joining mid-way gets its tail, then every line once', async () => {
-    const file = path.join(dir, 'api.log');
-    writeFileSync(file, '');
-    const hub = new LogHub({ pollMs: 50 });
-    await serve(hub, file);
+    const { file, hub } = await serve({ pollMs: 50 });
     // Another process appends numbered lines, as a service would, while clients come and go.
     const total = 3000;
     const writer = spawn(process.execPath, ['-e', `const fs = require('fs'); let n = 0; const t = setInterval(() => { let s = ''; for (let i = 0; i < 5 && n < ${total}; i++) s += (n++) + '\\n'; fs.appendFileSync(${JSON.stringify(file)}, s); if (n >= ${total}) clearInterval(t); }, 5);`], { stdio: 'ignore' });
@@ -121,10 +124,7 @@ describe('LogHub', () => {
   }, 90_000);
 
   it('sends a big batch, and a long tail, as several events of about 64 KB, every line in order', async () => {
-    const file = path.join(dir, 'api.log');
-    writeFileSync(file, '');
-    const hub = new LogHub({ pollMs: 50 });
-    await serve(hub, file);
+    const { file } = await serve({ pollMs: 50 });
     const client = await follow(0);
     // One append of ~600 KB: one check reads it all (up to 256 KiB a check), which was one event of that size.
     const total = 3000;
@@ -144,11 +144,8 @@ describe('LogHub', () => {
   });
 
   it('skips a client that does not read (its backlog stays bounded), then says how many lines it missed', async () => {
-    const file = path.join(dir, 'api.log');
-    writeFileSync(file, '');
     const maxBacklog = 64 * 1024;
-    const hub = new LogHub({ pollMs: 20, maxBacklog });
-    const responses = await serve(hub, file);
+    const { file, responses } = await serve({ pollMs: 20, maxBacklog });
     const client = await follow(0);
     client.res.pause();
     let most = 0;
@@ -179,10 +176,7 @@ describe('LogHub', () => {
   }, 90_000);
 
   it('reads on a thread of its own: a log it cannot read ends that stream alone; close() ends them all, and the next follow reads again', async () => {
-    const file = path.join(dir, 'api.log');
-    writeFileSync(file, '');
-    const hub = new LogHub({ pollMs: 20 });
-    await serve(hub, file);
+    const { file, hub } = await serve({ pollMs: 20 });
     const healthy = await follow(0);
     // A folder where a log file should be: its stream is cut (before any head), whatever the tail asked for.
     const folder = path.join(dir, 'not-a-file.log');
