@@ -1,11 +1,17 @@
 import type { Step } from '../exchange.js';
 import { hostPort } from '../host.js';
 import { ambiguousPage, notFoundPage } from '../pages.js';
+import { isForwardable } from '../route-table.js';
 
 /** Finds the route for the name: a service, an alias, the dashboard; or a page listing what there is. */
 export const lookupRoute: Step = (exchange, context) => {
-  const table = context.routes.current;
-  const found = table.lookup(exchange.host!);
+  let table = context.routes.current;
+  let found = table.lookup(exchange.host!);
+  // Not found, or not ready to take it: the answer may be in a registry write the table has yet to see.
+  if (found.kind === 'unknown' || (found.kind === 'route' && !isForwardable(found.route))) {
+    table = context.routes.catchUp();
+    found = table.lookup(exchange.host!);
+  }
   // Links on the pages use the port the client came in on.
   const port = () => hostPort(exchange.request.hostHeader) ?? context.port;
   switch (found.kind) {
