@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { buildChange } from '../platform/build-stamp.js';
 import { viewKey, type LogView } from './log-batches.js';
 import type { FromWorker, ToWorker, WorkerOptions } from './log-worker.js';
 import type { EventStream } from './sse.js';
@@ -95,6 +96,14 @@ export class LogHub {
     });
   }
 
+  /**
+   * Why `follow` cannot serve a stream now, or undefined. A running thread serves on; a new one is only loaded
+   * from the build this proxy started with.
+   */
+  unavailable(): string | undefined {
+    return this.worker ? undefined : buildChange();
+  }
+
   /** How many files are read now (one per followed log, not per stream). */
   get followedFiles(): number {
     return this.files.size;
@@ -121,7 +130,7 @@ export class LogHub {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.close();
-      if (why !== this.lastFailure) this.warn(`the dashboard's log reader thread failed (${why}); its log streams were cut and reconnect; if this repeats, run portbroker proxy restart`);
+      if (why !== this.lastFailure) this.warn(`the dashboard's log reader thread failed (${why}); its log streams were cut and reconnect; if this repeats, restart the proxy (portbroker proxy stop, then portbroker up)`);
       this.lastFailure = why;
     };
     worker.on('error', (error) => failed(error.message));

@@ -44,6 +44,10 @@ export function sendLogs(req: Request, res: Response, hub: LogHub, file: string,
   }
   const { count, view } = asked;
   const follow = req.query.follow === '1' || req.query.follow === 'true';
-  if (follow) return hub.follow(file, about.service, count, openEventStream(req, res), view);
+  if (follow) {
+    const problem = hub.unavailable();
+    if (problem) return void res.status(503).json({ status: 503, error: 'restart-needed', message: problem });
+    return hub.follow(file, about.service, count, openEventStream(req, res), view);
+  }
   res.json({ ...about, lines: logLines(about.service, viewTail(file, count, view.query).lines) });
 }

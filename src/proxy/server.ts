@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { PortbrokerError } from '../errors.js';
+import { buildChange } from '../platform/build-stamp.js';
 import { proxyPortHeld } from './port-held.js';
 import { ActivityReporter } from './activity.js';
 import { acceptHttp, type HeadDeadline } from './connection-entry.js';
@@ -205,6 +206,8 @@ function listen(server: net.Server, host: string, port: number, log: (message: s
 function createLazyDashboard(options: import('../dashboard/app.js').DashboardOptions): http.RequestListener {
   let app: Promise<http.RequestListener> | undefined;
   return (req, res) => {
+    const changed = app ? undefined : buildChange();
+    if (changed) return void res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`${changed}\n`);
     app ??= import('../dashboard/app.js').then(({ createDashboard }) => createDashboard(options));
     app.then(
       (serve) => serve(req, res),

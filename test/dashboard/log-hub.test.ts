@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
+import type { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -200,6 +201,35 @@ describe('LogHub', () => {
     await until(() => again.lines.at(-1) === 'on a new thread', 'a line after close()');
     expect(again.lines).toEqual(['after the failure', 'on a new thread']);
     again.close();
+  });
+});
+
+describe('LogHub when its thread dies', () => {
+  it('ends every stream, says so once in the proxy\'s log, and the next follow reads on a new thread', async () => {
+    const warnings: string[] = [];
+    const { file, hub } = await serve({ pollMs: 20, onWarning: (message) => warnings.push(message) });
+    const clients = [await follow(0), await follow(0)];
+    appendFileSync(file, 'before\n');
+    await until(() => clients.every((c) => c.lines.at(-1) === 'before'), 'a line to both streams');
+
+    // The thread ends without the hub asking (as a crash in it would): terminated from outside.
+    const thread = (hub as unknown as { worker: Worker }).worker;
+    await thread.terminate();
+    await Promise.all(clients.map((c) => c.ended));
+    expect(hub.followedFiles).toBe(0);
+    expect(warnings).toEqual([expect.stringMatching(/^the dashboard's log reader thread failed \(exit code 1\); its log streams were cut and reconnect; if this repeats, restart the proxy \(portbroker proxy stop, then portbroker up\)$/)]);
+
+    // A client reconnects (as EventSource does): a new thread, every later line.
+    const again = await follow(1);
+    appendFileSync(file, 'after\n');
+    await until(() => again.lines.at(-1) === 'after', 'a line on the new thread');
+    expect(again.lines).toEqual(['before', 'after']);
+    expect((hub as unknown as { worker: Worker }).worker).not.toBe(thread);
+    // The same failure again is not reported again.
+    await (hub as unknown as { worker: Worker }).worker.terminate();
+    await again.ended;
+    expect(warnings).toHaveLength(1);
+    hub.close();
   });
 });
 

@@ -107,8 +107,28 @@ export class LogView {
       this.parts.status.textContent = 'following';
     });
     source.addEventListener('error', () => {
-      this.parts.status.textContent = 'reconnecting…';
+      if (source.readyState !== EventSource.CLOSED) this.parts.status.textContent = 'reconnecting…';
+      else void this.refused(source);
     });
+  }
+
+  /**
+   * The stream was answered with an error (a service gone, a proxy that must be restarted), which EventSource does
+   * not retry and does not show: the answer's message is fetched and shown instead.
+   * @param {EventSource} source
+   */
+  async refused(source) {
+    const request = new AbortController();
+    try {
+      const response = await fetch(source.url, { signal: request.signal });
+      if (response.ok) return void (this.source === source && this.follow()); // streams again: follow anew
+      const answer = await response.json();
+      if (this.source === source) this.parts.status.textContent = `stopped · ${answer.message}`;
+    } catch (error) {
+      if (this.source === source) this.parts.status.textContent = `stopped · the log stream failed (${error})`;
+    } finally {
+      request.abort();
+    }
   }
 
   /** Stops following and shows the last HISTORY_LINES lines, every one, where the reader is. */
