@@ -1,7 +1,7 @@
 import { DASHBOARD_HOST, expandHostname, qualifiedHost } from '../config/names.js';
 import { serviceLogFile } from '../platform/paths.js';
 import { isAlive } from '../platform/proc.js';
-import { isServing, serviceState, type LiveState } from '../ports/live-state.js';
+import { isServing, serviceState, type LiveState, type Liveness } from '../ports/live-state.js';
 import type { CheckoutRecord, RegistryData, ServiceRecord } from '../ports/registry.js';
 
 /**
@@ -65,14 +65,15 @@ export class RouteTable {
     private readonly byHost: ReadonlyMap<string, Lookup>,
   ) {}
 
-  static fromRegistry(data: RegistryData, home: string): RouteTable {
+  /** `alive`: how the processes' liveness is asked (the route source counts the answers to watch them after). */
+  static fromRegistry(data: RegistryData, home: string, alive: Liveness = isAlive): RouteTable {
     const services: ServiceRoute[] = [];
     const extraNames = new Map<ServiceRoute, string[]>();
     for (const checkout of sortedCheckouts(data)) {
       for (const name of Object.keys(checkout.services).sort()) {
         const record = checkout.services[name]!;
         if (record.proxy === false) continue;
-        const route = serviceRoute(home, checkout, name, record);
+        const route = serviceRoute(home, checkout, name, record, alive);
         services.push(route);
         extraNames.set(route, (record.hostnames ?? []).map(expandHostname));
       }
@@ -130,10 +131,10 @@ function resolveShared(host: string, candidates: ServiceRoute[]): Lookup {
   return { kind: 'ambiguous', host, candidates: Object.freeze([...candidates]) as ServiceRoute[] };
 }
 
-function serviceRoute(home: string, checkout: CheckoutRecord, service: string, record: ServiceRecord): ServiceRoute {
-  const supervisorAlive = checkout.ownerPid !== undefined && isAlive(checkout.ownerPid);
+function serviceRoute(home: string, checkout: CheckoutRecord, service: string, record: ServiceRecord, alive: Liveness): ServiceRoute {
+  const supervisorAlive = checkout.ownerPid !== undefined && alive(checkout.ownerPid);
   // An orphan (its supervisor was killed) still serves: it stays routed until the next `up` adopts or ends it.
-  const state = serviceState(checkout, record);
+  const state = serviceState(checkout, record, alive);
   return Object.freeze({
     kind: 'service' as const,
     host: qualifiedHost(service, checkout.project, checkout.label),
