@@ -2,7 +2,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { buildChange } from '../platform/build-stamp.js';
+import { laterPartOfThisBuild } from '../platform/build-stamp.js';
 import { pageHeaders } from '../platform/html.js';
 import { ProcessUsageSampler } from '../platform/process-usage.js';
 import { apiRouter, type ServiceActions } from './api.js';
@@ -27,12 +27,9 @@ export interface DashboardOptions {
 const ACTION_TIMEOUT_MS = 120_000;
 
 function overControlChannel(home: string): ServiceActions {
-  let loaded: Promise<typeof import('../control/service-actions.js')> | undefined;
+  const serviceActions = laterPartOfThisBuild(() => import('../control/service-actions.js'));
   return async (action, { checkout, service }) => {
-    const changed = loaded ? undefined : buildChange();
-    if (changed) throw new Error(changed);
-    loaded ??= import('../control/service-actions.js');
-    const { actOn } = await loaded;
+    const { actOn } = await serviceActions();
     return actOn(home, checkout, service, action, ACTION_TIMEOUT_MS);
   };
 }

@@ -130,7 +130,7 @@ export class LogHub {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.close();
-      if (why !== this.lastFailure) this.warn(`the dashboard's log reader thread failed (${why}); its log streams were cut and reconnect; if this repeats, restart the proxy (portbroker proxy stop, then portbroker up)`);
+      if (why !== this.lastFailure) this.warn(`the dashboard's log reader thread failed (${why}); its log streams were cut and reconnect; if this repeats, restart the proxy (portbroker proxy stop, then portbroker up or portbroker proxy start)`);
       this.lastFailure = why;
     };
     worker.on('error', (error) => failed(error.message));

@@ -17,6 +17,8 @@ export interface RouteSourceOptions {
 
 /** Processes asked per turn of the event loop by the poll (each answer reads /proc, tens of µs). */
 const LIVENESS_SLICE = 25;
+/** The stamp after a failed read: no file has it, so the next poll (or miss) reads again. */
+const UNREAD = 'unread';
 
 /**
  * Keeps `current` equal to the registry. The registry is replaced by rename on every write, so the state
@@ -39,13 +41,16 @@ export class RouteSource {
   /** Every process the current table's states depend on, and whether it lived then: what the poll asks again. */
   private liveness = new Map<number, boolean>();
   private checking = false;
+  private closed = false;
 
   constructor(options: RouteSourceOptions) {
     this.home = options.home;
     this.registryName = path.basename(statePaths(options.home).registry);
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`portbroker proxy: ${message}\n`));
     this.stamp = this.registryStamp();
-    this.current = this.build();
+    const first = this.build();
+    if (!first) this.stamp = UNREAD;
+    this.current = first ?? RouteTable.fromRegistry(emptyRegistry(), this.home);
     ensureStateFolder(this.home);
     try {
       this.watcher = watch(this.home, { persistent: false }, (_event, file) => {
@@ -73,6 +78,8 @@ export class RouteSource {
     // the dashboard shows it.
     const stamp = this.registryStamp();
     const next = this.build();
+    // Not read (EMFILE, EACCES): the routes stay as they were, and the next poll or miss reads again.
+    if (!next) return void (this.stamp = UNREAD);
     if (next.signature === this.current.signature && stamp === this.stamp) return;
     this.stamp = stamp;
     this.current = next;
@@ -90,6 +97,7 @@ export class RouteSource {
   }
 
   close(): void {
+    this.closed = true;
     this.watcher?.close();
     clearInterval(this.poll);
     if (this.pending) clearImmediate(this.pending);
@@ -102,7 +110,7 @@ export class RouteSource {
    * event loop for 10–30 ms each time with 200 services, and every forwarded request waited on it.
    */
   private async check(): Promise<void> {
-    if (this.checking) return;
+    if (this.checking || this.closed) return;
     if (this.registryStamp() !== this.stamp) return this.reload();
     this.checking = true;
     try {
@@ -110,15 +118,19 @@ export class RouteSource {
       for (const [pid, lived] of this.liveness) {
         if (isAlive(pid) !== lived) return this.reload();
         if (++asked % LIVENESS_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (this.closed) return;
       }
     } finally {
       this.checking = false;
     }
   }
 
-  // A write shows as several events (temp file, rename): one rebuild for the burst.
+  // A write shows as several events (temp file, rename): one rebuild for the burst, none if a miss caught up first.
   private reloadSoon(): void {
-    this.pending ??= setImmediate(() => this.reload());
+    this.pending ??= setImmediate(() => {
+      this.pending = undefined;
+      this.catchUp();
+    });
   }
 
   private registryStamp(): string {
@@ -129,7 +141,8 @@ export class RouteSource {
     }
   }
 
-  private build(): RouteTable {
+  /** The table the registry gives now; undefined when it cannot be read (said once). */
+  private build(): RouteTable | undefined {
     // The poll would repeat a corrupt registry's warning every second: each message is said once.
     const once = (message: string) => {
       if (message !== this.lastWarning) this.warn(message);
@@ -150,7 +163,7 @@ export class RouteSource {
     } catch (error) {
       // A registry that cannot be read now (EACCES, EMFILE) or an unsafe state folder: keep the routes we have.
       once(`${(error as Error).message}; keeping the last routes`);
-      return this.current ?? RouteTable.fromRegistry(emptyRegistry(), this.home);
+      return undefined;
     }
   }
 }

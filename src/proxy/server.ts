@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { PortbrokerError } from '../errors.js';
-import { buildChange } from '../platform/build-stamp.js';
+import { buildChange, laterPartOfThisBuild } from '../platform/build-stamp.js';
 import { proxyPortHeld } from './port-held.js';
 import { ActivityReporter } from './activity.js';
 import { acceptHttp, type HeadDeadline } from './connection-entry.js';
@@ -204,14 +204,16 @@ function listen(server: net.Server, host: string, port: number, log: (message: s
 
 /** express is loaded only when someone opens the dashboard: the proxy starts faster without it. */
 function createLazyDashboard(options: import('../dashboard/app.js').DashboardOptions): http.RequestListener {
-  let app: Promise<http.RequestListener> | undefined;
+  const app = laterPartOfThisBuild(() => import('../dashboard/app.js').then(({ createDashboard }) => createDashboard(options)));
   return (req, res) => {
-    const changed = app ? undefined : buildChange();
-    if (changed) return void res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`${changed}\n`);
-    app ??= import('../dashboard/app.js').then(({ createDashboard }) => createDashboard(options));
-    app.then(
+    app().then(
       (serve) => serve(req, res),
-      (error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`the dashboard failed to load: ${(error as Error).message}\n`),
+      // Another build's files (503: restarting helps), or a dashboard that failed to load.
+      (error) => {
+        const status = buildChange() ? 503 : 500;
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ status, error: status === 503 ? 'restart-needed' : 'internal', message: `the dashboard cannot load: ${(error as Error).message}` }));
+      },
     );
   };
 }

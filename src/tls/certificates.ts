@@ -3,7 +3,11 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import writeFileAtomic from 'write-file-atomic';
+import { laterPartOfThisBuild } from '../platform/build-stamp.js';
 import { certificateFiles, ensureAuthority, type Authority } from './authority.js';
+
+/** The certificate issuer (@peculiar/x509), loaded when a certificate is first made: most starts need none. */
+const x509 = laterPartOfThisBuild(() => import('./x509.js'));
 
 /** A leaf lives 90 days and is replaced once fewer than 30 remain (a proxy may run for weeks). */
 const LEAF_DAYS = 90;
@@ -85,7 +89,7 @@ export class CertificateStore {
     let certPem = existsSync(certFile) ? readFileSync(certFile, 'utf8') : undefined;
     let renewAt = certPem ? this.usableUntil(certPem) : 0;
     if (renewAt <= Date.now()) {
-      const { issueLeaf } = await import('./x509.js');
+      const { issueLeaf } = await x509();
       certPem = await issueLeaf({ names, validDays: LEAF_DAYS, authority: this.authority, leafKeyPem: this.leafKeyPem });
       mkdirSync(leaves, { recursive: true, mode: 0o700 });
       await writeFileAtomic(certFile, certPem, { mode: 0o600 });
@@ -120,7 +124,7 @@ export function addressIdentity(address: string): string {
 async function ensureLeafKey(home: string): Promise<string> {
   const file = certificateFiles(home).leafKey;
   if (existsSync(file)) return readFileSync(file, 'utf8');
-  const { createLeafKey } = await import('./x509.js');
+  const { createLeafKey } = await x509();
   const pem = await createLeafKey();
   // Two proxies never run on one state folder at once; a lost race would only replace the key and its leaves.
   await writeFileAtomic(file, pem, { mode: 0o600 });

@@ -217,7 +217,7 @@ describe('LogHub when its thread dies', () => {
     await thread.terminate();
     await Promise.all(clients.map((c) => c.ended));
     expect(hub.followedFiles).toBe(0);
-    expect(warnings).toEqual([expect.stringMatching(/^the dashboard's log reader thread failed \(exit code 1\); its log streams were cut and reconnect; if this repeats, restart the proxy \(portbroker proxy stop, then portbroker up\)$/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^the dashboard's log reader thread failed \(exit code 1\); its log streams were cut and reconnect; if this repeats, restart the proxy \(portbroker proxy stop, then portbroker up or portbroker proxy start\)$/)]);
 
     // A client reconnects (as EventSource does): a new thread, every later line.
     const again = await follow(1);

@@ -122,8 +122,14 @@ export class LogView {
     try {
       const response = await fetch(source.url, { signal: request.signal });
       if (response.ok) return void (this.source === source && this.follow()); // streams again: follow anew
-      const answer = await response.json();
-      if (this.source === source) this.parts.status.textContent = `stopped · ${answer.message}`;
+      const text = await response.text();
+      let message = text.trim();
+      try {
+        message = JSON.parse(text).message ?? message;
+      } catch {
+        // not JSON: the text itself
+      }
+      if (this.source === source) this.parts.status.textContent = `stopped · ${message}`;
     } catch (error) {
       if (this.source === source) this.parts.status.textContent = `stopped · the log stream failed (${error})`;
     } finally {

@@ -7,8 +7,8 @@ import { isForwardable } from '../route-table.js';
 export const lookupRoute: Step = (exchange, context) => {
   let table = context.routes.current;
   let found = table.lookup(exchange.host!);
-  // Not found, or not ready to take it: the answer may be in a registry write the table has yet to see.
-  if (found.kind === 'unknown' || (found.kind === 'route' && !isForwardable(found.route))) {
+  // Not found, shared, or not ready to take it: the answer may be in a registry write the table has yet to see.
+  if (found.kind === 'unknown' || found.kind === 'ambiguous' || (found.kind === 'route' && !isForwardable(found.route))) {
     table = context.routes.catchUp();
     found = table.lookup(exchange.host!);
   }
