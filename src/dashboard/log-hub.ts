@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildChange } from '../platform/build-stamp.js';
+import { buildChange, RESTART_PROXY } from '../platform/build-stamp.js';
 import { viewKey, type LogView } from './log-batches.js';
 import type { FromWorker, ToWorker, WorkerOptions } from './log-worker.js';
 import type { EventStream } from './sse.js';
@@ -130,7 +130,7 @@ export class LogHub {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.close();
-      if (why !== this.lastFailure) this.warn(`the dashboard's log reader thread failed (${why}); its log streams were cut and reconnect; if this repeats, restart the proxy (portbroker proxy stop, then portbroker up or portbroker proxy start)`);
+      if (why !== this.lastFailure) this.warn(`the dashboard's log reader thread failed (${why}); its log streams were cut and reconnect; if this repeats, restart the proxy (${RESTART_PROXY})`);
       this.lastFailure = why;
     };
     worker.on('error', (error) => failed(error.message));

@@ -19,11 +19,17 @@ function buildId(): string {
   }
 }
 
+/** How to restart the proxy daemon, for every message that asks for it. */
+export const RESTART_PROXY = 'portbroker proxy stop, then portbroker up or portbroker proxy start';
+
 /** Why the running proxy must not load more of itself (its build was replaced), or undefined. */
 export function buildChange(): string | undefined {
   if (buildId() === AT_START) return undefined;
-  return `portbroker was rebuilt or upgraded since this proxy started (pid ${process.pid}): restart it (portbroker proxy stop, then portbroker up or portbroker proxy start)`;
+  return `portbroker was rebuilt or upgraded since this proxy started (pid ${process.pid}): restart it (${RESTART_PROXY})`;
 }
+
+/** A later part of the build refused because the build was replaced (restarting the proxy helps). */
+export class BuildChanged extends Error {}
 
 /** `load` (an import of more of this build) once, refused when the build was replaced before it was needed. */
 export function laterPartOfThisBuild<T>(load: () => Promise<T>): () => Promise<T> {
@@ -31,7 +37,7 @@ export function laterPartOfThisBuild<T>(load: () => Promise<T>): () => Promise<T
   return () => {
     if (loaded) return loaded;
     const changed = buildChange();
-    if (changed) return Promise.reject(new Error(changed));
+    if (changed) return Promise.reject(new BuildChanged(changed));
     return (loaded = load());
   };
 }

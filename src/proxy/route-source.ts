@@ -72,18 +72,7 @@ export class RouteSource {
 
   /** Rebuilds the table now; the listeners hear of it when a route changed (the poll mostly finds none). */
   reload(): void {
-    if (this.pending) clearImmediate(this.pending);
-    this.pending = undefined;
-    // The registry's stamp too: a service the proxy does not route (`proxy: false`) changes only the registry, and
-    // the dashboard shows it.
-    const stamp = this.registryStamp();
-    const next = this.build();
-    // Not read (EMFILE, EACCES): the routes stay as they were, and the next poll or miss reads again.
-    if (!next) return void (this.stamp = UNREAD);
-    if (next.signature === this.current.signature && stamp === this.stamp) return;
-    this.stamp = stamp;
-    this.current = next;
-    for (const listener of this.listeners) listener(this.current);
+    this.rebuild(this.registryStamp());
   }
 
   /**
@@ -92,8 +81,24 @@ export class RouteSource {
    * first): a miss is checked against the file before it becomes a 404. One stat when nothing changed.
    */
   catchUp(): RouteTable {
-    if (this.registryStamp() !== this.stamp) this.reload();
+    const stamp = this.registryStamp();
+    if (stamp !== this.stamp) this.rebuild(stamp);
     return this.current;
+  }
+
+  /** `stamp`: the registry file's, read just before. */
+  private rebuild(stamp: string): void {
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = undefined;
+    const next = this.build();
+    // Not read (EMFILE, EACCES): the routes stay as they were, and the next poll or miss reads again.
+    if (!next) return void (this.stamp = UNREAD);
+    // The registry's stamp too: a service the proxy does not route (`proxy: false`) changes only the registry, and
+    // the dashboard shows it.
+    if (next.signature === this.current.signature && stamp === this.stamp) return;
+    this.stamp = stamp;
+    this.current = next;
+    for (const listener of this.listeners) listener(this.current);
   }
 
   close(): void {
@@ -111,7 +116,8 @@ export class RouteSource {
    */
   private async check(): Promise<void> {
     if (this.checking || this.closed) return;
-    if (this.registryStamp() !== this.stamp) return this.reload();
+    const stamp = this.registryStamp();
+    if (stamp !== this.stamp) return this.rebuild(stamp);
     this.checking = true;
     try {
       let asked = 0;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { PortbrokerError } from '../errors.js';
-import { buildChange, laterPartOfThisBuild } from '../platform/build-stamp.js';
+import { BuildChanged, laterPartOfThisBuild } from '../platform/build-stamp.js';
 import { proxyPortHeld } from './port-held.js';
 import { ActivityReporter } from './activity.js';
 import { acceptHttp, type HeadDeadline } from './connection-entry.js';
@@ -210,7 +210,7 @@ function createLazyDashboard(options: import('../dashboard/app.js').DashboardOpt
       (serve) => serve(req, res),
       // Another build's files (503: restarting helps), or a dashboard that failed to load.
       (error) => {
-        const status = buildChange() ? 503 : 500;
+        const status = error instanceof BuildChanged ? 503 : 500;
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ status, error: status === 503 ? 'restart-needed' : 'internal', message: `the dashboard cannot load: ${(error as Error).message}` }));
       },
