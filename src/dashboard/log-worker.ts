@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../platform/thread-priority.js';
 import { LogFollower, type LogPosition } from '../runner/log-reader.js';
 import { batchEvents, viewKey, viewTail, type LogView } from './log-batches.js';
 import { eventText } from './sse.js';
@@ -8,6 +9,10 @@ import { eventText } from './sse.js';
  * The dashboard's log reading, on a thread of its own (`LogHub` starts it): every followed file is read here, its
  * lines split and made into the events each view gets, so 20 busy logs followed (20,000 lines a second) never hold
  * up the proxy's event loop, nor fill its heap. The proxy's thread only writes the events it is handed.
+ *
+ * The thread runs 10 nice levels below the proxy's (`READER_NICE_STEPS`): when the machine's cores are all busy,
+ * forwarding requests comes first and the logs catch up after (their lines wait in the files, nothing is lost). The
+ * reading is a few percent of a core at most, which that priority still gets on a loaded machine.
  */
 
 export interface WorkerOptions {
@@ -41,6 +46,9 @@ export interface ViewEvents {
 }
 
 const READ_PER_100_MS = 256 * 1024;
+const READER_NICE_STEPS = 10;
+
+lowerThreadPriority(READER_NICE_STEPS);
 
 const port = parentPort!;
 const { pollMs } = workerData as WorkerOptions;

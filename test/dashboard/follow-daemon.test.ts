@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,4 +37,32 @@ describe('log following in the proxy daemon', () => {
       req.destroy();
     }
   }, 120_000);
+
+  it('reads the logs on a thread that gives way to forwarding (10 nice levels below the proxy)', async () => {
+    const fx = await fixture();
+    const pid = await startProxy(fx);
+    await registerService(fx.home, { project: 'acme', service: 'api', port: 61998 });
+    const nices = () => readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Field 19 (nice), counted after the command's closing parenthesis.
+      return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+    });
+    const before = nices();
+    expect(before.filter((t) => t.nice !== before[0]!.nice)).toEqual([]);
+
+    let text = '';
+    const req = http.get({ host: '127.0.0.1', port: fx.proxyPort, path: '/api/v1/services/acme/api/logs?n=0&follow=1', headers: { host: `localhost:${fx.proxyPort}` } });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      await until(() => text.includes('event: lines'), 'the (empty) tail');
+      const main = nices().find((t) => t.tid === pid)!;
+      const lowered = nices().filter((t) => t.nice !== main.nice);
+      // The reader thread alone: the proxy's own thread, and libuv's, stay where they were.
+      expect(lowered.map((t) => t.nice - main.nice)).toEqual([10]);
+      expect(before.some((t) => t.tid === lowered[0]!.tid)).toBe(false);
+    } finally {
+      req.destroy();
+    }
+  }, 60_000);
 });
