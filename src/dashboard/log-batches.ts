@@ -8,9 +8,9 @@ export interface LogView {
   /** Only lines whose text holds this, ignoring case. */
   query?: string;
   /**
-   * At most this many lines of each batch (so twice a second), its newest: for a page that shows the end of a busy
-   * log, which cannot display more and should not parse what it would drop. The lines left out are counted in
-   * `event: skipped`.
+   * At most this many lines at a time, the newest, and at most one event a second (`LatestLines`): for a page that
+   * shows the end of a busy log, which cannot display more and should not parse what it would drop. The lines left
+   * out are counted in `event: skipped`.
    */
   latest?: number;
 }
@@ -32,17 +32,63 @@ export function viewTail(file: string, count: number, query: string | undefined,
   return { lines: count === 0 ? [] : matching(tail.lines, query).slice(-count), position: tail.position };
 }
 
+/** Events for a view, each at most ~64 KB, and how many lines they stand for (shown or counted as left out). */
+export interface ViewBatch {
+  events: string[];
+  lines: number;
+}
+
+/** The events a view without `latest` gets for a batch: every line its `query` keeps (none: no event). */
+export function batchEvents(service: string, lines: string[], query: string | undefined): ViewBatch {
+  const shown = matching(lines, query);
+  return { events: shown.length === 0 ? [] : linesEvents(service, shown), lines: shown.length };
+}
+
+export const LATEST_EVERY_MS = 1000;
+
 /**
- * The events a view gets for a batch (none when nothing of it matches, each at most ~64 KB), and how many lines
- * they stand for.
+ * A `latest` view's lines between its events, which come at most once every LATEST_EVERY_MS: the newest `latest`
+ * of the lines since the last event, the others counted. The page that asks for it paints a busy log once a
+ * second; each event it gets costs it a parse and a dispatch (about a millisecond in headless Chromium here)
+ * whatever the event holds, and the proxy a write. The first lines after a quiet spell go at once.
  */
-export function batchEvents(service: string, lines: string[], view: LogView): { events: string[]; lines: number } {
-  const shown = matching(lines, view.query);
-  if (shown.length === 0) return { events: [], lines: 0 };
-  const left = view.latest !== undefined && shown.length > view.latest ? shown.length - view.latest : 0;
-  const events = left > 0 ? [eventText('skipped', `{"lines":${left},"reason":"latest"}`)] : [];
-  for (const part of eventSized(left > 0 ? shown.slice(left) : shown)) events.push(eventText('lines', linesJson(service, part)));
-  return { events, lines: shown.length };
+export class LatestLines {
+  private lines: string[] = [];
+  private left = 0;
+  private sentAt = -Infinity;
+
+  constructor(
+    private readonly latest: number,
+    private readonly query: string | undefined,
+  ) {}
+
+  add(lines: string[]): void {
+    const shown = matching(lines, this.query);
+    if (shown.length === 0) return;
+    const kept = shown.length >= this.latest ? shown.slice(-this.latest) : this.lines.concat(shown).slice(-this.latest);
+    this.left += this.lines.length + shown.length - kept.length;
+    this.lines = kept;
+  }
+
+  /**
+   * The event due at `now` (ms), if any: `slack` early is on time, for a caller that looks every so often and
+   * would otherwise send one check late.
+   */
+  take(service: string, now: number, slack: number): ViewBatch | undefined {
+    if (this.lines.length === 0 || now - this.sentAt < LATEST_EVERY_MS - slack) return undefined;
+    const events = this.left > 0 ? [eventText('skipped', `{"lines":${this.left},"reason":"latest"}`)] : [];
+    events.push(...linesEvents(service, this.lines));
+    const batch = { events, lines: this.lines.length + this.left };
+    this.lines = [];
+    this.left = 0;
+    this.sentAt = now;
+    return batch;
+  }
+}
+
+/** `lines` event(s) for lines that are all shown. */
+function linesEvents(service: string, lines: string[]): string[] {
+  return eventSized(lines).map((part) => eventText('lines', linesJson(service, part)));
 }
 
 /**

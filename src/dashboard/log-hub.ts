@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildChange, RESTART_PROXY } from '../platform/build-stamp.js';
 import { viewKey, type LogView } from './log-batches.js';
-import type { FromWorker, ToWorker, WorkerOptions } from './log-worker.js';
+import type { FromWorker, ToWorker, ViewEvents, WorkerOptions } from './log-worker.js';
 import type { EventStream } from './sse.js';
 
 export type { LogView } from './log-batches.js';
@@ -41,6 +41,7 @@ const IDLE_MS = 10_000;
 
 interface Member {
   readonly stream: EventStream;
+  readonly file: string;
   readonly key: string;
   /** Its tail was sent: from now on it gets every batch. */
   joined: boolean;
@@ -80,7 +81,7 @@ export class LogHub {
   follow(file: string, service: string, count: number, stream: EventStream, view: LogView = {}): void {
     const worker = this.thread();
     const id = ++this.lastId;
-    const member: Member = { stream, key: viewKey(view), joined: false, skipped: 0 };
+    const member: Member = { stream, file, key: viewKey(view), joined: false, skipped: 0 };
     this.members.set(id, member);
     const streams = this.files.get(file) ?? new Set();
     this.files.set(file, streams.add(member));
@@ -154,29 +155,33 @@ export class LogHub {
     if (message.op === 'joined') {
       const member = this.members.get(message.id);
       if (!member) return;
+      if (message.held) this.deliver(member.file, [message.held]);
       member.joined = true;
       member.stream.sendEvents(message.events);
       return;
     }
-    for (const { file, views } of message.batches) {
-      const streams = this.files.get(file);
-      if (!streams) continue;
-      for (const member of streams) {
-        // Not joined yet: what this batch holds is in the tail it will get.
-        if (!member.joined || member.stream.closed) continue;
-        const batch = views.find((view) => view.key === member.key);
-        if (!batch) continue;
-        if (member.stream.backlog() > this.maxBacklog) {
-          member.skipped += batch.lines;
-          continue;
-        }
-        if (member.skipped > 0) {
-          member.stream.sendRaw('skipped', `{"lines":${member.skipped},"reason":"slow"}`);
-          member.skipped = 0;
-        }
-        member.stream.sendEvents(batch.events);
-      }
-    }
+    for (const { file, views } of message.batches) this.deliver(file, views);
     this.worker?.postMessage({ op: 'taken' } satisfies ToWorker);
+  }
+
+  /** A batch of `file`'s views to their streams (those that have their tail), or counted as skipped for a slow one. */
+  private deliver(file: string, views: readonly ViewEvents[]): void {
+    const streams = this.files.get(file);
+    if (!streams) return;
+    for (const member of streams) {
+      // Not joined yet: what this batch holds is in the tail it will get.
+      if (!member.joined || member.stream.closed) continue;
+      const batch = views.find((view) => view.key === member.key);
+      if (!batch) continue;
+      if (member.stream.backlog() > this.maxBacklog) {
+        member.skipped += batch.lines;
+        continue;
+      }
+      if (member.skipped > 0) {
+        member.stream.sendRaw('skipped', `{"lines":${member.skipped},"reason":"slow"}`);
+        member.skipped = 0;
+      }
+      member.stream.sendEvents(batch.events);
+    }
   }
 }

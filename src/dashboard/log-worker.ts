@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../platform/thread-priority.js';
 import { LogFollower, type LogPosition } from '../runner/log-reader.js';
-import { batchEvents, viewKey, viewTail, type LogView } from './log-batches.js';
+import { batchEvents, LatestLines, viewKey, viewTail, type LogView, type ViewBatch } from './log-batches.js';
 import { eventText } from './sse.js';
 
 /**
@@ -27,8 +27,11 @@ export type ToWorker =
   | { op: 'taken' };
 
 export type FromWorker =
-  /** Stream `id`'s tail, up to where the file's reader is: every later batch's events follow it without a gap. */
-  | { op: 'joined'; id: number; events: string[] }
+  /**
+   * Stream `id`'s tail, up to where the file's reader is: every later batch's events follow it without a gap. `held`:
+   * what its view held back for the streams already there (`LatestLines`), which the tail holds too: theirs first.
+   */
+  | { op: 'joined'; id: number; events: string[]; held?: ViewEvents }
   /** Stream `id`'s log cannot be read (a folder where the file should be): that stream ends, the others go on. */
   | { op: 'failed'; id: number }
   /** One check's new lines: per file, the events of each view (by `viewKey`) and how many lines they stand for. */
@@ -39,10 +42,9 @@ export type FromWorker =
  * copied into the proxy's young generation and dies there at no cost, where bytes would be memory outside its heap,
  * whose churn (5 MB/s for 20 busy logs) set off a full collection of the proxy's heap every few seconds.
  */
-export interface ViewEvents {
+export interface ViewEvents extends ViewBatch {
+  /** The view's `viewKey`. */
   key: string;
-  events: string[];
-  lines: number;
 }
 
 const READ_PER_100_MS = 256 * 1024;
@@ -82,10 +84,10 @@ function join({ id, file, service, count, view }: Extract<ToWorker, { op: 'join'
     files.set(file, reader);
     poll ??= setInterval(check, pollMs);
   }
-  reader.addView(view);
+  const held = reader.addView(view);
   members.set(id, { file, view });
-  const events = tail.lines.length > 0 ? batchEvents(service, tail.lines, {}).events : [eventText('lines', '[]')];
-  port.postMessage({ op: 'joined', id, events } satisfies FromWorker);
+  const events = tail.lines.length > 0 ? batchEvents(service, tail.lines, undefined).events : [eventText('lines', '[]')];
+  port.postMessage({ op: 'joined', id, events, ...(held && { held }) } satisfies FromWorker);
 }
 
 function leave(id: number): void {
@@ -125,7 +127,7 @@ function isFileOrMissing(file: string): boolean {
 
 /** One file's reader, and the views its streams want of it (counted: several streams may share one). */
 class FileReader {
-  private readonly views = new Map<string, { view: LogView; streams: number }>();
+  private readonly views = new Map<string, { view: LogView; streams: number; latest: LatestLines | undefined }>();
   private readonly follower: LogFollower;
   private events: ViewEvents[] = [];
 
@@ -143,11 +145,17 @@ class FileReader {
     return this.follower.position;
   }
 
-  addView(view: LogView): void {
+  /** Counts one more stream of `view`; returns what the view held back for the streams it had (sent before the new one's tail). */
+  addView(view: LogView): ViewEvents | undefined {
     const key = viewKey(view);
     const known = this.views.get(key);
-    if (known) known.streams++;
-    else this.views.set(key, { view, streams: 1 });
+    if (!known) {
+      this.views.set(key, { view, streams: 1, latest: view.latest === undefined ? undefined : new LatestLines(view.latest, view.query) });
+      return undefined;
+    }
+    known.streams++;
+    const held = known.latest?.take(this.service, performance.now(), Infinity);
+    return held && { key, ...held };
   }
 
   /** Returns whether any stream is left (a view is kept while a stream wants it). */
@@ -158,9 +166,17 @@ class FileReader {
     return this.views.size > 0;
   }
 
-  /** The events of what was appended since the last check, one per view that has lines in it. */
+  /**
+   * The events of what was appended since the last check, one per view that has lines in it; a `latest` view's
+   * when they are due (half a check early is on time).
+   */
   read(): ViewEvents[] {
     this.follower.pump();
+    const now = performance.now();
+    for (const [key, { latest }] of this.views) {
+      const due = latest?.take(this.service, now, pollMs / 2);
+      if (due) this.events.push({ key, ...due });
+    }
     const events = this.events;
     this.events = [];
     return events;
@@ -171,8 +187,12 @@ class FileReader {
   }
 
   private publish(lines: string[]): void {
-    for (const [key, { view }] of this.views) {
-      const batch = batchEvents(this.service, lines, view);
+    for (const [key, { view, latest }] of this.views) {
+      if (latest) {
+        latest.add(lines);
+        continue;
+      }
+      const batch = batchEvents(this.service, lines, view.query);
       if (batch.events.length > 0) this.events.push({ key, ...batch });
     }
   }

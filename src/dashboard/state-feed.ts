@@ -1,4 +1,4 @@
-import type { EventStream } from './sse.js';
+import { eventText, type EventStream } from './sse.js';
 
 /**
  * The live view behind `GET /api/v1/events`: one timer for every open page, running only while one is open.
@@ -20,6 +20,7 @@ export interface Snapshot {
  * proxy and Chromium.
  */
 const TICK_MS = 3_000;
+const KEYS = ['services', 'proxy'] as const;
 
 export class StateFeed {
   private readonly streams = new Set<EventStream>();
@@ -82,14 +83,14 @@ export class StateFeed {
     this.fresh = new Set();
     try {
       const current = await this.snapshot();
-      for (const key of ['services', 'proxy'] as const) {
-        const text = JSON.stringify(current[key]);
-        const changed = text !== this.sent[key];
-        this.sent[key] = text;
-        for (const stream of this.streams) {
-          // A client too slow to take the last update skips this one; the next carries the whole state anyway.
-          if (fresh.has(stream) || (changed && stream.writableReady())) stream.sendRaw(key, text);
-        }
+      const text = { services: JSON.stringify(current.services), proxy: JSON.stringify(current.proxy) };
+      const changed = KEYS.filter((key) => text[key] !== this.sent[key]);
+      this.sent = text;
+      for (const stream of this.streams) {
+        // A client too slow to take the last update skips this one; the next carries the whole state anyway.
+        const keys = fresh.has(stream) ? KEYS : stream.writableReady() ? changed : [];
+        // One write for both: the page takes each write it gets as a task of its own.
+        if (keys.length > 0) stream.sendEvents(keys.map((key) => eventText(key, text[key])));
       }
     } catch {
       // The registry or /proc could not be read this time: the next tick tries again (a new page with it).

@@ -8,13 +8,15 @@ import { until } from '../proxy/helpers.js';
  * that opens gets the whole state although nothing changed, unchanged state is not sent again, and a slow
  * snapshot (it reads /proc a slice at a time) is never run twice at once.
  */
-function recorder(): EventStream & { events: string[]; close(): void } {
+function recorder(): EventStream & { events: string[]; writes: number; close(): void } {
   const closers: Array<() => void> = [];
   const stream = {
     events: [] as string[],
+    writes: 0,
     closed: false,
-    sendRaw: (event: string) => (stream.events.push(event), true),
-    sendEvents: () => true,
+    sendRaw: (event: string) => (stream.writes++, stream.events.push(event), true),
+    // Whole events (`event: <name>\ndata: …`): their names are recorded.
+    sendEvents: (events: readonly string[]) => (stream.writes++, stream.events.push(...events.map((event) => /^event: (\S+)/.exec(event)![1]!)), true),
     backlog: () => 0,
     writableReady: () => true,
     onClose: (listener: () => void) => void closers.push(listener),
@@ -50,6 +52,8 @@ describe('StateFeed', () => {
     feed.add(first);
     await until(() => first.events.length === 2, 'the first page\'s state');
     expect(first.events).toEqual(['services', 'proxy']);
+    // In one write: the page takes each as a task of its own.
+    expect(first.writes).toBe(1);
 
     // Nothing changed: the second page gets everything, the first nothing more.
     const second = recorder();

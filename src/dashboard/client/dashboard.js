@@ -180,11 +180,16 @@ function connect() {
     connection.textContent = 'reconnecting…';
     connection.className = 'badge down';
   });
+  // A live update paints the log's waiting lines along: one frame (~10 ms of the browser's CPU) rather than two.
   events.addEventListener('services', (event) => {
     services = JSON.parse(/** @type {MessageEvent} */ (event).data);
     render();
+    log.paintNow();
   });
-  events.addEventListener('proxy', (event) => renderProxy(JSON.parse(/** @type {MessageEvent} */ (event).data)));
+  events.addEventListener('proxy', (event) => {
+    renderProxy(JSON.parse(/** @type {MessageEvent} */ (event).data));
+    log.paintNow();
+  });
 }
 connect();
 

@@ -1,20 +1,22 @@
 // The log panel of one service, in one of two modes, as `less +F` has them:
 // - following the end: the last lines, then the new ones as they arrive (server-sent events). The server sends at
-//   most the newest TAIL_LINES, twice a second (`latest`): about twice what the panel shows of a busy log's end;
-//   a page that parsed and laid out 1,000 lines a second to show 20 of them cost Chromium most of its CPU for nothing;
+//   most the newest TAIL_LINES, once a second (`latest`): a few more than the panel shows of a busy log's end (20
+//   lines of 13px in its 24rem); a page that parsed and laid out 1,000 lines a second to show 20 of them cost
+//   Chromium most of its CPU for nothing, and each line made and styled costs the page's flush (below) alike;
 // - paused to read (the reader scrolled up, or turned follow off): the stream closes and the last HISTORY_LINES
 //   lines are fetched whole, every one; scrolling back to the end (or ticking follow) follows again.
 // A search is done by the server (`q`), over the stream and the history alike, so no matching line is left out.
 // New lines reach the DOM at once after a quiet spell, then at most once a FLUSH_MS while they keep coming: each
 // visual update costs the browser a frame (style, layout, paint, composite across its processes: ~9 ms of CPU in
 // headless Chromium here, whether it changes one word or 40 lines), and the end of a busy log moves too fast to
-// read anyway. The DOM holds only what the mode shows.
+// read anyway. A live update of the table paints the log's waiting lines along (`paintNow`): one frame, not two.
+// The DOM holds only what the mode shows.
 import { renderAnsi } from './ansi.js';
 
 /** @typedef {{ service: string, time: string | null, text: string, skipped?: boolean }} LogLine */
 
 const HISTORY_LINES = 2000;
-const TAIL_LINES = 40;
+const TAIL_LINES = 24;
 const FLUSH_MS = 1000;
 const SEARCH_DELAY_MS = 250;
 // One formatter for every line: toLocaleTimeString() builds a new one per call.
@@ -41,7 +43,8 @@ export class LogView {
     this.total = 0;
     /** Whether the server left lines of a batch out (a busy log). */
     this.cut = false;
-    this.scheduled = false;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.flushTimer = undefined;
     this.lastFlush = 0;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.searchTimer = undefined;
@@ -73,7 +76,7 @@ export class LogView {
     else this.pauseToRead();
   }
 
-  /** Streams the end of the log: its last lines, then the newest of each batch of new ones. */
+  /** Streams the end of the log: its last lines, then the newest of the new ones, once a second. */
   follow() {
     const service = this.service;
     if (!service) return;
@@ -215,19 +218,25 @@ export class LogView {
     for (const line of lines) this.lines.push(line);
     this.unrendered += lines.length;
     if (this.lines.length > TAIL_LINES) this.lines.splice(0, this.lines.length - TAIL_LINES);
-    if (this.scheduled) return;
-    this.scheduled = true;
+    if (this.flushTimer !== undefined) return;
     // A timer, not requestAnimationFrame: it also runs (throttled) in a hidden tab.
-    setTimeout(() => {
-      this.scheduled = false;
-      this.lastFlush = performance.now();
-      if (this.source) {
-        this.flush();
-        this.parts.status.textContent = `following · ${this.total} lines${this.cut ? ' · a busy log: the newest shown, scroll up to read every line' : ''}`;
-        const box = this.parts.lines;
-        box.scrollTop = box.scrollHeight;
-      }
-    }, Math.max(0, this.lastFlush + FLUSH_MS - performance.now()));
+    this.flushTimer = setTimeout(() => this.paintNow(), Math.max(0, this.lastFlush + FLUSH_MS - performance.now()));
+  }
+
+  /**
+   * Shows the lines that wait, now rather than at the next flush: the page calls it when it updates anyway, so
+   * both changes share one frame (the next flush is FLUSH_MS after this one).
+   */
+  paintNow() {
+    if (this.flushTimer === undefined) return;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.lastFlush = performance.now();
+    if (!this.source) return;
+    this.flush();
+    this.parts.status.textContent = `following · ${this.total} lines${this.cut ? ' · a busy log: the newest shown, scroll up to read every line' : ''}`;
+    const box = this.parts.lines;
+    box.scrollTop = box.scrollHeight;
   }
 
   flush() {
@@ -272,3 +281,4 @@ function lineElement(line) {
   div.append(renderAnsi(line.text));
   return div;
 }
+
