@@ -281,4 +281,3 @@ function lineElement(line) {
   div.append(renderAnsi(line.text));
   return div;
 }
-
