@@ -8,9 +8,9 @@ export interface LogView {
   /** Only lines whose text holds this, ignoring case. */
   query?: string;
   /**
-   * At most this many lines at a time, the newest, and at most one event a second (`LatestLines`): for a page that
-   * shows the end of a busy log, which cannot display more and should not parse what it would drop. The lines left
-   * out are counted in `event: skipped`.
+   * At most this many lines at a time, the newest, about once a second (`LatestLines`): for a page that shows the
+   * end of a busy log, which cannot display more and should not parse what it would drop. The lines left out are
+   * counted in `event: skipped`.
    */
   latest?: number;
 }
@@ -47,10 +47,11 @@ export function batchEvents(service: string, lines: string[], query: string | un
 export const LATEST_EVERY_MS = 1000;
 
 /**
- * A `latest` view's lines between its events, which come at most once every LATEST_EVERY_MS: the newest `latest`
- * of the lines since the last event, the others counted. The page that asks for it paints a busy log once a
- * second; each event it gets costs it a parse and a dispatch (about a millisecond in headless Chromium here)
- * whatever the event holds, and the proxy a write. The first lines after a quiet spell go at once.
+ * A `latest` view's lines between its events, which come about once every LATEST_EVERY_MS (its reader checks every
+ * so often; a stream that joins the view takes what it held at once): the newest `latest` of the lines since the
+ * last event, the others counted. The page that asks for it paints a busy log once a second; each event it gets
+ * costs it a parse and a dispatch (about a millisecond in headless Chromium here) whatever the event holds, and the
+ * proxy a write. The first lines after a quiet spell go with the next check.
  */
 export class LatestLines {
   private lines: string[] = [];

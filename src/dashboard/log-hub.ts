@@ -10,7 +10,8 @@ export type { LogView } from './log-batches.js';
 
 export interface LogHubOptions {
   /**
-   * How often each followed file is checked for new lines (default 500 ms): at most one event per file per check.
+   * How often each followed file is checked for new lines (default 500 ms): at most one event per file and view per
+   * check (a `latest` view's: about once a second).
    * Each event costs the proxy a socket write, and the reader a wake-up (the page a message and a layout), whatever
    * its size: at 1,000 lines/s, each step from 100 to 250 to 500 ms took a large part off the proxy's, the
    * readers' and Chromium's CPU, and a log line half a second late is still live to a reader.
@@ -41,7 +42,6 @@ const IDLE_MS = 10_000;
 
 interface Member {
   readonly stream: EventStream;
-  readonly file: string;
   readonly key: string;
   /** Its tail was sent: from now on it gets every batch. */
   joined: boolean;
@@ -81,7 +81,7 @@ export class LogHub {
   follow(file: string, service: string, count: number, stream: EventStream, view: LogView = {}): void {
     const worker = this.thread();
     const id = ++this.lastId;
-    const member: Member = { stream, file, key: viewKey(view), joined: false, skipped: 0 };
+    const member: Member = { stream, key: viewKey(view), joined: false, skipped: 0 };
     this.members.set(id, member);
     const streams = this.files.get(file) ?? new Set();
     this.files.set(file, streams.add(member));
@@ -153,9 +153,10 @@ export class LogHub {
       return;
     }
     if (message.op === 'joined') {
+      // The others' held lines first, whether or not the new stream is still there.
+      if (message.held) this.deliver(message.file, [message.held]);
       const member = this.members.get(message.id);
       if (!member) return;
-      if (message.held) this.deliver(member.file, [message.held]);
       member.joined = true;
       member.stream.sendEvents(message.events);
       return;

@@ -28,13 +28,17 @@ export type ToWorker =
 
 export type FromWorker =
   /**
-   * Stream `id`'s tail, up to where the file's reader is: every later batch's events follow it without a gap. `held`:
-   * what its view held back for the streams already there (`LatestLines`), which the tail holds too: theirs first.
+   * Stream `id`'s tail, up to where the file's reader is: every later batch's events follow it without a gap.
+   * `held`: what its view held back (`LatestLines`) of lines before that point, for the streams of `file` already
+   * there (theirs even if stream `id` is gone by now).
    */
-  | { op: 'joined'; id: number; events: string[]; held?: ViewEvents }
+  | { op: 'joined'; id: number; file: string; events: string[]; held?: ViewEvents }
   /** Stream `id`'s log cannot be read (a folder where the file should be): that stream ends, the others go on. */
   | { op: 'failed'; id: number }
-  /** One check's new lines: per file, the events of each view (by `viewKey`) and how many lines they stand for. */
+  /**
+   * One check's events: per file, those of each view (by `viewKey`) with the lines it read, or a `latest` view's
+   * that came due, and how many lines they stand for.
+   */
   | { op: 'batches'; batches: Array<{ file: string; views: ViewEvents[] }> };
 
 /**
@@ -87,7 +91,7 @@ function join({ id, file, service, count, view }: Extract<ToWorker, { op: 'join'
   const held = reader.addView(view);
   members.set(id, { file, view });
   const events = tail.lines.length > 0 ? batchEvents(service, tail.lines, undefined).events : [eventText('lines', '[]')];
-  port.postMessage({ op: 'joined', id, events, ...(held && { held }) } satisfies FromWorker);
+  port.postMessage({ op: 'joined', id, file, events, ...(held && { held }) } satisfies FromWorker);
 }
 
 function leave(id: number): void {
@@ -145,7 +149,10 @@ class FileReader {
     return this.follower.position;
   }
 
-  /** Counts one more stream of `view`; returns what the view held back for the streams it had (sent before the new one's tail). */
+  /**
+   * Counts one more stream of `view`; returns what the view held back for the streams it had: lines before the new
+   * stream's tail position, theirs alone, sent now.
+   */
   addView(view: LogView): ViewEvents | undefined {
     const key = viewKey(view);
     const known = this.views.get(key);

@@ -8,7 +8,7 @@ import { openEventStream } from './sse.js';
  * `GET …/logs?n=200&follow=1`: the last `n` lines of a service's log as JSON, or, with `follow`, as server-sent
  * events: `lines` events with the tail, then with each batch of new lines (see `LogHub`). A line is
  * `logs --json`'s object, `{service, time, text}`. `q=` keeps the lines whose text holds it (ignoring case),
- * looked for among the last 5,000; `latest=N` (following only) sends at most one event a second, with the newest N
+ * looked for among the last 5,000; `latest=N` (following only) sends about one event a second, with the newest N
  * lines since the last.
  */
 

@@ -313,7 +313,7 @@ describe('logs', () => {
     }
   });
 
-  it('follows a view: the newest `latest` lines of each batch with the rest counted, and only the lines matching q', async () => {
+  it('follows a view: the newest `latest` lines of a burst with the rest counted, and only the lines matching q', async () => {
     const port = await listening();
     const file = path.join(home, 'logs', 'acme', 'api.log');
     const { text: latest } = await eventStream(port, '/api/v1/services/acme/api/logs?n=1&follow=1&latest=5');

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogHub, type LogHubOptions } from '../../src/dashboard/log-hub.js';
 import { linesJson } from '../../src/dashboard/log-batches.js';
 import { logLines } from '../../src/runner/log-file.js';
-import { openEventStream } from '../../src/dashboard/sse.js';
+import { openEventStream, type EventStream } from '../../src/dashboard/sse.js';
 import { until } from '../proxy/helpers.js';
 
 /**
@@ -37,8 +37,8 @@ afterEach(async () => {
 });
 
 /**
- * An empty log `api.log` and a server whose every request follows it (or the request's `file=`) through a hub of
- * `options`; `responses` are the server's side of each stream.
+ * An empty log `api.log` and a server whose every request follows it (or the request's `file=`, in the view of its
+ * `latest=`) through a hub of `options`; `responses` are the server's side of each stream.
  */
 async function serve(options: LogHubOptions): Promise<{ file: string; hub: LogHub; responses: http.ServerResponse[] }> {
   const file = path.join(dir, 'api.log');
@@ -48,7 +48,8 @@ async function serve(options: LogHubOptions): Promise<{ file: string; hub: LogHu
   server = http.createServer((req, res) => {
     responses.push(res);
     const asked = new URL(req.url!, 'http://x').searchParams;
-    hub.follow(asked.get('file') ?? file, 'api', Number(asked.get('n')), openEventStream(req, res));
+    const latest = asked.get('latest');
+    hub.follow(asked.get('file') ?? file, 'api', Number(asked.get('n')), openEventStream(req, res), latest ? { latest: Number(latest) } : {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as net.AddressInfo).port;
@@ -67,8 +68,8 @@ interface Client {
   close(): void;
 }
 
-async function follow(n: number, file?: string): Promise<Client> {
-  const req = http.get({ host: '127.0.0.1', port, path: `/?n=${n}${file ? `&file=${encodeURIComponent(file)}` : ''}`, agent: false });
+async function follow(n: number, file?: string, latest?: number): Promise<Client> {
+  const req = http.get({ host: '127.0.0.1', port, path: `/?n=${n}${file ? `&file=${encodeURIComponent(file)}` : ''}${latest ? `&latest=${latest}` : ''}`, agent: false });
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
   const ended = new Promise<void>((resolve) => res.once('close', resolve));
   const client: Client = { lines: [], skipped: [], eventSizes: [], res, ended, close: () => req.destroy() };
@@ -89,6 +90,19 @@ async function follow(n: number, file?: string): Promise<Client> {
     }
   });
   return client;
+}
+
+/** A stream whose client has gone: it takes nothing, and its close listeners are handed to `closers` to call. */
+function gone(closers: Array<() => void>): EventStream {
+  return {
+    sendRaw: () => false,
+    sendEvents: () => false,
+    backlog: () => 0,
+    writableReady: () => false,
+    onClose: (listener) => void closers.push(listener),
+    end: () => undefined,
+    closed: true,
+  };
 }
 
 /** The numbers of lines `0`, `1`, … in order, and whether each follows the one before. */
@@ -123,6 +137,39 @@ describe('LogHub', () => {
     for (const client of [first, second, third]) client.close();
     await until(() => hub.followedFiles === 0, 'the reader closed with its last client');
   }, 90_000);
+
+  it('gives the streams of a latest view what it held back when another joins, even one gone before its tail', async () => {
+    // Read every 100 ms, so the view holds lines back for most of each second.
+    const { file, hub } = await serve({ pollMs: 100 });
+    let written = 0;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        appendFileSync(file, Array.from({ length: 5 }, () => `${written++}\n`).join(''));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    try {
+      // As wide as a second's lines: none is left out, so the stream must get every one.
+      const first = await follow(0, undefined, 1000);
+      await until(() => first.lines.length > 0, 'the first event');
+      for (let i = 0; i < 10; i++) {
+        // A stream whose client is gone before its tail comes (a page reloaded at once).
+        const closers: Array<() => void> = [];
+        hub.follow(file, 'api', 0, gone(closers), { latest: 1000 });
+        for (const close of closers) close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      writing = false;
+      await writer;
+      await until(() => first.lines.at(-1) === String(written - 1), 'the last line');
+      expect(consecutive(first.lines)).toBe(true);
+      expect(first.skipped).toEqual([]);
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
 
   it('sends a big batch, and a long tail, as several events of about 64 KB, every line in order', async () => {
     const { file } = await serve({ pollMs: 50 });

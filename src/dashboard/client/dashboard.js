@@ -180,7 +180,7 @@ function connect() {
     connection.textContent = 'reconnecting…';
     connection.className = 'badge down';
   });
-  // A live update paints the log's waiting lines along: one frame (~10 ms of the browser's CPU) rather than two.
+  // A live update paints the log's waiting lines along (see LogView.paintNow).
   events.addEventListener('services', (event) => {
     services = JSON.parse(/** @type {MessageEvent} */ (event).data);
     render();

@@ -8,8 +8,8 @@
 // A search is done by the server (`q`), over the stream and the history alike, so no matching line is left out.
 // New lines reach the DOM at once after a quiet spell, then at most once a FLUSH_MS while they keep coming: each
 // visual update costs the browser a frame (style, layout, paint, composite across its processes: ~9 ms of CPU in
-// headless Chromium here, whether it changes one word or 40 lines), and the end of a busy log moves too fast to
-// read anyway. A live update of the table paints the log's waiting lines along (`paintNow`): one frame, not two.
+// headless Chromium here, whether it changes one word or a panel of lines), and the end of a busy log moves too
+// fast to read anyway. A live update of the table paints the log's waiting lines along (`paintNow`): one frame.
 // The DOM holds only what the mode shows.
 import { renderAnsi } from './ansi.js';
 
@@ -191,6 +191,9 @@ export class LogView {
   }
 
   stop() {
+    // A flush still due belongs to the stream that ends: a new one starts from its own tail.
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     this.source?.close();
     this.source = null;
     this.loading?.abort();
