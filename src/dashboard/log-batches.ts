@@ -59,6 +59,7 @@ export class LatestLines {
   private sentAt = -Infinity;
 
   constructor(
+    private readonly service: string,
     private readonly latest: number,
     private readonly query: string | undefined,
   ) {}
@@ -75,10 +76,10 @@ export class LatestLines {
    * The event due at `now` (ms), if any: `slack` early is on time, for a caller that looks every so often and
    * would otherwise send one check late.
    */
-  take(service: string, now: number, slack: number): ViewBatch | undefined {
+  take(now: number, slack: number): ViewBatch | undefined {
     if (this.lines.length === 0 || now - this.sentAt < LATEST_EVERY_MS - slack) return undefined;
     const events = this.left > 0 ? [eventText('skipped', `{"lines":${this.left},"reason":"latest"}`)] : [];
-    events.push(...linesEvents(service, this.lines));
+    events.push(...linesEvents(this.service, this.lines));
     const batch = { events, lines: this.lines.length + this.left };
     this.lines = [];
     this.left = 0;

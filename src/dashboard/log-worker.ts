@@ -157,11 +157,11 @@ class FileReader {
     const key = viewKey(view);
     const known = this.views.get(key);
     if (!known) {
-      this.views.set(key, { view, streams: 1, latest: view.latest === undefined ? undefined : new LatestLines(view.latest, view.query) });
+      this.views.set(key, { view, streams: 1, latest: view.latest === undefined ? undefined : new LatestLines(this.service, view.latest, view.query) });
       return undefined;
     }
     known.streams++;
-    const held = known.latest?.take(this.service, performance.now(), Infinity);
+    const held = known.latest?.take(performance.now(), Infinity);
     return held && { key, ...held };
   }
 
@@ -181,7 +181,7 @@ class FileReader {
     this.follower.pump();
     const now = performance.now();
     for (const [key, { latest }] of this.views) {
-      const due = latest?.take(this.service, now, pollMs / 2);
+      const due = latest?.take(now, pollMs / 2);
       if (due) this.events.push({ key, ...due });
     }
     const events = this.events;

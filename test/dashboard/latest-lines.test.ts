@@ -16,35 +16,35 @@ function read(batch: { events: string[]; lines: number } | undefined): { shown: 
 
 describe('LatestLines (a latest view between its events)', () => {
   it('sends the first lines at once, then holds the next until a second has passed, keeping the newest and counting the rest', () => {
-    const view = new LatestLines(3, undefined);
-    expect(view.take('api', 0, 0)).toBeUndefined(); // nothing yet
+    const view = new LatestLines('api', 3, undefined);
+    expect(view.take(0, 0)).toBeUndefined(); // nothing yet
     view.add(['a', 'b']);
-    expect(read(view.take('api', 0, 0))).toEqual({ shown: ['a', 'b'], left: 0, lines: 2 });
+    expect(read(view.take(0, 0))).toEqual({ shown: ['a', 'b'], left: 0, lines: 2 });
     view.add(['c', 'd']);
     view.add(['e', 'f', 'g', 'h']);
-    expect(view.take('api', LATEST_EVERY_MS - 1, 0)).toBeUndefined();
+    expect(view.take(LATEST_EVERY_MS - 1, 0)).toBeUndefined();
     view.add(['i']);
-    expect(read(view.take('api', LATEST_EVERY_MS, 0))).toEqual({ shown: ['g', 'h', 'i'], left: 4, lines: 7 });
+    expect(read(view.take(LATEST_EVERY_MS, 0))).toEqual({ shown: ['g', 'h', 'i'], left: 4, lines: 7 });
     // Sent: nothing is held, however late it is asked.
-    expect(view.take('api', 10 * LATEST_EVERY_MS, 0)).toBeUndefined();
+    expect(view.take(10 * LATEST_EVERY_MS, 0)).toBeUndefined();
   });
 
   it('is on time within the slack, and a joining stream takes what it holds at once (an infinite slack)', () => {
-    const view = new LatestLines(2, undefined);
+    const view = new LatestLines('api', 2, undefined);
     view.add(['a']);
-    view.take('api', 0, 0);
+    view.take(0, 0);
     view.add(['b']);
-    expect(view.take('api', LATEST_EVERY_MS - 250, 249)).toBeUndefined();
-    expect(read(view.take('api', LATEST_EVERY_MS - 250, 250))?.shown).toEqual(['b']);
+    expect(view.take(LATEST_EVERY_MS - 250, 249)).toBeUndefined();
+    expect(read(view.take(LATEST_EVERY_MS - 250, 250))?.shown).toEqual(['b']);
     view.add(['c', 'd', 'e']);
-    expect(read(view.take('api', LATEST_EVERY_MS - 249, Infinity))).toEqual({ shown: ['d', 'e'], left: 1, lines: 3 });
+    expect(read(view.take(LATEST_EVERY_MS - 249, Infinity))).toEqual({ shown: ['d', 'e'], left: 1, lines: 3 });
   });
 
   it('keeps only the lines its query matches, counting none of the others', () => {
-    const view = new LatestLines(2, 'ERROR');
+    const view = new LatestLines('api', 2, 'ERROR');
     view.add(['ok 1', 'error 1', 'ok 2', 'Error 2', 'error 3']);
-    expect(read(view.take('api', 0, 0))).toEqual({ shown: ['Error 2', 'error 3'], left: 1, lines: 3 });
+    expect(read(view.take(0, 0))).toEqual({ shown: ['Error 2', 'error 3'], left: 1, lines: 3 });
     view.add(['ok 3']);
-    expect(view.take('api', 2 * LATEST_EVERY_MS, 0)).toBeUndefined();
+    expect(view.take(2 * LATEST_EVERY_MS, 0)).toBeUndefined();
   });
 });
