@@ -2,16 +2,21 @@
 // The dashboard's cost to the proxy it lives in: wrk (-t1 -c50, keep-alive GETs of 1 KiB) through the proxy to a
 // service, with and without the dashboard open in Chromium while the logs of 20 services, each written at 1,000
 // lines/s by the runner's own LogFile, stream to followers (20 SSE streams) — the page left open, measured once its
-// log has followed for a few seconds, not while it opens — in interleaved rounds (A B B A …),
+// log has followed for a few seconds, not while it opens — in interleaved rounds (A B C, C B A …),
 // same run, same proxy; Chromium driven over the DevTools pipe with no domain enabled, as a user's browser runs
 // (bench/chromium.mjs). Beside the throughput, the CPU the proxy's event loop (its main thread; the log streams are
-// read on a thread of their own) spends per forwarded request, with and without. Then the page's memory (JS heap
-// and DOM nodes, through the DevTools protocol) while its log panel follows a 1,000 lines/s log for
-// BENCH_PAGE_SECONDS.
+// read on a thread of their own) spends per forwarded request, with and without.
 //
-// Then the same CPU without wrk (the cost itself, less noisy), and a machine with BENCH_MANY (200) services, each a
-// process of its own: how long a state change takes to show on the page, and what the open page costs the proxy
-// (CPU, and the latency of requests it forwards meanwhile).
+// First the cost itself without wrk: the CPU the open dashboard takes at rest (the proxy's part, Chromium's, the
+// streams' reader's). The rounds then run a third case beside the two, a control: a plain process that burns that much
+// CPU and does nothing else. On 2 shared cores a fixed amount of CPU weighs more when the host gives the machine less
+// (the same 5% of a core measured 0.985 in one run and 0.924 in another): the control, in the same rounds, says
+// how much of a run's ratio is the host's and how much the dashboard's own.
+//
+// Then the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its log panel follows a
+// 1,000 lines/s log for BENCH_PAGE_SECONDS, and a machine with BENCH_MANY (200) services, each a process of its
+// own: how long a state change takes to show on the page, and what the open page costs the proxy (CPU, and the
+// latency of requests it forwards meanwhile).
 //
 //   npm run bench -- dashboard     BENCH_SECONDS=3 BENCH_ROUNDS=20 BENCH_PAGE_SECONDS=60 BENCH_MANY=200 by default
 //                                  (BENCH_PAGE_SECONDS=300: the page's memory over five minutes)
@@ -25,7 +30,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchChromium } from './chromium.mjs';
-import { benchRun, commandExists, cpuTicks, freePort, median, threadTicks, treeCpuTicks } from './lib.mjs';
+import { many } from './dashboard-many.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, threadTicks, ticksPerSecond, treeCpuTicks } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -34,11 +40,14 @@ const SERVICES = 20;
 const LINES_PER_SECOND = 1000;
 const CHROMIUM = '/usr/bin/chromium';
 const SETTLE_SECONDS = 3;
+/** The at-rest CPU sets the control's load: long enough for a steady figure (ticks are 10 ms). */
+const AT_REST_SECONDS = 10;
 
 const mode = process.argv[2];
 if (mode === '--upstream') runUpstream(Number(process.argv[3]));
 else if (mode === '--writer') await runWriter(process.argv[3]);
 else if (mode === '--followers') runFollowers(Number(process.argv[3]), Number(process.argv[4] ?? SERVICES));
+else if (mode === '--load') runLoad(Number(process.argv[3]));
 else await main();
 
 /** The service under the proxy: 1 KiB keep-alive responses. */
@@ -95,6 +104,19 @@ function runFollowers(port, count = SERVICES) {
     process.stdout.write(`${lines}\n`);
     lines = 0;
   }, 1000);
+}
+
+/**
+ * The control: `percent` of one core burnt in slices of a millisecond or so every 20 ms, and nothing else — CPU
+ * taken from the machine as the open dashboard takes it, without its sockets, threads or pages.
+ */
+function runLoad(percent) {
+  const PERIOD_MS = 20;
+  const busy = (PERIOD_MS * percent) / 100;
+  setInterval(() => {
+    for (const end = performance.now() + busy; performance.now() < end; );
+  }, PERIOD_MS);
+  process.stdout.write('ready\n');
 }
 
 async function main() {
@@ -163,67 +185,84 @@ async function main() {
       return { delivered, followers, close: async () => (followers.kill('SIGKILL'), await tab.close()) };
     };
 
-    console.log(`wrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
-    console.log(`"open": the dashboard in Chromium following one log, plus ${SERVICES} SSE log streams; ${rounds} rounds, A B B A order`);
+    // The cost itself, without wrk in the way: CPU over AT_REST_SECONDS with the dashboard closed, then open. Once
+    // opened and closed first: Chromium's own start (seconds of CPU after launch) must not pass for its rest.
+    await (await open()).close();
+    await sleep(SETTLE_SECONDS * 1000);
+    const atRest = {};
+    for (const which of ['without', 'with']) {
+      const session = which === 'with' ? await open() : undefined;
+      const before = { proxy: cpuTicks(proxyPid), chromium: chromiumTicks(), followers: session ? cpuTicks(session.followers.pid) : 0 };
+      await sleep(AT_REST_SECONDS * 1000);
+      const rate = (ticks) => (ticks / ticksPerSecond() / AT_REST_SECONDS) * 100;
+      atRest[which] = { proxy: rate(cpuTicks(proxyPid) - before.proxy), chromium: rate(chromiumTicks() - before.chromium), followers: session ? rate(cpuTicks(session.followers.pid) - before.followers) : 0 };
+      await session?.close();
+    }
+    const cost = Math.max(0, atRest.with.proxy - atRest.without.proxy) + Math.max(0, atRest.with.chromium - atRest.without.chromium) + atRest.with.followers;
+    console.log(`CPU at rest (no wrk, ${AT_REST_SECONDS} s), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${SERVICES} streams' reader ${atRest.with.followers.toFixed(1)}: the open dashboard takes ${cost.toFixed(1)}`);
+
+    console.log(`\nwrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
+    console.log(`"open": the dashboard in Chromium following one log, plus ${SERVICES} SSE log streams; "control": a process burning ${cost.toFixed(1)}% of a core;`);
+    console.log(`${rounds} rounds, in the order A B C, C B A, …`);
     await wrk(port, 1);
-    const without = [];
-    const withDashboard = [];
+    const runs = { without: [], with: [], control: [] };
     const linesPerSecond = [];
-    const cpu = { without: [], with: [] };
+    const cpu = { without: [], with: [], control: [] };
     /** The proxy's event loop (its main thread: the log streams are read on another) per forwarded request, µs. */
-    const loopPerRequest = { without: [], with: [] };
+    const loopPerRequest = { without: [], with: [], control: [] };
+    const controlCpu = [];
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ['without', 'with'] : ['with', 'without'];
+      const order = round % 2 === 0 ? ['without', 'with', 'control'] : ['control', 'with', 'without'];
       for (const which of order) {
         const session = which === 'with' ? await open() : undefined;
-        // As long a pause before either: a tab just closed has ended by the time a "without" run starts.
+        const load = which === 'control' ? child(['--load', cost.toFixed(2)], cleanups) : undefined;
+        if (load) await firstLine(load);
+        // As long a pause before the others: a tab just closed has ended by the time the next run starts.
         if (!session) await sleep(SETTLE_SECONDS * 1000);
         const mark = session?.delivered.length ?? 0;
         const before = cpuTicks(proxyPid);
         const loopBefore = threadTicks(proxyPid);
+        const loadBefore = load ? cpuTicks(load.pid) : 0;
         const result = await wrk(port, seconds);
-        cpu[which].push(((cpuTicks(proxyPid) - before) / 100 / seconds) * 100);
-        loopPerRequest[which].push(((threadTicks(proxyPid) - loopBefore) / 100 / (result * seconds)) * 1e6);
+        cpu[which].push((cpuTicks(proxyPid) - before) / ticksPerSecond() / seconds * 100);
+        loopPerRequest[which].push(((threadTicks(proxyPid) - loopBefore) / ticksPerSecond() / (result * seconds)) * 1e6);
+        if (load) {
+          controlCpu.push(((cpuTicks(load.pid) - loadBefore) / ticksPerSecond() / seconds) * 100);
+          load.kill('SIGKILL');
+        }
         if (session) {
           linesPerSecond.push(median(session.delivered.slice(mark)));
           await session.close();
         }
-        (which === 'with' ? withDashboard : without).push(result);
+        runs[which].push(result);
       }
-      process.stdout.write(`  round ${round + 1}/${rounds}: without ${without.at(-1).toFixed(0)} req/s, with ${withDashboard.at(-1).toFixed(0)} req/s\n`);
+      process.stdout.write(`  round ${round + 1}/${rounds}: without ${runs.without.at(-1).toFixed(0)} req/s, with ${runs.with.at(-1).toFixed(0)} req/s, control ${runs.control.at(-1).toFixed(0)} req/s\n`);
     }
-    const a = median(without);
-    const b = median(withDashboard);
-    // Other work on the machine moves both figures by several times within a minute: each round's two runs are
-    // side by side, so the median of the rounds' own ratios is the steadier estimate.
-    const ratios = withDashboard.map((w, i) => w / without[i]).sort((x, y) => x - y);
+    await bare.close();
+    // Other work on the machine moves every figure by several times within a minute: each round's runs are side by
+    // side, so the median of the rounds' own ratios is the steadier estimate.
+    const pairedRatios = (over, under) => runs[over].map((r, i) => r / runs[under][i]).sort((x, y) => x - y);
+    const spread = (ratios) => `${ratios[Math.floor(0.25 * ratios.length)].toFixed(2)}–${ratios[Math.min(ratios.length - 1, Math.floor(0.75 * ratios.length))].toFixed(2)}`;
+    const ratios = pairedRatios('with', 'without');
     const paired = median(ratios);
-    const quartile = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
+    const a = median(runs.without);
+    const b = median(runs.with);
     console.log('');
     console.log(`proxy throughput without the dashboard: ${a.toFixed(0)} req/s (proxy CPU ${median(cpu.without).toFixed(0)}% of a core)`);
     console.log(`proxy throughput with it open:          ${b.toFixed(0)} req/s (proxy CPU ${median(cpu.with).toFixed(0)}% of a core)`);
     const loopRatio = median(loopPerRequest.with.map((w, i) => w / loopPerRequest.without[i]));
     console.log(`the proxy's event loop per forwarded request: ${median(loopPerRequest.without).toFixed(1)} µs without, ${median(loopPerRequest.with).toFixed(1)} µs with (paired ratio ${loopRatio.toFixed(3)})`);
     console.log(`log lines delivered to the streams: ${median(linesPerSecond)} /s (of ${SERVICES * LINES_PER_SECOND} written)`);
-    console.log(`ratio with/without: ${paired.toFixed(3)} (median of the rounds' ratios; target ≥ 0.95) ${paired >= 0.95 ? 'ok' : 'MISSED'}; middle half of the rounds ${quartile(0.25).toFixed(2)}–${quartile(0.75).toFixed(2)}; ratio of the medians ${(b / a).toFixed(3)}`);
-
-    // The cost itself, without wrk in the way: CPU over `seconds` with the dashboard closed, then open.
-    const atRest = {};
-    for (const which of ['without', 'with']) {
-      const session = which === 'with' ? await open() : undefined;
-      const before = { proxy: cpuTicks(proxyPid), chromium: chromiumTicks(), followers: session ? cpuTicks(session.followers.pid) : 0 };
-      await sleep(seconds * 1000);
-      atRest[which] = { proxy: (cpuTicks(proxyPid) - before.proxy) / seconds, chromium: (chromiumTicks() - before.chromium) / seconds, followers: session ? (cpuTicks(session.followers.pid) - before.followers) / seconds : 0 };
-      await session?.close();
-    }
-    await bare.close();
-    console.log(`CPU at rest (no wrk), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${SERVICES} streams' reader ${atRest.with.followers.toFixed(1)}`);
+    console.log(`ratio with/without: ${paired.toFixed(3)} (median of the rounds' ratios; target ≥ 0.95) ${paired >= 0.95 ? 'ok' : 'MISSED'}; middle half of the rounds ${spread(ratios)}; ratio of the medians ${(b / a).toFixed(3)}`);
+    const control = pairedRatios('control', 'without');
+    const against = pairedRatios('with', 'control');
+    console.log(`control/without: ${median(control).toFixed(3)} (a plain ${cost.toFixed(1)}% of a core, which took ${median(controlCpu).toFixed(1)}% under wrk; middle half ${spread(control)}): what that much CPU costs on this machine now; with/control: ${median(against).toFixed(3)}, what the dashboard costs beyond its CPU`);
 
     const { chromium } = await import(pathToFileURL(path.join(repo, 'node_modules', 'playwright-core', 'index.mjs')).href);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
     cleanups.push(() => void browser.close());
     const page = await browser.newPage();
-    if (manyServices > 0) await many(manyServices, { home, port, proxyPid, page, dashboard, cleanups });
+    if (manyServices > 0) await many(manyServices, { repo, home, port, proxyPid, page, dashboard, cleanups, chromiumTicks });
 
     if (pageSeconds > 0) {
       console.log(`\nthe page following svc0's log (${LINES_PER_SECOND} lines/s) for ${pageSeconds} s:`);
@@ -253,97 +292,6 @@ async function main() {
   }
 }
 
-/**
- * BENCH_MANY services in a second project, each a process in a group of its own as `up` starts them: the time a
- * registry change takes to reach the open page, and what that page costs the proxy (CPU; latency of forwarded
- * requests, where a long synchronous pass over /proc would show).
- */
-async function many(count, { home, port, proxyPid, page, dashboard, cleanups }) {
-  console.log(`\n${count} services (a process each), the page open on all of them:`);
-  const { updateRegistry } = await import(pathToFileURL(path.join(repo, 'dist', 'ports', 'registry.js')).href);
-  const sleepers = Array.from({ length: count }, () => {
-    const proc = spawn('sleep', ['3600'], { detached: true, stdio: 'ignore' });
-    cleanups.push(() => process.kill(-proc.pid, 'SIGKILL'));
-    return proc;
-  });
-  const record = (i) => ({ port: 63000 + i, proxy: true, hostnames: [], state: 'running', pid: sleepers[i].pid, reservedAt: new Date().toISOString(), command: 'sleep 3600' });
-  await updateRegistry(home, (data) => {
-    const services = {};
-    for (let i = 0; i < count; i++) services[`s${String(i).padStart(3, '0')}`] = record(i);
-    data.checkouts['/many'] = { project: 'many', label: '', root: '/many', ownerPid: process.pid, services };
-  });
-
-  const latency = async () => {
-    const out = await new Promise((resolve, reject) => {
-      const proc = spawn('wrk', ['-t1', '-c10', '-d5s', '--latency', '-H', `Host: web.bench.localhost:${port}`, `http://127.0.0.1:${port}/`]);
-      let text = '';
-      proc.stdout.on('data', (d) => (text += d));
-      proc.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk failed: ${text}`))));
-    });
-    const ms = (re) => {
-      const [, n, unit] = re.exec(out) ?? [];
-      return n === undefined ? NaN : Number(n) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);
-    };
-    return { p99: ms(/99%\s+([\d.]+)(us|ms|s)/), max: ms(/Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/) };
-  };
-  // The proxy's own event-loop delay (GET /api/v1/proxy), read every second while wrk runs: a long synchronous
-  // pass shows in the worst figure whatever else the machine is doing.
-  const loopDelay = async (during) => {
-    const readings = [];
-    let done = false;
-    const result = during.finally(() => (done = true));
-    while (!done) {
-      await sleep(1000);
-      const view = await getJson(port, '/api/v1/proxy');
-      if (view.eventLoopDelayMs) readings.push(view.eventLoopDelayMs);
-    }
-    return { result: await result, p99: median(readings.map((r) => r.p99)), max: Math.max(...readings.map((r) => r.max)) };
-  };
-  await getJson(port, '/api/v1/proxy');
-  const closed = { ticks: cpuTicks(proxyPid), ...(await loopDelay(latency())) };
-  closed.cpu = (cpuTicks(proxyPid) - closed.ticks) / 5;
-
-  const t0 = Date.now();
-  await page.goto(dashboard);
-  await page.waitForFunction((n) => document.querySelectorAll('tr[data-service^="many/"]').length === n, count, { timeout: 60_000 });
-  const firstPaint = Date.now() - t0;
-  const open = { ticks: cpuTicks(proxyPid), chromium: chromiumTicks(), ...(await loopDelay(latency())) };
-  open.cpu = (cpuTicks(proxyPid) - open.ticks) / 5;
-  open.chromiumCpu = (chromiumTicks() - open.chromium) / 5;
-
-  // A service crashes and comes back, five times: from the registry write to the page showing it.
-  const shown = [];
-  for (let round = 0; round < 5; round++) {
-    const name = `s${String(round * 37).padStart(3, '0')}`;
-    for (const state of ['crashed', 'running']) {
-      const at = Date.now();
-      await updateRegistry(home, (data) => void (data.checkouts['/many'].services[name].state = state));
-      await page.waitForFunction(([key, want]) => document.querySelector(`tr[data-service="${key}"] td.state`)?.textContent === want, [`many/${name}`, state], { timeout: 30_000 });
-      shown.push(Date.now() - at);
-    }
-  }
-  await page.goto('about:blank');
-  console.log(`  the page listed all ${count} in ${firstPaint} ms; a state change reached it in ${median(shown)} ms (median of ${shown.length}, max ${Math.max(...shown)})`);
-  console.log(`  proxy CPU ${closed.cpu.toFixed(1)}% of a core with the page closed, ${open.cpu.toFixed(1)}% open (under wrk -c10); Chromium ${open.chromiumCpu.toFixed(1)}%`);
-  console.log(`  forwarded requests' latency p99 ${closed.result.p99.toFixed(1)} ms closed, ${open.result.p99.toFixed(1)} ms open; max ${closed.result.max.toFixed(1)} / ${open.result.max.toFixed(1)} ms`);
-  console.log(`  the proxy's event-loop delay p99 ${closed.p99} ms closed, ${open.p99} ms open (median of 1 s readings); worst ${closed.max} / ${open.max} ms`);
-  for (const proc of sleepers) process.kill(-proc.pid, 'SIGKILL');
-  await updateRegistry(home, (data) => void delete data.checkouts['/many']);
-}
-
-function getJson(port, p) {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, headers: { host: `portbroker.localhost:${port}` }, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d) => (body += d));
-        res.on('end', () => resolve(JSON.parse(body)));
-      })
-      .on('error', reject);
-  });
-}
-
-
 function child(args, cleanups) {
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanups.push(() => proc.kill('SIGKILL'));
@@ -366,7 +314,6 @@ function wrk(port, seconds) {
     proc.once('exit', (code) => (code === 0 ? resolve(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])) : reject(new Error(`wrk failed: ${out}`))));
   });
 }
-
 
 /** CPU ticks of every Chromium process this benchmark started (the browser, its renderers, GPU and network). */
 function chromiumTicks() {
