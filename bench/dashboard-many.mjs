@@ -1,10 +1,10 @@
-// The dashboard benchmark's last phase (bench/dashboard.bench.mjs): a machine with hundreds of services.
+// A phase of the dashboard benchmark (bench/dashboard.bench.mjs): a machine with hundreds of services.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuTicks, median } from './lib.mjs';
+import { cpuTicks, median, ticksPerSecond } from './lib.mjs';
 
 /**
  * BENCH_MANY services in a second project, each a process in a group of its own as `up` starts them: the time a
@@ -54,15 +54,16 @@ export async function many(count, { repo, home, port, proxyPid, page, dashboard,
   };
   await getJson(port, '/api/v1/proxy');
   const closed = { ticks: cpuTicks(proxyPid), ...(await loopDelay(latency())) };
-  closed.cpu = (cpuTicks(proxyPid) - closed.ticks) / 5;
+  const percent = (ticks) => (ticks / ticksPerSecond() / 5) * 100;
+  closed.cpu = percent(cpuTicks(proxyPid) - closed.ticks);
 
   const t0 = Date.now();
   await page.goto(dashboard);
   await page.waitForFunction((n) => document.querySelectorAll('tr[data-service^="many/"]').length === n, count, { timeout: 60_000 });
   const firstPaint = Date.now() - t0;
   const open = { ticks: cpuTicks(proxyPid), chromium: chromiumTicks(), ...(await loopDelay(latency())) };
-  open.cpu = (cpuTicks(proxyPid) - open.ticks) / 5;
-  open.chromiumCpu = (chromiumTicks() - open.chromium) / 5;
+  open.cpu = percent(cpuTicks(proxyPid) - open.ticks);
+  open.chromiumCpu = percent(chromiumTicks() - open.chromium);
 
   // A service crashes and comes back, five times: from the registry write to the page showing it.
   const shown = [];

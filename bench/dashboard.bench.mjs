@@ -7,16 +7,17 @@
 // (bench/chromium.mjs). Beside the throughput, the CPU the proxy's event loop (its main thread; the log streams are
 // read on a thread of their own) spends per forwarded request, with and without.
 //
-// First the cost itself without wrk: the CPU the open dashboard takes at rest (the proxy's part, Chromium's, the
-// streams' reader's). The rounds then run a third case beside the two, a control: a plain process that burns that much
-// CPU and does nothing else. On 2 shared cores a fixed amount of CPU weighs more when the host gives the machine less
-// (the same 5% of a core measured 0.985 in one run and 0.924 in another): the control, in the same rounds, says
-// how much of a run's ratio is the host's and how much the dashboard's own.
+// First the cost itself without wrk: the CPU the open dashboard takes at rest (the proxy's part, Chromium's, and the
+// 20 streams' clients', a process of this bench). The rounds then run a third case beside the two, a control: a plain
+// process that burns that much CPU and does nothing else. On 2 shared cores a fixed amount of CPU weighs more when the
+// host gives the machine less (a plain 5% of a core, as the control, gave control/without 0.985 in one run and 0.924
+// in another): the control, in the same rounds, says how much of a run's ratio is the host's and how much the
+// dashboard's own. The verdict is with/without alone.
 //
-// Then the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its log panel follows a
-// 1,000 lines/s log for BENCH_PAGE_SECONDS, and a machine with BENCH_MANY (200) services, each a process of its
-// own: how long a state change takes to show on the page, and what the open page costs the proxy (CPU, and the
-// latency of requests it forwards meanwhile).
+// Then a machine with BENCH_MANY (200) services, each a process of its own (bench/dashboard-many.mjs): how long a
+// state change takes to show on the page, and what the open page costs the proxy (CPU, and the latency of requests
+// it forwards meanwhile); and the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its log
+// panel follows a 1,000 lines/s log for BENCH_PAGE_SECONDS.
 //
 //   npm run bench -- dashboard     BENCH_SECONDS=3 BENCH_ROUNDS=20 BENCH_PAGE_SECONDS=60 BENCH_MANY=200 by default
 //                                  (BENCH_PAGE_SECONDS=300: the page's memory over five minutes)
@@ -40,7 +41,7 @@ const SERVICES = 20;
 const LINES_PER_SECOND = 1000;
 const CHROMIUM = '/usr/bin/chromium';
 const SETTLE_SECONDS = 3;
-/** The at-rest CPU sets the control's load: long enough for a steady figure (ticks are 10 ms). */
+/** The at-rest CPU sets the control's load: long enough for a steady figure (/proc counts in 1/CLK_TCK, 10 ms). */
 const AT_REST_SECONDS = 10;
 
 const mode = process.argv[2];
@@ -199,7 +200,7 @@ async function main() {
       await session?.close();
     }
     const cost = Math.max(0, atRest.with.proxy - atRest.without.proxy) + Math.max(0, atRest.with.chromium - atRest.without.chromium) + atRest.with.followers;
-    console.log(`CPU at rest (no wrk, ${AT_REST_SECONDS} s), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${SERVICES} streams' reader ${atRest.with.followers.toFixed(1)}: the open dashboard takes ${cost.toFixed(1)}`);
+    console.log(`CPU at rest (no wrk, ${AT_REST_SECONDS} s), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${SERVICES} streams' clients ${atRest.with.followers.toFixed(1)}: the open dashboard takes ${cost.toFixed(1)}`);
 
     console.log(`\nwrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
     console.log(`"open": the dashboard in Chromium following one log, plus ${SERVICES} SSE log streams; "control": a process burning ${cost.toFixed(1)}% of a core;`);
@@ -207,9 +208,9 @@ async function main() {
     await wrk(port, 1);
     const runs = { without: [], with: [], control: [] };
     const linesPerSecond = [];
-    const cpu = { without: [], with: [], control: [] };
+    const cpu = { without: [], with: [] };
     /** The proxy's event loop (its main thread: the log streams are read on another) per forwarded request, µs. */
-    const loopPerRequest = { without: [], with: [], control: [] };
+    const loopPerRequest = { without: [], with: [] };
     const controlCpu = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ['without', 'with', 'control'] : ['control', 'with', 'without'];
@@ -224,8 +225,9 @@ async function main() {
         const loopBefore = threadTicks(proxyPid);
         const loadBefore = load ? cpuTicks(load.pid) : 0;
         const result = await wrk(port, seconds);
-        cpu[which].push((cpuTicks(proxyPid) - before) / ticksPerSecond() / seconds * 100);
-        loopPerRequest[which].push(((threadTicks(proxyPid) - loopBefore) / ticksPerSecond() / (result * seconds)) * 1e6);
+        // The control's own figures are its ratios: what it costs the proxy is what it takes from the machine.
+        cpu[which]?.push(((cpuTicks(proxyPid) - before) / ticksPerSecond() / seconds) * 100);
+        loopPerRequest[which]?.push(((threadTicks(proxyPid) - loopBefore) / ticksPerSecond() / (result * seconds)) * 1e6);
         if (load) {
           controlCpu.push(((cpuTicks(load.pid) - loadBefore) / ticksPerSecond() / seconds) * 100);
           load.kill('SIGKILL');

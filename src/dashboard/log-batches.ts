@@ -146,8 +146,7 @@ export function linesJson(service: string, lines: string[]): string {
 /**
  * The objects of `linesJson`, comma-separated, as pieces pushed to `parts` and joined once by the caller: the
  * result is one flat string. Built with `+` instead, it was a tree of a few small strings per line, which the
- * reader thread flattened again to post it; measured at 20 busy logs' pace, the join takes a third off the thread's
- * CPU with its collections (with its young generation, see log-hub.ts).
+ * reader thread flattened again to post it (see READER_YOUNG_MB in log-hub.ts for what both changes measured).
  */
 function jsonParts(service: string, lines: string[], parts: string[]): void {
   const head = `{"service":${JSON.stringify(service)},"time":`;

@@ -38,14 +38,12 @@ function checkBuiltWorker(): void {
 }
 
 /**
- * The reader thread's young generation (V8 makes a third of it each semi-space: 24 MB, against 16 by default). One
- * check of 20 busy logs makes several MB of strings; with 16 MB, a collection often began in the middle of a check
- * and copied what it held, then promoted it, and the old generation filled with it within seconds (a full
- * collection every ~5 s, on V8's helper threads, which do not run at the thread's lower priority). With 24 MB they
- * come between checks, with little alive. Measured at 20 busy logs' pace, with the join of `log-batches.ts`: the
- * thread's CPU with its collections 2.4 s → 1.5–1.7 s, collections' time 800 → 110–150 ms, full ones 3–4 → 1–2;
- * in the proxy, V8's helper threads 1.25% of a core → 0.36%. The price: ~30 MB more memory while busy logs are
- * followed (the thread, and it, end 10 s after the last stream).
+ * The reader thread's young generation: 24 MB semi-spaces (a third each), against 16 by default. A check of 20 busy
+ * logs makes several MB of strings; with 16 MB a collection often began mid-check and copied, then promoted, what the
+ * check held: a full collection every ~5 s, much of it on V8's helper threads, which do not run at the reader's
+ * lower priority. With 24 MB collections come between checks. Both changes together (this and the join in
+ * `log-batches.ts`), proxy following 20 logs at 1,000 lines/s: V8's helper threads 1.25% of a core → 0.36%. The
+ * price: ~25–30 MB more RSS while logs are followed, freed when the thread ends (IDLE_MS after its last stream).
  */
 const READER_YOUNG_MB = 72;
 

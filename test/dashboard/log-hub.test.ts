@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogHub, type LogHubOptions } from '../../src/dashboard/log-hub.js';
-import { linesJson } from '../../src/dashboard/log-batches.js';
+import { batchEvents, linesJson } from '../../src/dashboard/log-batches.js';
 import { logLines } from '../../src/runner/log-file.js';
-import { openEventStream, type EventStream } from '../../src/dashboard/sse.js';
+import { eventText, openEventStream, type EventStream } from '../../src/dashboard/sse.js';
 import { until } from '../proxy/helpers.js';
 
 /**
@@ -287,5 +287,21 @@ describe('linesJson', () => {
     const lines = texts.flatMap((text) => [text, `${stamp}${text}`]);
     expect(linesJson('svc "a"', lines)).toBe(JSON.stringify(logLines('svc "a"', lines)));
     expect(JSON.parse(linesJson('s', [`${stamp}x`]))).toEqual([{ service: 's', time: stamp.trim(), text: 'x' }]);
+  });
+
+  it("is what batchEvents sends, each event whole: eventText('lines', JSON.stringify(logLines(…))) of its part", () => {
+    const stamp = '2026-11-30T12:00:00.000Z ';
+    // Over 64 KB of JSON: more than one event.
+    const lines = Array.from({ length: 1500 }, (_, i) => (i % 3 === 0 ? `plain "${i}" \\ \u001b[31mred\u001b[0m` : `${stamp}line ${i} \t é 😀`));
+    const { events, lines: count } = batchEvents('svc', lines, undefined);
+    expect(count).toBe(lines.length);
+    expect(events.length).toBeGreaterThan(1);
+    let at = 0;
+    for (const event of events) {
+      const part = JSON.parse(/^event: lines\ndata: (.*)\n\n$/s.exec(event)![1]!) as unknown[];
+      expect(event).toBe(eventText('lines', JSON.stringify(logLines('svc', lines.slice(at, at + part.length)))));
+      at += part.length;
+    }
+    expect(at).toBe(lines.length);
   });
 });
