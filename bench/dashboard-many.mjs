@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuTicks, median, ticksPerSecond } from './lib.mjs';
+import { cpuTicks, median, percentOfCore } from './lib.mjs';
 
 /**
  * BENCH_MANY services in a second project, each a process in a group of its own as `up` starts them: the time a
@@ -54,16 +54,15 @@ export async function many(count, { repo, home, port, proxyPid, page, dashboard,
   };
   await getJson(port, '/api/v1/proxy');
   const closed = { ticks: cpuTicks(proxyPid), ...(await loopDelay(latency())) };
-  const percent = (ticks) => (ticks / ticksPerSecond() / 5) * 100;
-  closed.cpu = percent(cpuTicks(proxyPid) - closed.ticks);
+  closed.cpu = percentOfCore(cpuTicks(proxyPid) - closed.ticks, 5);
 
   const t0 = Date.now();
   await page.goto(dashboard);
   await page.waitForFunction((n) => document.querySelectorAll('tr[data-service^="many/"]').length === n, count, { timeout: 60_000 });
   const firstPaint = Date.now() - t0;
   const open = { ticks: cpuTicks(proxyPid), chromium: chromiumTicks(), ...(await loopDelay(latency())) };
-  open.cpu = percent(cpuTicks(proxyPid) - open.ticks);
-  open.chromiumCpu = percent(chromiumTicks() - open.chromium);
+  open.cpu = percentOfCore(cpuTicks(proxyPid) - open.ticks, 5);
+  open.chromiumCpu = percentOfCore(chromiumTicks() - open.chromium, 5);
 
   // A service crashes and comes back, five times: from the registry write to the page showing it.
   const shown = [];

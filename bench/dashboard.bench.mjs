@@ -32,7 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchChromium } from './chromium.mjs';
 import { many } from './dashboard-many.mjs';
-import { benchRun, commandExists, cpuTicks, freePort, median, threadTicks, ticksPerSecond, treeCpuTicks } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, percentOfCore, threadTicks, ticksPerSecond, treeCpuTicks } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -195,7 +195,7 @@ async function main() {
       const session = which === 'with' ? await open() : undefined;
       const before = { proxy: cpuTicks(proxyPid), chromium: chromiumTicks(), followers: session ? cpuTicks(session.followers.pid) : 0 };
       await sleep(AT_REST_SECONDS * 1000);
-      const rate = (ticks) => (ticks / ticksPerSecond() / AT_REST_SECONDS) * 100;
+      const rate = (ticks) => percentOfCore(ticks, AT_REST_SECONDS);
       atRest[which] = { proxy: rate(cpuTicks(proxyPid) - before.proxy), chromium: rate(chromiumTicks() - before.chromium), followers: session ? rate(cpuTicks(session.followers.pid) - before.followers) : 0 };
       await session?.close();
     }
@@ -226,10 +226,10 @@ async function main() {
         const loadBefore = load ? cpuTicks(load.pid) : 0;
         const result = await wrk(port, seconds);
         // The control's own figures are its ratios: what it costs the proxy is what it takes from the machine.
-        cpu[which]?.push(((cpuTicks(proxyPid) - before) / ticksPerSecond() / seconds) * 100);
+        cpu[which]?.push(percentOfCore(cpuTicks(proxyPid) - before, seconds));
         loopPerRequest[which]?.push(((threadTicks(proxyPid) - loopBefore) / ticksPerSecond() / (result * seconds)) * 1e6);
         if (load) {
-          controlCpu.push(((cpuTicks(load.pid) - loadBefore) / ticksPerSecond() / seconds) * 100);
+          controlCpu.push(percentOfCore(cpuTicks(load.pid) - loadBefore, seconds));
           load.kill('SIGKILL');
         }
         if (session) {

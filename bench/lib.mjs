@@ -73,6 +73,11 @@ export function ticksPerSecond() {
   return ticksPerSecond.hz;
 }
 
+/** CPU `ticks` (cpuTicks, threadTicks) taken over `seconds`, as a percentage of one core. */
+export function percentOfCore(ticks, seconds) {
+  return (ticks / ticksPerSecond() / seconds) * 100;
+}
+
 /** The fields of /proc/<pid>/stat after the command name (state first); undefined once the process is gone. */
 function procStat(pid, tid) {
   try {

@@ -1,7 +1,7 @@
 import { stripAnsi } from '../platform/ansi.js';
 import { isStamped, logText, STAMP_LENGTH } from '../runner/log-file.js';
 import { lastLines, type LogPosition, type Tail } from '../runner/log-reader.js';
-import { EVENT_END, eventHead, eventText } from './sse.js';
+import { eventText } from './sse.js';
 
 /** What one stream wants of the log: every line (the default), or a view of it. */
 export interface LogView {
@@ -88,14 +88,9 @@ export class LatestLines {
   }
 }
 
-/** `lines` event(s) for lines that are all shown, each built whole (`eventText('lines', linesJson(…))`, see `jsonParts`). */
+/** `lines` event(s) for lines that are all shown. */
 function linesEvents(service: string, lines: string[]): string[] {
-  return eventSized(lines).map((part) => {
-    const parts = [`${eventHead('lines')}[`];
-    jsonParts(service, part, parts);
-    parts.push(`]${EVENT_END}`);
-    return parts.join('');
-  });
+  return eventSized(lines).map((part) => eventText('lines', linesJson(service, part)));
 }
 
 /**
@@ -137,23 +132,16 @@ function matching(lines: string[], query: string | undefined): string[] {
  * followed are 20,000 lines a second, and this takes about half the time of an object per line serialised.
  */
 export function linesJson(service: string, lines: string[]): string {
-  const parts = ['['];
-  jsonParts(service, lines, parts);
-  parts.push(']');
-  return parts.join('');
-}
-
-/**
- * The objects of `linesJson`, comma-separated, as pieces pushed to `parts` and joined once by the caller: the
- * result is one flat string. Built with `+` instead, it was a tree of a few small strings per line, which the
- * reader thread flattened again to post it (see READER_YOUNG_MB in log-hub.ts for what both changes measured).
- */
-function jsonParts(service: string, lines: string[], parts: string[]): void {
+  // Pieces joined once, a flat string: built with `+` it was a tree of a few small strings per line, which the
+  // reader thread flattened again to post it (see READER_YOUNG_MB in log-hub.ts for what this and that measured).
   const head = `{"service":${JSON.stringify(service)},"time":`;
+  const parts = ['['];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (i > 0) parts.push(',');
     if (isStamped(line)) parts.push(head, '"', line.slice(0, STAMP_LENGTH - 1), '","text":', JSON.stringify(line.slice(STAMP_LENGTH)), '}');
     else parts.push(head, 'null,"text":', JSON.stringify(line), '}');
   }
+  parts.push(']');
+  return parts.join('');
 }

@@ -74,12 +74,5 @@ export function openEventStream(req: http.IncomingMessage, res: http.ServerRespo
 
 /** An event with `json` as its data. JSON never holds a raw line break, so one `data:` line carries any payload. */
 export function eventText(event: string, json: string): string {
-  return `${eventHead(event)}${json}${EVENT_END}`;
+  return `event: ${event}\ndata: ${json}\n\n`;
 }
-
-/** What comes before an event's JSON, for a caller that builds the event whole (`eventText` is the same). */
-export function eventHead(event: string): string {
-  return `event: ${event}\ndata: `;
-}
-
-export const EVENT_END = '\n\n';
