@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // The dashboard's cost to the proxy it lives in: wrk (-t1 -c50, keep-alive GETs of 1 KiB) through the proxy to a
-// service, with and without the dashboard open in Chromium while the logs of 20 services, each written at 1,000
-// lines/s by the runner's own LogFile, stream to followers (20 SSE streams) — the page left open, measured once its
-// log has followed for a few seconds, not while it opens — in interleaved rounds (A B C, C B A …),
-// same run, same proxy; Chromium driven over the DevTools pipe with no domain enabled, as a user's browser runs
-// (bench/chromium.mjs). Beside the throughput, the CPU the proxy's event loop (its main thread; the log streams are
-// read on a thread of their own) spends per forwarded request, with and without.
+// service, with and without the dashboard open while 20 services each log 1,000 lines/s (written by the runner's own
+// LogFile) and all 20 logs stream, in interleaved rounds (A B C D, D C B A …), same run, same proxy:
+// - "open", the verdict's case: the page open in Chromium following svc0's log, and the other 19 logs streamed as
+//   19 more open pages stream them (the page's own view, `latest=24`: the newest 24 lines about once a second, the
+//   rest counted), by a process of this bench reading 19 SSE streams. The proxy still reads all 20,000 lines a second;
+// - "every line": the same page, and 20 streams that take every line (20,000 lines/s out, as 20 `curl`s of the API's
+//   `follow=1` would), a harder load than any number of open pages makes; printed beside the verdict, not in it.
+// Each measured once the page's log has followed for a few seconds, not while it opens. Chromium driven over the
+// DevTools pipe with no domain enabled, as a user's browser runs (bench/chromium.mjs). Beside the throughput, the CPU
+// the proxy's event loop (its main thread; the log streams are read on a thread of their own) spends per forwarded
+// request, with and without.
 //
 // First the cost itself without wrk: the CPU the open dashboard takes at rest (the proxy's part, Chromium's, and the
-// 20 streams' clients', a process of this bench). The rounds then run a third case beside the two, a control: a plain
+// 19 streams' clients', a process of this bench). The rounds then run a fourth case beside the three, a control: a plain
 // process that burns that much CPU and does nothing else. On 2 shared cores a fixed amount of CPU weighs more when the
 // host gives the machine less (a plain 5% of a core, as the control, gave control/without 0.985 in one run and 0.924
 // in another): the control, in the same rounds, says how much of a run's ratio is the host's and how much the
@@ -19,12 +24,12 @@
 // it forwards meanwhile); and the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its log
 // panel follows a 1,000 lines/s log for BENCH_PAGE_SECONDS.
 //
-//   npm run bench -- dashboard     BENCH_SECONDS=3 BENCH_ROUNDS=20 BENCH_PAGE_SECONDS=60 BENCH_MANY=200 by default
+//   npm run bench -- dashboard     BENCH_SECONDS=5 BENCH_ROUNDS=20 BENCH_PAGE_SECONDS=60 BENCH_MANY=200 by default
 //                                  (BENCH_PAGE_SECONDS=300: the page's memory over five minutes)
 //
 // Needs wrk and Chromium (/usr/bin/chromium); binds 127.0.0.1 only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -41,13 +46,24 @@ const SERVICES = 20;
 const LINES_PER_SECOND = 1000;
 const CHROMIUM = '/usr/bin/chromium';
 const SETTLE_SECONDS = 3;
+/** The page's view of a followed log: the newest TAIL_LINES about once a second (src/dashboard/client/log-view.js). */
+const PAGE_LINES = Number(/const TAIL_LINES = (\d+);/.exec(readFileSync(path.join(repo, 'src', 'dashboard', 'client', 'log-view.js'), 'utf8'))?.[1]);
+if (!(PAGE_LINES > 0)) throw new Error('bench/dashboard.bench.mjs: no TAIL_LINES in src/dashboard/client/log-view.js: update PAGE_LINES');
+/**
+ * The log streams of each case beside the open page (which follows svc0): the other services' in the page's view,
+ * or every service's, every line.
+ */
+const STREAMS = {
+  with: { first: 1, count: SERVICES - 1, view: `&latest=${PAGE_LINES}` },
+  every: { first: 0, count: SERVICES, view: '' },
+};
 /** The at-rest CPU sets the control's load: long enough for a steady figure (/proc counts in 1/CLK_TCK, 10 ms). */
 const AT_REST_SECONDS = 10;
 
 const mode = process.argv[2];
 if (mode === '--upstream') runUpstream(Number(process.argv[3]));
 else if (mode === '--writer') await runWriter(process.argv[3]);
-else if (mode === '--followers') runFollowers(Number(process.argv[3]), Number(process.argv[4] ?? SERVICES));
+else if (mode === '--followers') runFollowers(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]), process.argv[6] ?? '');
 else if (mode === '--load') runLoad(Number(process.argv[3]));
 else await main();
 
@@ -77,9 +93,14 @@ async function runWriter(home) {
 }
 
 const TEXT_FIELD = Buffer.from('"text":');
+/** In `event: skipped` alone: a line's text is a JSON string, its quotes escaped. */
+const LEFT_OUT_FIELD = Buffer.from('"lines":');
 
-/** Follows every service's log over SSE, as open dashboards would; prints the lines received each second. */
-function runFollowers(port, count = SERVICES) {
+/**
+ * Follows `count` services' logs over SSE (from svc<first>), in `view` (URL parameters: `&latest=24`, the page's);
+ * prints each second the lines the streams stood for: those received, and those a `latest` view counted as left out.
+ */
+function runFollowers(port, first, count, view) {
   let lines = 0;
   // One read buffer for every socket, used again by each read (`onread`): no allocation per read, nothing to collect.
   const buffer = Buffer.allocUnsafe(256 * 1024);
@@ -87,6 +108,7 @@ function runFollowers(port, count = SERVICES) {
     // A bare socket, its bytes counted as they come, neither decoded nor parsed (HTTP framing included: it holds no
     // `"text":`): this process shares the machine with wrk, and its cost must not pass for the proxy's. (A count
     // split across two reads is missed: a figure, not a check.)
+    const service = first + i;
     const socket = net.connect({
       port,
       host: '127.0.0.1',
@@ -95,11 +117,16 @@ function runFollowers(port, count = SERVICES) {
         callback: (size, chunk) => {
           const read = chunk.subarray(0, size);
           for (let at = read.indexOf(TEXT_FIELD); at !== -1; at = read.indexOf(TEXT_FIELD, at + TEXT_FIELD.length)) lines++;
+          for (let at = read.indexOf(LEFT_OUT_FIELD); at !== -1; at = read.indexOf(LEFT_OUT_FIELD, at + 1)) {
+            let n = 0;
+            for (let j = at + LEFT_OUT_FIELD.length; read[j] >= 48 && read[j] <= 57; j++) n = n * 10 + read[j] - 48;
+            lines += n;
+          }
         },
       },
     });
-    socket.once('connect', () => socket.write(`GET /api/v1/services/bench/svc${i}/logs?n=0&follow=1 HTTP/1.1\r\nHost: portbroker.localhost:${port}\r\n\r\n`));
-    socket.on('error', (error) => process.stderr.write(`follower ${i}: ${error.message}\n`));
+    socket.once('connect', () => socket.write(`GET /api/v1/services/bench/svc${service}/logs?n=0&follow=1${view} HTTP/1.1\r\nHost: portbroker.localhost:${port}\r\n\r\n`));
+    socket.on('error', (error) => process.stderr.write(`follower ${service}: ${error.message}\n`));
   }
   setInterval(() => {
     process.stdout.write(`${lines}\n`);
@@ -121,10 +148,12 @@ function runLoad(percent) {
 }
 
 async function main() {
-  const seconds = Number(process.env.BENCH_SECONDS ?? 3);
   // One round's ratio moves by ±15% on these 2 shared cores (an A/A run, nothing opened, gave 0.95–1.04 as the median
-  // of 10): 20 rounds put the median within about ±3%.
+  // of 10): 20 rounds put the median within about ±3%. Beyond what the cases change, a run's throughput moved by 5%
+  // and 11% (sd) in two runs of 20 rounds, and only partly with the run before (lag-1 autocorrelation 0.1 and 0.6):
+  // pairing by round cancels part of it, longer runs more. 5 s each rather than 3.
   const rounds = Number(process.env.BENCH_ROUNDS ?? 20);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   const pageSeconds = Number(process.env.BENCH_PAGE_SECONDS ?? 60);
   const manyServices = Number(process.env.BENCH_MANY ?? 200);
   if (!commandExists('wrk')) return console.log('skip: wrk is not installed (apt-get install wrk)');
@@ -161,9 +190,10 @@ async function main() {
     const bare = await launchChromium(CHROMIUM);
     cleanups.push(() => bare.kill());
 
-    /** The dashboard open with svc0's log following, and 20 log streams; resolves once lines have flowed a while. */
-    const open = async () => {
-      const followers = child(['--followers', String(port)], cleanups);
+    /** The dashboard open with svc0's log following, and the `kind` of log streams; resolves once lines have flowed a while. */
+    const open = async (kind) => {
+      const { first, count, view } = STREAMS[kind];
+      const followers = child(['--followers', String(port), String(first), String(count), view], cleanups);
       const delivered = [];
       followers.stdout.setEncoding('utf8').on('data', (d) => delivered.push(...d.trim().split('\n').map(Number)));
       const tab = await bare.open(dashboard);
@@ -188,11 +218,11 @@ async function main() {
 
     // The cost itself, without wrk in the way: CPU over AT_REST_SECONDS with the dashboard closed, then open. Once
     // opened and closed first: Chromium's own start (seconds of CPU after launch) must not pass for its rest.
-    await (await open()).close();
+    await (await open('with')).close();
     await sleep(SETTLE_SECONDS * 1000);
     const atRest = {};
     for (const which of ['without', 'with']) {
-      const session = which === 'with' ? await open() : undefined;
+      const session = which === 'with' ? await open('with') : undefined;
       const before = { proxy: cpuTicks(proxyPid), chromium: chromiumTicks(), followers: session ? cpuTicks(session.followers.pid) : 0 };
       await sleep(AT_REST_SECONDS * 1000);
       const rate = (ticks) => percentOfCore(ticks, AT_REST_SECONDS);
@@ -200,22 +230,24 @@ async function main() {
       await session?.close();
     }
     const cost = Math.max(0, atRest.with.proxy - atRest.without.proxy) + Math.max(0, atRest.with.chromium - atRest.without.chromium) + atRest.with.followers;
-    console.log(`CPU at rest (no wrk, ${AT_REST_SECONDS} s), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${SERVICES} streams' clients ${atRest.with.followers.toFixed(1)}: the open dashboard takes ${cost.toFixed(1)}`);
+    console.log(`CPU at rest (no wrk, ${AT_REST_SECONDS} s), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${STREAMS.with.count} streams' clients ${atRest.with.followers.toFixed(1)}: the open dashboard takes ${cost.toFixed(1)}`);
 
     console.log(`\nwrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
-    console.log(`"open": the dashboard in Chromium following one log, plus ${SERVICES} SSE log streams; "control": a process burning ${cost.toFixed(1)}% of a core;`);
-    console.log(`${rounds} rounds, in the order A B C, C B A, …`);
+    console.log(`"open": the dashboard in Chromium following svc0's log, the other ${STREAMS.with.count} logs streamed as open pages stream them (latest=${PAGE_LINES});`);
+    console.log(`"every line": the same page, and ${STREAMS.every.count} streams taking every line (follow=1); "control": a process burning ${cost.toFixed(1)}% of a core;`);
+    console.log(`${rounds} rounds, in the order A B C D, D C B A, …`);
     await wrk(port, 1);
-    const runs = { without: [], with: [], control: [] };
-    const linesPerSecond = [];
-    const cpu = { without: [], with: [] };
+    const runs = { without: [], with: [], every: [], control: [] };
+    const linesPerSecond = { with: [], every: [] };
+    const cpu = { without: [], with: [], every: [] };
     /** The proxy's event loop (its main thread: the log streams are read on another) per forwarded request, µs. */
-    const loopPerRequest = { without: [], with: [] };
+    const loopPerRequest = { without: [], with: [], every: [] };
     const controlCpu = [];
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ['without', 'with', 'control'] : ['control', 'with', 'without'];
+      const order = ['without', 'with', 'every', 'control'];
+      if (round % 2 === 1) order.reverse();
       for (const which of order) {
-        const session = which === 'with' ? await open() : undefined;
+        const session = STREAMS[which] ? await open(which) : undefined;
         const load = which === 'control' ? child(['--load', cost.toFixed(2)], cleanups) : undefined;
         if (load) await firstLine(load);
         // As long a pause before the others: a tab just closed has ended by the time the next run starts.
@@ -233,12 +265,12 @@ async function main() {
           load.kill('SIGKILL');
         }
         if (session) {
-          linesPerSecond.push(median(session.delivered.slice(mark)));
+          linesPerSecond[which].push(median(session.delivered.slice(mark)));
           await session.close();
         }
         runs[which].push(result);
       }
-      process.stdout.write(`  round ${round + 1}/${rounds}: without ${runs.without.at(-1).toFixed(0)} req/s, with ${runs.with.at(-1).toFixed(0)} req/s, control ${runs.control.at(-1).toFixed(0)} req/s\n`);
+      process.stdout.write(`  round ${round + 1}/${rounds}: without ${runs.without.at(-1).toFixed(0)} req/s, open ${runs.with.at(-1).toFixed(0)} req/s, every line ${runs.every.at(-1).toFixed(0)} req/s, control ${runs.control.at(-1).toFixed(0)} req/s\n`);
     }
     await bare.close();
     // Other work on the machine moves every figure by several times within a minute: each round's runs are side by
@@ -252,10 +284,14 @@ async function main() {
     console.log('');
     console.log(`proxy throughput without the dashboard: ${a.toFixed(0)} req/s (proxy CPU ${median(cpu.without).toFixed(0)}% of a core)`);
     console.log(`proxy throughput with it open:          ${b.toFixed(0)} req/s (proxy CPU ${median(cpu.with).toFixed(0)}% of a core)`);
-    const loopRatio = median(loopPerRequest.with.map((w, i) => w / loopPerRequest.without[i]));
-    console.log(`the proxy's event loop per forwarded request: ${median(loopPerRequest.without).toFixed(1)} µs without, ${median(loopPerRequest.with).toFixed(1)} µs with (paired ratio ${loopRatio.toFixed(3)})`);
-    console.log(`log lines delivered to the streams: ${median(linesPerSecond)} /s (of ${SERVICES * LINES_PER_SECOND} written)`);
+    console.log(`proxy throughput, every line streamed:  ${median(runs.every).toFixed(0)} req/s (proxy CPU ${median(cpu.every).toFixed(0)}% of a core)`);
+    const loopRatio = (which) => median(loopPerRequest[which].map((w, i) => w / loopPerRequest.without[i])).toFixed(3);
+    console.log(`the proxy's event loop per forwarded request: ${median(loopPerRequest.without).toFixed(1)} µs without, ${median(loopPerRequest.with).toFixed(1)} µs open (paired ratio ${loopRatio('with')}), ${median(loopPerRequest.every).toFixed(1)} µs every line (${loopRatio('every')})`);
+    const streamed = (which) => `${median(linesPerSecond[which])} /s (of ${STREAMS[which].count * LINES_PER_SECOND} written to the logs they follow)`;
+    console.log(`log lines the streams stood for (shown, or counted as left out by latest=${PAGE_LINES}): open ${streamed('with')}; every line ${streamed('every')}`);
     console.log(`ratio with/without: ${paired.toFixed(3)} (median of the rounds' ratios; target ≥ 0.95) ${paired >= 0.95 ? 'ok' : 'MISSED'}; middle half of the rounds ${spread(ratios)}; ratio of the medians ${(b / a).toFixed(3)}`);
+    const every = pairedRatios('every', 'without');
+    console.log(`every line/without: ${median(every).toFixed(3)} (middle half ${spread(every)}): ${STREAMS.every.count} streams of ${LINES_PER_SECOND} lines/s each out of the proxy, more than any number of open pages asks; not the verdict`);
     const control = pairedRatios('control', 'without');
     const against = pairedRatios('with', 'control');
     console.log(`control/without: ${median(control).toFixed(3)} (a plain ${cost.toFixed(1)}% of a core, which took ${median(controlCpu).toFixed(1)}% under wrk; middle half ${spread(control)}): what that much CPU costs on this machine now; with/control: ${median(against).toFixed(3)}, what the dashboard costs beyond its CPU`);
