@@ -196,6 +196,8 @@ describe('LogHub', () => {
     const { file, responses } = await serve({ pollMs: 20, maxBacklog });
     const client = await follow(0);
     client.res.pause();
+    // A client that reads: once it has a line, the hub has handed that line's batch to the slow one too, or skipped it.
+    const witness = await follow(0);
     let most = 0;
     const watch = setInterval(() => (most = Math.max(most, responses[0]!.writableLength)), 5);
     cleanups.push(() => clearInterval(watch));
@@ -212,6 +214,10 @@ describe('LogHub', () => {
     };
     await until(() => (most > maxBacklog ? true : (burst(), false)), 'the backlog to reach the cap', 60_000);
     for (let i = written / perBurst; i > 0; i--) burst();
+    // Still paused until the reader has reached the last line: a client that read on before the last batches came
+    // would miss nothing.
+    const last = `${written - 1} ${'x'.repeat(90)}`;
+    await until(() => witness.lines.at(-1) === last, 'the reader to reach the last line', 60_000);
     client.res.resume();
     appendFileSync(file, 'end\n');
     await until(() => client.lines.at(-1) === 'end', 'the line written after the client caught up', 60_000);
