@@ -67,7 +67,8 @@ export async function many(count, { repo, home, port, proxyPid, page, dashboard,
   // A service crashes and comes back, five times: from the registry write to the page showing it.
   const shown = [];
   for (let round = 0; round < 5; round++) {
-    const name = `s${String(round * 37).padStart(3, '0')}`;
+    // Five services spread over the list (any of them when there are fewer).
+    const name = `s${String((round * 37) % count).padStart(3, '0')}`;
     for (const state of ['crashed', 'running']) {
       const at = Date.now();
       await updateRegistry(home, (data) => void (data.checkouts['/many'].services[name].state = state));
