@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuTicks, median, percentOfCore } from './lib.mjs';
+import { cpuTicks, median, percentOfCore, runWrk, wrkMs } from './lib.mjs';
 
 /**
  * BENCH_MANY services in a second project, each a process in a group of its own as `up` starts them: the time a
@@ -27,17 +27,8 @@ export async function many(count, { repo, home, port, proxyPid, page, dashboard,
   });
 
   const latency = async () => {
-    const out = await new Promise((resolve, reject) => {
-      const proc = spawn('wrk', ['-t1', '-c10', '-d5s', '--latency', '-H', `Host: web.bench.localhost:${port}`, `http://127.0.0.1:${port}/`]);
-      let text = '';
-      proc.stdout.on('data', (d) => (text += d));
-      proc.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk failed: ${text}`))));
-    });
-    const ms = (re) => {
-      const [, n, unit] = re.exec(out) ?? [];
-      return n === undefined ? NaN : Number(n) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);
-    };
-    return { p99: ms(/99%\s+([\d.]+)(us|ms|s)/), max: ms(/Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/) };
+    const out = await runWrk(['-t1', '-c10', '-d5s', '--latency', '-H', `Host: web.bench.localhost:${port}`, `http://127.0.0.1:${port}/`]);
+    return { p99: wrkMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1]), max: wrkMs(/Latency\s+\S+\s+\S+\s+([\d.]+\w+)/.exec(out)?.[1]) };
   };
   // The proxy's own event-loop delay (GET /api/v1/proxy), read every second while wrk runs: a long synchronous
   // pass shows in the worst figure whatever else the machine is doing.

@@ -37,7 +37,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchChromium } from './chromium.mjs';
 import { many } from './dashboard-many.mjs';
-import { benchRun, commandExists, cpuTicks, freePort, median, percentOfCore, threadTicks, ticksPerSecond, treeCpuTicks } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, percentOfCore, runWrk, threadTicks, ticksPerSecond, treeCpuTicks } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -343,14 +343,10 @@ function firstLine(proc) {
   });
 }
 
-/** wrk in its own process, without blocking this one. */
-function wrk(port, seconds) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn('wrk', ['-t1', '-c50', `-d${seconds}s`, '-H', `Host: web.bench.localhost:${port}`, `http://127.0.0.1:${port}/`]);
-    let out = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.once('exit', (code) => (code === 0 ? resolve(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])) : reject(new Error(`wrk failed: ${out}`))));
-  });
+/** Requests per second through the proxy to `web`, wrk in a process of its own. */
+async function wrk(port, seconds) {
+  const out = await runWrk(['-t1', '-c50', `-d${seconds}s`, '-H', `Host: web.bench.localhost:${port}`, `http://127.0.0.1:${port}/`]);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
 }
 
 /** CPU ticks of every Chromium process this benchmark started (the browser, its renderers, GPU and network). */

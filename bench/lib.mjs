@@ -73,6 +73,23 @@ export function ticksPerSecond() {
   return ticksPerSecond.hz;
 }
 
+/** wrk's report for `args`, from a process of its own, without blocking this one's event loop (a failed run rejects). */
+export function runWrk(args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('wrk', args);
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.once('error', reject);
+    proc.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk ${args.join(' ')} failed (${code}): ${out}`))));
+  });
+}
+
+/** A duration as wrk prints it (`850.12us`, `1.20ms`, `2.00s`), in ms; NaN for anything else. */
+export function wrkMs(text) {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text ?? '');
+  return match ? Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2]] : NaN;
+}
+
 /** CPU `ticks` (cpuTicks, threadTicks) taken over `seconds`, as a percentage of one core. */
 export function percentOfCore(ticks, seconds) {
   return (ticks / ticksPerSecond() / seconds) * 100;

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchRun, commandExists, cpuTicks, freePort, median, runCaddy, seedBenchRoute, ticksPerSecond } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, runCaddy, seedBenchRoute, ticksPerSecond, wrkMs } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -216,17 +216,10 @@ function wrk(target, seconds) {
   if (errors) process.stdout.write(`  ${target.name}: ${errors[0]}\n`);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: latencyMs(/\s50%\s+([\d.]+\w+)/.exec(out)?.[1]),
-    p99: latencyMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1]),
+    p50: wrkMs(/\s50%\s+([\d.]+\w+)/.exec(out)?.[1]),
+    p99: wrkMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1]),
     requests,
   };
-}
-
-function latencyMs(text) {
-  const match = /^([\d.]+)(us|ms|s)$/.exec(text ?? '');
-  if (!match) return NaN;
-  const factor = { us: 0.001, ms: 1, s: 1000 }[match[2]];
-  return Number(match[1]) * factor;
 }
 
 /**
