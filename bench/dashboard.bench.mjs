@@ -1,31 +1,33 @@
 #!/usr/bin/env node
 // The dashboard's cost to the proxy it lives in: wrk (-t1 -c50, keep-alive GETs of 1 KiB) through the proxy to a
 // service, with and without the dashboard open while 20 services each log 1,000 lines/s (written by the runner's own
-// LogFile) and all 20 logs stream, in interleaved rounds (A B C D, D C B A …), same run, same proxy:
-// - "open", the verdict's case: the page open in Chromium following svc0's log, and the other 19 logs streamed as
-//   19 more open pages stream them (the page's own view, `latest=24`: the newest 24 lines about once a second, the
-//   rest counted), by a process of this bench reading 19 SSE streams. The proxy still reads all 20,000 lines a second;
-// - "every line": the same page, and 20 streams that take every line (20,000 lines/s out, as 20 `curl`s of the API's
-//   `follow=1` would), a harder load than any number of open pages makes; printed beside the verdict, not in it.
-// Each measured once the page's log has followed for a few seconds, not while it opens. Chromium driven over the
-// DevTools pipe with no domain enabled, as a user's browser runs (bench/chromium.mjs). Beside the throughput, the CPU
-// the proxy's event loop (its main thread; the log streams are read on a thread of their own) spends per forwarded
-// request, with and without.
+// LogFile) and all 20 logs stream, in interleaved rounds (A B, B A, …), same run, same proxy. "Open", the verdict's
+// case: the page open in Chromium following svc0's log, and the other 19 logs streamed as 19 more open pages stream
+// them (the page's own view, `latest=24`: the newest 24 lines about once a second, the rest counted), by a process of
+// this bench reading 19 SSE streams. The proxy still reads all 20,000 lines a second. Each measured once the page's
+// log has followed for a few seconds, not while it opens. Chromium driven over the DevTools pipe with no domain
+// enabled, as a user's browser runs (bench/chromium.mjs). Beside the throughput, the CPU the proxy's event loop (its
+// main thread; the log streams are read on a thread of their own) spends per forwarded request, with and without.
+// The verdict is the mean of the rounds' with/without ratios, printed with its 95% interval.
 //
 // First the cost itself without wrk: the CPU the open dashboard takes at rest (the proxy's part, Chromium's, and the
-// 19 streams' clients', a process of this bench). The rounds then run a fourth case beside the three, a control: a plain
-// process that burns that much CPU and does nothing else. On 2 shared cores a fixed amount of CPU weighs more when the
-// host gives the machine less (a plain 5% of a core, as the control, gave control/without 0.985 in one run and 0.924
-// in another): the control, in the same rounds, says how much of a run's ratio is the host's and how much the
-// dashboard's own. The verdict is with/without alone.
+// 19 streams' clients', a process of this bench). BENCH_CASES (comma-separated) adds cases to the rounds, printed
+// beside the verdict, not in it:
+// - every: the same page, and 20 streams that take every line (20,000 lines/s out, as 20 `curl`s of the API's
+//   `follow=1` would), a harder load than any number of open pages makes;
+// - control: a plain process that burns as much CPU as the dashboard at rest and does nothing else. On 2 shared
+//   cores a fixed amount of CPU weighs more when the host gives the machine less (a plain 5% of a core gave
+//   control/without 0.985 in one run and 0.924 in another): the control, in the same rounds, says how much of a run's
+//   ratio is the host's and how much the dashboard's own.
 //
 // Then a machine with BENCH_MANY (200) services, each a process of its own (bench/dashboard-many.mjs): how long a
 // state change takes to show on the page, and what the open page costs the proxy (CPU, and the latency of requests
 // it forwards meanwhile); and the page's memory (JS heap and DOM nodes, through the DevTools protocol) while its log
 // panel follows a 1,000 lines/s log for BENCH_PAGE_SECONDS.
 //
-//   npm run bench -- dashboard     BENCH_SECONDS=5 BENCH_ROUNDS=20 BENCH_PAGE_SECONDS=60 BENCH_MANY=200 by default
-//                                  (BENCH_PAGE_SECONDS=300: the page's memory over five minutes)
+//   npm run bench -- dashboard     BENCH_SECONDS=10 BENCH_ROUNDS=24 BENCH_PAGE_SECONDS=60 BENCH_MANY=200 by default
+//                                  (BENCH_PAGE_SECONDS=300: the page's memory over five minutes;
+//                                  BENCH_CASES=every,control: the two other cases)
 //
 // Needs wrk and Chromium (/usr/bin/chromium); binds 127.0.0.1 only.
 import { spawn, spawnSync } from 'node:child_process';
@@ -57,6 +59,8 @@ const STREAMS = {
   with: { first: 1, count: SERVICES - 1, view: `&latest=${PAGE_LINES}` },
   every: { first: 0, count: SERVICES, view: '' },
 };
+/** How the rounds' lines name each case. */
+const CASE_NAMES = { without: 'without', with: 'open', every: 'every line', control: 'control' };
 /** The at-rest CPU sets the control's load: long enough for a steady figure (/proc counts in 1/CLK_TCK, 10 ms). */
 const AT_REST_SECONDS = 10;
 
@@ -148,14 +152,23 @@ function runLoad(percent) {
 }
 
 async function main() {
-  // One round's ratio moves by ±15% on these 2 shared cores (an A/A run, nothing opened, gave 0.95–1.04 as the median
-  // of 10): 20 rounds put the median within about ±3%. Beyond what the cases change, a run's throughput moved by 5%
-  // and 11% (sd) in two runs of 20 rounds, and only partly with the run before (lag-1 autocorrelation 0.1 and 0.6):
-  // pairing by round cancels part of it, longer runs more. 5 s each rather than 3.
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 20);
-  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  // A run's throughput moves by ~6% (sd) from one second to the next on these 2 cores, little of it carried to the
+  // next second (lag-1 autocorrelation ~0.35) and none of it steal: three single-threaded stages (wrk, the proxy,
+  // the service) scheduled on two vCPUs. A 5 s run's varies by ~3.3%, a 10 s run's by ~2.7%, so the precision of a
+  // verdict comes from the seconds measured in all. By default only the verdict's two cases run, 10 s each, in 24
+  // rounds: 240 s of each, where 20 rounds of four 5 s cases gave 100. BENCH_CASES=every,control adds the others.
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 24);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const pageSeconds = Number(process.env.BENCH_PAGE_SECONDS ?? 60);
   const manyServices = Number(process.env.BENCH_MANY ?? 200);
+  const extra = (process.env.BENCH_CASES ?? '').split(',').filter(Boolean);
+  const unknown = extra.find((name) => name !== 'every' && name !== 'control');
+  if (unknown) {
+    console.error(`BENCH_CASES: no case called "${unknown}": the cases beside the verdict's are every and control (comma-separated)`);
+    process.exitCode = 2;
+    return;
+  }
+  const cases = ['without', 'with', ...new Set(extra)];
   if (!commandExists('wrk')) return console.log('skip: wrk is not installed (apt-get install wrk)');
   if (!existsSync(CHROMIUM)) return console.log(`skip: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
@@ -232,69 +245,75 @@ async function main() {
     const cost = Math.max(0, atRest.with.proxy - atRest.without.proxy) + Math.max(0, atRest.with.chromium - atRest.without.chromium) + atRest.with.followers;
     console.log(`CPU at rest (no wrk, ${AT_REST_SECONDS} s), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${STREAMS.with.count} streams' clients ${atRest.with.followers.toFixed(1)}: the open dashboard takes ${cost.toFixed(1)}`);
 
-    console.log(`\nwrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
-    console.log(`"open": the dashboard in Chromium following svc0's log, the other ${STREAMS.with.count} logs streamed as open pages stream them (latest=${PAGE_LINES});`);
-    console.log(`"every line": the same page, and ${STREAMS.every.count} streams taking every line (follow=1); "control": a process burning ${cost.toFixed(1)}% of a core;`);
-    console.log(`${rounds} rounds, in the order A B C D, D C B A, …`);
-    await wrk(port, 1);
-    const runs = { without: [], with: [], every: [], control: [] };
-    const linesPerSecond = { with: [], every: [] };
-    const cpu = { without: [], with: [], every: [] };
-    /** The proxy's event loop (its main thread: the log streams are read on another) per forwarded request, µs. */
-    const loopPerRequest = { without: [], with: [], every: [] };
-    const controlCpu = [];
-    for (let round = 0; round < rounds; round++) {
-      const order = ['without', 'with', 'every', 'control'];
-      if (round % 2 === 1) order.reverse();
-      for (const which of order) {
-        const session = STREAMS[which] ? await open(which) : undefined;
-        const load = which === 'control' ? child(['--load', cost.toFixed(2)], cleanups) : undefined;
-        if (load) await firstLine(load);
-        // As long a pause before the others: a tab just closed has ended by the time the next run starts.
-        if (!session) await sleep(SETTLE_SECONDS * 1000);
-        const mark = session?.delivered.length ?? 0;
-        const before = cpuTicks(proxyPid);
-        const loopBefore = threadTicks(proxyPid);
-        const loadBefore = load ? cpuTicks(load.pid) : 0;
-        const result = await wrk(port, seconds);
-        // The control's own figures are its ratios: what it costs the proxy is what it takes from the machine.
-        cpu[which]?.push(percentOfCore(cpuTicks(proxyPid) - before, seconds));
-        loopPerRequest[which]?.push(((threadTicks(proxyPid) - loopBefore) / ticksPerSecond() / (result * seconds)) * 1e6);
-        if (load) {
-          controlCpu.push(percentOfCore(cpuTicks(load.pid) - loadBefore, seconds));
-          load.kill('SIGKILL');
+    // BENCH_ROUNDS=0: only the other phases.
+    if (rounds > 0) {
+      const has = (which) => cases.includes(which);
+      console.log(`\nwrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
+      console.log(`"open": the dashboard in Chromium following svc0's log, the other ${STREAMS.with.count} logs streamed as open pages stream them (latest=${PAGE_LINES});`);
+      if (has('every')) console.log(`"every line": the same page, and ${STREAMS.every.count} streams taking every line (follow=1);`);
+      if (has('control')) console.log(`"control": a process burning ${cost.toFixed(1)}% of a core;`);
+      console.log(`${rounds} rounds, each case once, the order reversed every other round`);
+      await wrk(port, 1);
+      const runs = Object.fromEntries(cases.map((which) => [which, []]));
+      const linesPerSecond = { with: [], every: [] };
+      const cpu = { without: [], with: [], every: [] };
+      /** The proxy's event loop (its main thread: the log streams are read on another) per forwarded request, µs. */
+      const loopPerRequest = { without: [], with: [], every: [] };
+      const controlCpu = [];
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 1 ? [...cases].reverse() : cases;
+        for (const which of order) {
+          const session = STREAMS[which] ? await open(which) : undefined;
+          const load = which === 'control' ? child(['--load', cost.toFixed(2)], cleanups) : undefined;
+          if (load) await firstLine(load);
+          // As long a pause before the others: a tab just closed has ended by the time the next run starts.
+          if (!session) await sleep(SETTLE_SECONDS * 1000);
+          const mark = session?.delivered.length ?? 0;
+          const before = cpuTicks(proxyPid);
+          const loopBefore = threadTicks(proxyPid);
+          const loadBefore = load ? cpuTicks(load.pid) : 0;
+          const result = await wrk(port, seconds);
+          // The control's own figures are its ratios: what it costs the proxy is what it takes from the machine.
+          cpu[which]?.push(percentOfCore(cpuTicks(proxyPid) - before, seconds));
+          loopPerRequest[which]?.push(((threadTicks(proxyPid) - loopBefore) / ticksPerSecond() / (result * seconds)) * 1e6);
+          if (load) {
+            controlCpu.push(percentOfCore(cpuTicks(load.pid) - loadBefore, seconds));
+            load.kill('SIGKILL');
+          }
+          if (session) {
+            linesPerSecond[which].push(median(session.delivered.slice(mark)));
+            await session.close();
+          }
+          runs[which].push(result);
         }
-        if (session) {
-          linesPerSecond[which].push(median(session.delivered.slice(mark)));
-          await session.close();
-        }
-        runs[which].push(result);
+        process.stdout.write(`  round ${round + 1}/${rounds}: ${cases.map((which) => `${CASE_NAMES[which]} ${runs[which].at(-1).toFixed(0)} req/s`).join(', ')}\n`);
       }
-      process.stdout.write(`  round ${round + 1}/${rounds}: without ${runs.without.at(-1).toFixed(0)} req/s, open ${runs.with.at(-1).toFixed(0)} req/s, every line ${runs.every.at(-1).toFixed(0)} req/s, control ${runs.control.at(-1).toFixed(0)} req/s\n`);
+      // Other work on the machine moves every figure from one run to the next: each round's runs are side by side, so
+      // the figures are the rounds' own ratios. Their mean, with a 95% interval: one run's noise is near normal
+      // (above), for which the mean is the most precise estimate; their median beside it, the verdict of earlier runs.
+      const pairedRatios = (over, under) => runs[over].map((r, i) => r / runs[under][i]);
+      const summary = (ratios) => {
+        const { mean, low, high } = meanInterval(ratios);
+        return `${mean.toFixed(3)} (95% interval ${low.toFixed(3)}–${high.toFixed(3)}; median ${median(ratios).toFixed(3)})`;
+      };
+      console.log('');
+      console.log(`proxy throughput without the dashboard: ${median(runs.without).toFixed(0)} req/s (proxy CPU ${median(cpu.without).toFixed(0)}% of a core)`);
+      console.log(`proxy throughput with it open:          ${median(runs.with).toFixed(0)} req/s (proxy CPU ${median(cpu.with).toFixed(0)}% of a core)`);
+      if (has('every')) console.log(`proxy throughput, every line streamed:  ${median(runs.every).toFixed(0)} req/s (proxy CPU ${median(cpu.every).toFixed(0)}% of a core)`);
+      const loopRatio = (which) => median(loopPerRequest[which].map((w, i) => w / loopPerRequest.without[i])).toFixed(3);
+      const everyLoop = has('every') ? `, ${median(loopPerRequest.every).toFixed(1)} µs every line (${loopRatio('every')})` : '';
+      console.log(`the proxy's event loop per forwarded request: ${median(loopPerRequest.without).toFixed(1)} µs without, ${median(loopPerRequest.with).toFixed(1)} µs open (paired ratio ${loopRatio('with')})${everyLoop}`);
+      const streamed = (which) => `${CASE_NAMES[which]} ${median(linesPerSecond[which])} /s (of ${STREAMS[which].count * LINES_PER_SECOND} written to the logs they follow)`;
+      console.log(`log lines the streams stood for (shown, or counted as left out by latest=${PAGE_LINES}): ${['with', 'every'].filter(has).map(streamed).join('; ')}`);
+      const verdict = meanInterval(pairedRatios('with', 'without')).mean;
+      console.log(`ratio with/without: ${summary(pairedRatios('with', 'without'))}: target ≥ 0.95 ${verdict >= 0.95 ? 'ok' : 'MISSED'}`);
+      if (has('every')) console.log(`every line/without: ${summary(pairedRatios('every', 'without'))}: ${STREAMS.every.count} streams of ${LINES_PER_SECOND} lines/s each out of the proxy, more than any number of open pages asks; not the verdict`);
+      if (has('control')) {
+        console.log(`control/without: ${summary(pairedRatios('control', 'without'))}: a plain ${cost.toFixed(1)}% of a core (it took ${median(controlCpu).toFixed(1)}% under wrk), what that much CPU costs on this machine now`);
+        console.log(`with/control: ${summary(pairedRatios('with', 'control'))}: what the dashboard costs beyond its CPU`);
+      }
     }
     await bare.close();
-    // Other work on the machine moves every figure by several times within a minute: each round's runs are side by
-    // side, so the median of the rounds' own ratios is the steadier estimate.
-    const pairedRatios = (over, under) => runs[over].map((r, i) => r / runs[under][i]).sort((x, y) => x - y);
-    const spread = (ratios) => `${ratios[Math.floor(0.25 * ratios.length)].toFixed(2)}–${ratios[Math.min(ratios.length - 1, Math.floor(0.75 * ratios.length))].toFixed(2)}`;
-    const ratios = pairedRatios('with', 'without');
-    const paired = median(ratios);
-    const a = median(runs.without);
-    const b = median(runs.with);
-    console.log('');
-    console.log(`proxy throughput without the dashboard: ${a.toFixed(0)} req/s (proxy CPU ${median(cpu.without).toFixed(0)}% of a core)`);
-    console.log(`proxy throughput with it open:          ${b.toFixed(0)} req/s (proxy CPU ${median(cpu.with).toFixed(0)}% of a core)`);
-    console.log(`proxy throughput, every line streamed:  ${median(runs.every).toFixed(0)} req/s (proxy CPU ${median(cpu.every).toFixed(0)}% of a core)`);
-    const loopRatio = (which) => median(loopPerRequest[which].map((w, i) => w / loopPerRequest.without[i])).toFixed(3);
-    console.log(`the proxy's event loop per forwarded request: ${median(loopPerRequest.without).toFixed(1)} µs without, ${median(loopPerRequest.with).toFixed(1)} µs open (paired ratio ${loopRatio('with')}), ${median(loopPerRequest.every).toFixed(1)} µs every line (${loopRatio('every')})`);
-    const streamed = (which) => `${median(linesPerSecond[which])} /s (of ${STREAMS[which].count * LINES_PER_SECOND} written to the logs they follow)`;
-    console.log(`log lines the streams stood for (shown, or counted as left out by latest=${PAGE_LINES}): open ${streamed('with')}; every line ${streamed('every')}`);
-    console.log(`ratio with/without: ${paired.toFixed(3)} (median of the rounds' ratios; target ≥ 0.95) ${paired >= 0.95 ? 'ok' : 'MISSED'}; middle half of the rounds ${spread(ratios)}; ratio of the medians ${(b / a).toFixed(3)}`);
-    const every = pairedRatios('every', 'without');
-    console.log(`every line/without: ${median(every).toFixed(3)} (middle half ${spread(every)}): ${STREAMS.every.count} streams of ${LINES_PER_SECOND} lines/s each out of the proxy, more than any number of open pages asks; not the verdict`);
-    const control = pairedRatios('control', 'without');
-    const against = pairedRatios('with', 'control');
-    console.log(`control/without: ${median(control).toFixed(3)} (a plain ${cost.toFixed(1)}% of a core, which took ${median(controlCpu).toFixed(1)}% under wrk; middle half ${spread(control)}): what that much CPU costs on this machine now; with/control: ${median(against).toFixed(3)}, what the dashboard costs beyond its CPU`);
 
     const { chromium } = await import(pathToFileURL(path.join(repo, 'node_modules', 'playwright-core', 'index.mjs')).href);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
@@ -328,6 +347,19 @@ async function main() {
   } finally {
     cleanup();
   }
+}
+
+/**
+ * The mean of `values` and its 95% interval (Student's t; its quantile approximated as 1.96 + 2.4 / (n − 1), within
+ * 1% of the table's from 10 values on).
+ */
+function meanInterval(values) {
+  const n = values.length;
+  const mean = values.reduce((sum, v) => sum + v, 0) / n;
+  if (n < 2) return { mean, low: mean, high: mean };
+  const sd = Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
+  const half = (1.96 + 2.4 / (n - 1)) * (sd / Math.sqrt(n));
+  return { mean, low: mean - half, high: mean + half };
 }
 
 function child(args, cleanups) {
