@@ -351,7 +351,7 @@ async function main() {
 
 /**
  * The mean of `values` and its 95% interval (Student's t; its quantile approximated as 1.96 + 2.4 / (n − 1), within
- * 1% of the table's from 10 values on).
+ * 2% of the table's from 10 values on).
  */
 function meanInterval(values) {
   const n = values.length;
