@@ -39,7 +39,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchChromium } from './chromium.mjs';
 import { many } from './dashboard-many.mjs';
-import { benchRun, commandExists, cpuTicks, freePort, median, percentOfCore, runWrk, threadTicks, ticksPerSecond, treeCpuTicks } from './lib.mjs';
+import { benchRun, commandExists, cpuTicks, freePort, median, percentOfCore, runWrk, seedBenchRoute, threadTicks, ticksPerSecond, treeCpuTicks } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -48,17 +48,25 @@ const SERVICES = 20;
 const LINES_PER_SECOND = 1000;
 const CHROMIUM = '/usr/bin/chromium';
 const SETTLE_SECONDS = 3;
-/** The page's view of a followed log: the newest TAIL_LINES about once a second (src/dashboard/client/log-view.js). */
-const PAGE_LINES = Number(/const TAIL_LINES = (\d+);/.exec(readFileSync(path.join(repo, 'src', 'dashboard', 'client', 'log-view.js'), 'utf8'))?.[1]);
-if (!(PAGE_LINES > 0)) throw new Error('bench/dashboard.bench.mjs: no TAIL_LINES in src/dashboard/client/log-view.js: update PAGE_LINES');
 /**
- * The log streams of each case beside the open page (which follows svc0): the other services' in the page's view,
- * or every service's, every line.
+ * The page's view of a followed log: the newest TAIL_LINES about once a second (src/dashboard/client/log-view.js).
+ * Read by `main` alone: the bench's child modes have no use for it.
  */
-const STREAMS = {
-  with: { first: 1, count: SERVICES - 1, view: `&latest=${PAGE_LINES}` },
-  every: { first: 0, count: SERVICES, view: '' },
-};
+function readPageLines() {
+  const lines = Number(/const TAIL_LINES = (\d+);/.exec(readFileSync(path.join(repo, 'src', 'dashboard', 'client', 'log-view.js'), 'utf8'))?.[1]);
+  if (!(lines > 0)) throw new Error('bench/dashboard.bench.mjs: no TAIL_LINES in src/dashboard/client/log-view.js: update readPageLines');
+  return lines;
+}
+/**
+ * The log streams of each case beside the open page (which follows svc0): the other services' in the page's view
+ * (its newest `pageLines`), or every service's, every line.
+ */
+function logStreams(pageLines) {
+  return {
+    with: { first: 1, count: SERVICES - 1, view: `&latest=${pageLines}` },
+    every: { first: 0, count: SERVICES, view: '' },
+  };
+}
 /** How the rounds' lines name each case. */
 const CASE_NAMES = { without: 'without', with: 'open', every: 'every line', control: 'control' };
 /** The at-rest CPU sets the control's load: long enough for a steady figure (/proc counts in 1/CLK_TCK, 10 ms). */
@@ -169,6 +177,8 @@ async function main() {
     return;
   }
   const cases = ['without', 'with', ...new Set(extra)];
+  const pageLines = readPageLines();
+  const streams = logStreams(pageLines);
   if (!commandExists('wrk')) return console.log('skip: wrk is not installed (apt-get install wrk)');
   if (!existsSync(CHROMIUM)) return console.log(`skip: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
@@ -182,13 +192,8 @@ async function main() {
     const writer = child(['--writer', home], cleanups);
     await firstLine(writer);
 
-    const { updateRegistry } = await import(pathToFileURL(path.join(repo, 'dist', 'ports', 'registry.js')).href);
-    await updateRegistry(home, (data) => {
-      const record = (port, pid) => ({ port, proxy: true, hostnames: [], state: 'running', pid, reservedAt: new Date().toISOString() });
-      const services = { web: record(upstreamPort, upstream.pid) };
-      for (let i = 0; i < SERVICES; i++) services[`svc${i}`] = record(62000 + i, writer.pid);
-      data.checkouts['/bench'] = { project: 'bench', label: '', root: '/bench', services };
-    });
+    const logging = Array.from({ length: SERVICES }, (_, i) => [`svc${i}`, { port: 62000 + i, pid: writer.pid }]);
+    await seedBenchRoute(path.join(repo, 'dist'), home, upstreamPort, upstream.pid, Object.fromEntries(logging));
     const port = await freePort();
     const env = { ...process.env, PORTBROKER_HOME: home, PORTBROKER_PROXY_PORT: String(port), NO_COLOR: '1', PORTBROKER_HOSTS: '0' };
     const started = spawnSync(process.execPath, [cli, 'proxy', 'start', '--json'], { env, encoding: 'utf8' });
@@ -205,7 +210,7 @@ async function main() {
 
     /** The dashboard open with svc0's log following, and the `kind` of log streams; resolves once lines have flowed a while. */
     const open = async (kind) => {
-      const { first, count, view } = STREAMS[kind];
+      const { first, count, view } = streams[kind];
       const followers = child(['--followers', String(port), String(first), String(count), view], cleanups);
       const delivered = [];
       followers.stdout.setEncoding('utf8').on('data', (d) => delivered.push(...d.trim().split('\n').map(Number)));
@@ -243,14 +248,14 @@ async function main() {
       await session?.close();
     }
     const cost = Math.max(0, atRest.with.proxy - atRest.without.proxy) + Math.max(0, atRest.with.chromium - atRest.without.chromium) + atRest.with.followers;
-    console.log(`CPU at rest (no wrk, ${AT_REST_SECONDS} s), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${STREAMS.with.count} streams' clients ${atRest.with.followers.toFixed(1)}: the open dashboard takes ${cost.toFixed(1)}`);
+    console.log(`CPU at rest (no wrk, ${AT_REST_SECONDS} s), % of a core: proxy ${atRest.without.proxy.toFixed(1)} closed, ${atRest.with.proxy.toFixed(1)} open; Chromium ${atRest.without.chromium.toFixed(1)} closed, ${atRest.with.chromium.toFixed(1)} open; the ${streams.with.count} streams' clients ${atRest.with.followers.toFixed(1)}: the open dashboard takes ${cost.toFixed(1)}`);
 
     // BENCH_ROUNDS=0: only the other phases.
     if (rounds > 0) {
       const has = (which) => cases.includes(which);
       console.log(`\nwrk -t1 -c50 -d${seconds}s through the proxy; ${SERVICES} services logging ${LINES_PER_SECOND} lines/s each throughout;`);
-      console.log(`"open": the dashboard in Chromium following svc0's log, the other ${STREAMS.with.count} logs streamed as open pages stream them (latest=${PAGE_LINES});`);
-      if (has('every')) console.log(`"every line": the same page, and ${STREAMS.every.count} streams taking every line (follow=1);`);
+      console.log(`"open": the dashboard in Chromium following svc0's log, the other ${streams.with.count} logs streamed as open pages stream them (latest=${pageLines});`);
+      if (has('every')) console.log(`"every line": the same page, and ${streams.every.count} streams taking every line (follow=1);`);
       if (has('control')) console.log(`"control": a process burning ${cost.toFixed(1)}% of a core;`);
       console.log(`${rounds} rounds, each case once, the order reversed every other round`);
       await wrk(port, 1);
@@ -263,7 +268,7 @@ async function main() {
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 1 ? [...cases].reverse() : cases;
         for (const which of order) {
-          const session = STREAMS[which] ? await open(which) : undefined;
+          const session = streams[which] ? await open(which) : undefined;
           const load = which === 'control' ? child(['--load', cost.toFixed(2)], cleanups) : undefined;
           if (load) await firstLine(load);
           // As long a pause before the others: a tab just closed has ended by the time the next run starts.
@@ -303,11 +308,11 @@ async function main() {
       const loopRatio = (which) => median(loopPerRequest[which].map((w, i) => w / loopPerRequest.without[i])).toFixed(3);
       const everyLoop = has('every') ? `, ${median(loopPerRequest.every).toFixed(1)} µs every line (${loopRatio('every')})` : '';
       console.log(`the proxy's event loop per forwarded request: ${median(loopPerRequest.without).toFixed(1)} µs without, ${median(loopPerRequest.with).toFixed(1)} µs open (paired ratio ${loopRatio('with')})${everyLoop}`);
-      const streamed = (which) => `${CASE_NAMES[which]} ${median(linesPerSecond[which])} /s (of ${STREAMS[which].count * LINES_PER_SECOND} written to the logs they follow)`;
-      console.log(`log lines the streams stood for (shown, or counted as left out by latest=${PAGE_LINES}): ${['with', 'every'].filter(has).map(streamed).join('; ')}`);
+      const streamed = (which) => `${CASE_NAMES[which]} ${median(linesPerSecond[which])} /s (of ${streams[which].count * LINES_PER_SECOND} written to the logs they follow)`;
+      console.log(`log lines the streams stood for (shown, or counted as left out by latest=${pageLines}): ${['with', 'every'].filter(has).map(streamed).join('; ')}`);
       const verdict = meanInterval(pairedRatios('with', 'without')).mean;
       console.log(`ratio with/without: ${summary(pairedRatios('with', 'without'))}: target ≥ 0.95 ${verdict >= 0.95 ? 'ok' : 'MISSED'}`);
-      if (has('every')) console.log(`every line/without: ${summary(pairedRatios('every', 'without'))}: ${STREAMS.every.count} streams of ${LINES_PER_SECOND} lines/s each out of the proxy, more than any number of open pages asks; not the verdict`);
+      if (has('every')) console.log(`every line/without: ${summary(pairedRatios('every', 'without'))}: ${streams.every.count} streams of ${LINES_PER_SECOND} lines/s each out of the proxy, more than any number of open pages asks; not the verdict`);
       if (has('control')) {
         console.log(`control/without: ${summary(pairedRatios('control', 'without'))}: a plain ${cost.toFixed(1)}% of a core (it took ${median(controlCpu).toFixed(1)}% under wrk), what that much CPU costs on this machine now`);
         console.log(`with/control: ${summary(pairedRatios('with', 'control'))}: what the dashboard costs beyond its CPU`);

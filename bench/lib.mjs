@@ -48,17 +48,16 @@ export function benchRun(prefix) {
 
 /**
  * Records one running service, `web` of project `bench`, on `upstreamPort` in a fresh state folder: the route a
- * proxy under benchmark serves as `web.bench.localhost`. `dist` is the build whose registry format to write.
+ * proxy under benchmark serves as `web.bench.localhost`; and `others`, more running services of the project (name →
+ * `{port, pid}`). `dist` is the build whose registry format to write.
  */
-export async function seedBenchRoute(dist, home, upstreamPort, upstreamPid) {
+export async function seedBenchRoute(dist, home, upstreamPort, upstreamPid, others = {}) {
   const { updateRegistry } = await import(pathToFileURL(path.join(dist, 'ports', 'registry.js')).href);
+  const running = (port, pid) => ({ port, proxy: true, hostnames: [], state: 'running', pid, reservedAt: new Date().toISOString() });
+  const services = { web: running(upstreamPort, upstreamPid) };
+  for (const [name, { port, pid }] of Object.entries(others)) services[name] = running(port, pid);
   await updateRegistry(home, (data) => {
-    data.checkouts['/bench'] = {
-      project: 'bench',
-      label: '',
-      root: '/bench',
-      services: { web: { port: upstreamPort, proxy: true, hostnames: [], state: 'running', pid: upstreamPid, reservedAt: new Date().toISOString() } },
-    };
+    data.checkouts['/bench'] = { project: 'bench', label: '', root: '/bench', services };
   });
 }
 
