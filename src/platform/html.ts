@@ -17,6 +17,8 @@ export interface ShellOptions {
   body: string;
   /** Same-origin module scripts (the dashboard's); a page without any may run none. */
   scripts?: string[];
+  /** The tab's icon: a URL (escaped here). */
+  icon?: string;
   /** A wider layout (the dashboard's tables). */
   wide?: boolean;
   /** More CSS after the shared sheet. */
@@ -28,7 +30,7 @@ export function htmlDocument(options: ShellOptions): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(options.title)}</title>
+<title>${escapeHtml(options.title)}</title>${options.icon ? `<link rel="icon" href="${escapeHtml(options.icon)}">` : ''}
 <style>${BASE_CSS}${options.css ?? ''}</style>${scripts}
 </head><body${options.wide ? ' class="wide"' : ''}>
 ${options.body}

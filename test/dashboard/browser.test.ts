@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,9 @@ describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(String(error)));
+    // Until the proxy is stopped on purpose (below), nothing the page asks for fails: a favicon.ico included.
+    const failed: string[] = [];
+    page.on('console', (message) => void (message.type() === 'error' && failed.push(message.text())));
     await page.goto(`http://localhost:${fx.proxyPort}/`);
 
     // Every service of the project, with the words of `ls`; the pid of a running one.
@@ -86,6 +89,9 @@ describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
     );
     await page.waitForFunction((count) => (document.getElementById('log-lines')!.textContent!.match(/api listening on/g) ?? []).length > count, linesBefore);
     expect(await cell(page, 'examples/api', 'restarts')).not.toBe('');
+    // The result shown in its row wraps there: the table does not grow wider than the window.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    expect(failed).toEqual([]);
 
     // The proxy restarts (a new process): the page reconnects by itself and carries on.
     const proxyBefore = JSON.parse(readFileSync(path.join(fx.home, 'proxy.json'), 'utf8')).pid as number;
@@ -127,6 +133,21 @@ describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+
+    // There a log opens below the table, out of sight: it is brought into view, and it follows the log's end even
+    // where its lines wrap.
+    await page.click('#log-close');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click(`${row('examples/api')} td.service button`);
+    await page.waitForFunction(() => document.getElementById('log-status')!.textContent!.startsWith('following'));
+    const { file } = (await (await fetch(`http://127.0.0.1:${fx.proxyPort}/api/v1/services/examples/api/logs?n=0`)).json()) as { file: string };
+    appendFileSync(file, Array.from({ length: 40 }, (_, i) => `${new Date().toISOString()} line ${i} long enough to wrap on a phone ${'x'.repeat(80)} end-${i}\n`).join(''));
+    await page.waitForFunction(() => document.getElementById('log-lines')!.textContent!.includes('end-39'));
+    await page.waitForFunction(() => {
+      const box = document.getElementById('log-lines')!;
+      const panel = document.getElementById('log')!.getBoundingClientRect();
+      return box.scrollHeight > box.clientHeight && box.scrollHeight - box.scrollTop - box.clientHeight < 2 && panel.top < window.innerHeight && panel.bottom > 0;
+    }, undefined, { timeout: 10_000 });
 
     expect(errors).toEqual([]);
     expect((await up.stop()).code).toBe(0);

@@ -66,6 +66,8 @@ export class LogView {
     this.parts.section.hidden = false;
     this.parts.section.dataset.service = key;
     this.parts.title.textContent = `${service.service} · ${service.checkout}`;
+    // Below a long table (or a phone's fold) the panel would open out of sight: brought into view, as little as needed.
+    this.parts.section.scrollIntoView({ block: 'nearest' });
     this.reload();
   }
 
@@ -81,7 +83,7 @@ export class LogView {
     const service = this.service;
     if (!service) return;
     this.stop();
-    this.following = true;
+    this.mode(true);
     this.reset();
     this.parts.status.textContent = 'connecting…';
     const source = new EventSource(this.url({ n: String(TAIL_LINES), follow: '1', latest: String(TAIL_LINES) }));
@@ -144,7 +146,7 @@ export class LogView {
   async pauseToRead() {
     if (!this.service) return;
     this.stop();
-    this.following = false;
+    this.mode(false);
     const loading = new AbortController();
     this.loading = loading;
     this.parts.status.textContent = 'paused · loading the last lines…';
@@ -169,6 +171,17 @@ export class LogView {
     }
   }
 
+  /**
+   * Following the end, or paused to read. Only the history's lines are laid out when scrolled to
+   * (`content-visibility`, the box's `history` class): a line not yet laid out is counted 1.3em high, and the end of
+   * a followed log, whose lines wrap on a narrow screen, would be pinned short of its last lines.
+   * @param {boolean} following
+   */
+  mode(following) {
+    this.following = following;
+    this.parts.lines.classList.toggle('history', !following);
+  }
+
   /** The tab went to the background: stop streaming (the service stays chosen). */
   pause() {
     if (!this.service || !this.following) return; // paused to read: what it shows stays
@@ -185,7 +198,7 @@ export class LogView {
     this.stop();
     this.service = null;
     delete this.parts.section.dataset.service;
-    this.following = true;
+    this.mode(true);
     this.reset();
     this.parts.section.hidden = true;
   }
