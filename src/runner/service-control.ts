@@ -64,7 +64,8 @@ export class ServiceControl {
     if (action === 'restart') ctx.notice('info', `restarting ${name}`, name);
     const ready = await this.order.ensureStarted(name);
     await ctx.publisher.flush();
-    const verb = action === 'restart' ? 'restarted' : 'started';
+    // A restart of what was not running starts it: said as what happened.
+    const verb = action === 'restart' && previousPid !== null ? 'restarted' : 'started';
     const message = ready
       ? `${verb} ${name} (pid ${sup.pid ?? '?'}${previousPid !== null && previousPid !== sup.pid ? `, was ${previousPid}` : ''})`
       : `${name} did not start: see \`portbroker logs ${name}\``;

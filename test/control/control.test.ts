@@ -102,6 +102,11 @@ describe('restart, stop, start, down', () => {
     // Stopping every service does not end the up: it waits to start them again.
     expect((await fx.run(['stop'])).code).toBe(0);
     expect(alive(up.child.pid!)).toBe(true);
+    // A restart of a stopped service starts it, and says so.
+    const restarted = await fx.run(['restart', 'api']);
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toMatch(/^started api \(pid \d+\) · port \d+$/m);
+    expect(restarted.stdout).not.toContain('restarted');
 
     const started = await fx.run(['start', 'web', '--json']);
     expect(started.code).toBe(0);
