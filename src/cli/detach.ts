@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunnerEvent, Session, ServiceView } from '../commands/up.js';
+import { dashboardUrl } from '../config/names.js';
 import { SessionView } from './session-view.js';
 
 /**
@@ -11,7 +12,7 @@ import { SessionView } from './session-view.js';
 
 const CHILD_VARIABLE = 'PORTBROKER_DETACHED';
 
-type Message = { type: 'event'; event: RunnerEvent } | { type: 'ready'; services: ServiceView[]; pid: number };
+type Message = { type: 'event'; event: RunnerEvent } | { type: 'ready'; services: ServiceView[]; pid: number; dashboard: string };
 
 /** Whether this process is the background supervisor of an `up -d`. */
 export function isDetachedChild(): boolean {
@@ -28,7 +29,8 @@ export function reportToParent(): { onEvent: (event: RunnerEvent) => void; ready
   return {
     onEvent: (event) => send({ type: 'event', event }),
     ready: (session) => {
-      send({ type: 'ready', services: session.services(), pid: process.pid });
+      const { proxyPort, https } = session.project.settings;
+      send({ type: 'ready', services: session.services(), pid: process.pid, dashboard: dashboardUrl(proxyPort, https) });
       setImmediate(() => process.connected && process.disconnect());
     },
   };
@@ -62,6 +64,7 @@ export function startDetached(argv: string[], timestamps: boolean): Promise<numb
       for (const event of pending.splice(0)) view.handle(event);
       view.close();
       view.table(message.services);
+      view.hint(`dashboard ${message.dashboard}`);
       view.hint(`running in the background (portbroker pid ${message.pid}): portbroker logs -f follows them, portbroker down stops them`);
       child.disconnect();
       child.unref();

@@ -19,7 +19,7 @@ export function invokedAs(env: NodeJS.ProcessEnv = process.env, script = process
 }
 
 const COMMANDS = 'up|run|port|url|env|ls|who|doctor|release|proxy|alias|init|logs|restart|stop|start|down|hosts|trust|mcp';
-const HINT = new RegExp(`(^|[\\s\`'"(])portbroker (?=(?:${COMMANDS})(?:[\\s\`'")]|$))`, 'gm');
+const HINT = new RegExp(`(^|[\\s\`'"(])portbroker (?=(?:${COMMANDS}|--help)(?:[\\s\`'")]|$))`, 'gm');
 
 /** `run \`portbroker up web\`` → `run \`npx portbroker up web\`` when that is how portbroker was run. */
 export function withInvocation(text: string, name = invokedAs()): string {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
+import { withInvocation } from './invocation.js';
 import { insertRunSeparator } from './run-argv.js';
 import { run, type CliOptions } from './run.js';
 
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
 }
 
 function usageFailure(message: string): void {
-  process.stderr.write(`portbroker: ${message.replace(/`/g, '"')}\nRun \`portbroker --help\` for the commands and their flags.\n`);
+  process.stderr.write(`portbroker: ${message.replace(/`/g, '"')}\n${withInvocation('Run `portbroker --help`')} for the commands and their flags.\n`);
   process.exitCode = 2;
 }
 

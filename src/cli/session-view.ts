@@ -109,7 +109,7 @@ export class SessionView {
   }
 
   hint(text: string): void {
-    this.write('stderr', `${this.err.dim(text)}\n`);
+    this.write('stderr', `${this.err.dim(withInvocation(text))}\n`);
   }
 
   /** Stops the spinner and writes what is queued. */

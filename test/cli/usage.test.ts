@@ -32,6 +32,8 @@ describe('usage', () => {
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toMatch(/^portbroker: .+\nRun `portbroker --help`/);
     }
+    // Run as `npx portbroker` is (npm exec): the hint can be pasted back as it is.
+    expect((await fx.run(['serve'], { env: { npm_command: 'exec' } })).stderr).toMatch(/\nRun `npx portbroker --help` for the commands/);
   });
 
   it('prints no colour codes when not on a TTY', async () => {

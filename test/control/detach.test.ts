@@ -18,6 +18,9 @@ describe('up -d', () => {
     expect(started.stdout).toMatch(/web\s+\d+\s+\S+\s+running/);
     const supervisor = Number(/running in the background \(portbroker pid (\d+)\)/.exec(started.stderr)?.[1]);
     expect(alive(supervisor)).toBe(true);
+    // Where the dashboard is, once, as a foreground up says it.
+    const dashboard = `dashboard http://portbroker.localhost:${fx.proxyPort}/`;
+    expect(started.stderr.split(dashboard).length - 1).toBe(1);
 
     const ls = JSON.parse((await fx.run(['ls', '--json'], { cwd: path.join(fx.root, 'apps', 'web') })).stdout) as Array<{ service: string; state: string; supervisor: number }>;
     expect(ls.map((r) => [r.service, r.state, r.supervisor])).toEqual([
@@ -50,8 +53,10 @@ describe('up -d', () => {
     await until(() => !alive(supervisor), 'supervisor killed');
     expect(left.every(alive)).toBe(true);
 
-    const again = await fx.run(['up', '-d'], { timeoutMs: 60_000 });
+    // Run as `npx portbroker up -d` is (npm exec): its hints name commands the same way.
+    const again = await fx.run(['up', '-d'], { timeoutMs: 60_000, env: { npm_command: 'exec' } });
     expect(again.code).toBe(0);
+    expect(again.stderr).toContain('npx portbroker logs -f follows them, npx portbroker down stops them');
     expect(again.stderr).toMatch(/ended \d+ process(es)? of api, web left running by a portbroker that was killed/);
     expect(left.some(alive)).toBe(false);
     expect((await fx.run(['down'])).code).toBe(0);
