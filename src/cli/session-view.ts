@@ -150,11 +150,11 @@ export class SessionView {
         return o.green('running');
       case 'elsewhere': {
         const state = s.ownerState ?? 'running';
-        const text = `${state === 'on-demand' ? 'on demand' : state} (portbroker pid ${s.owner})`;
+        const text = `${state} (portbroker pid ${s.owner})`;
         return state === 'running' ? o.green(text) : state === 'on-demand' ? o.cyan(text) : o.yellow(text);
       }
       case 'on-demand':
-        return o.cyan('on demand');
+        return o.cyan('on-demand');
       case 'crashed':
         return o.red('crashed');
       case 'restarting':

@@ -12,7 +12,7 @@ import { infoFromRecord, type ServiceInfo } from '../ports/service-info.js';
  */
 export interface ServiceView extends Omit<ServiceInfo, 'state'> {
   /** As `ls` words it: a registry state, or `on-demand` for a service that waits for its first request. */
-  state: ServiceInfo['state'] | 'on-demand';
+  state: ServiceInfo['state'];
   /** How the API's paths name the checkout: `acme`, or `fix-login.acme` for a labelled one (as in its URL). */
   checkout: string;
   /** The canonical name the proxy routes to it; null when it is not HTTP (`proxy: false`). */
@@ -56,11 +56,8 @@ export function serviceViews(data: RegistryData, context: ViewContext, table = p
 
 function toView(checkout: CheckoutRecord, info: ServiceInfo, usage: TreeUsage | undefined): ServiceView {
   const record = checkout.services[info.service]!;
-  // A service that waits for its first request is not merely reserved.
-  const state = record.onDemand && (info.state === 'reserved' || info.state === 'stopped') ? 'on-demand' : info.state;
   return {
     ...info,
-    state,
     checkout: checkoutId(checkout.project, checkout.label),
     host: record.proxy ? qualifiedHost(info.service, checkout.project, checkout.label) : null,
     proxy: record.proxy,

@@ -13,8 +13,11 @@ export interface ServiceInfo {
   port: number;
   /** null for a `proxy: false` service without a `url` template. */
   url: string | null;
-  /** `orphaned`: its supervisor is gone but its process still serves (see live-state.ts). */
-  state: LiveState;
+  /**
+   * `orphaned`: its supervisor is gone but its process still serves (see live-state.ts); `on-demand`: not running,
+   * and a live supervisor starts it at its first request through the proxy.
+   */
+  state: LiveState | 'on-demand';
   pid: number | null;
   root: string;
   pinned: boolean;
@@ -40,7 +43,11 @@ export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort
 }
 
 export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string | null, alive: Liveness = isAlive): ServiceInfo {
-  const state = serviceState(checkout, rec, alive);
+  const live = serviceState(checkout, rec, alive);
+  // Reserved or stopped, but waiting for its first request: the word `ls`, the dashboard and the MCP tools show.
+  const supervisor = rec.owner ?? checkout.ownerPid;
+  const waits = rec.onDemand === true && (live === 'reserved' || live === 'stopped') && supervisor !== undefined && alive(supervisor);
+  const state = waits ? 'on-demand' : live;
   return {
     project: checkout.project,
     label: checkout.label,
@@ -48,11 +55,11 @@ export function serviceInfo(checkout: CheckoutRecord, name: string, rec: Service
     port: rec.port,
     url,
     state,
-    pid: isServing(state) ? (rec.pid ?? null) : null,
+    pid: isServing(live) ? (rec.pid ?? null) : null,
     root: checkout.root,
     pinned: rec.pinned === true,
     kind: rec.adHoc ? 'ad-hoc' : 'service',
-    ...runFacts(rec, state, alive),
+    ...runFacts(rec, live, alive),
   };
 }
 

@@ -30,7 +30,10 @@ describe('portbroker up: on-demand services', () => {
     });
     const up = fx.start(['up']);
     const out = await up.waitFor(/SERVICE\s+PORT/);
-    expect(out).toMatch(/docs\s+\d+\s+\S+\s+on demand/);
+    // The words of `ls`, which says the same while up runs.
+    expect(out).toMatch(/docs\s+\d+\s+\S+\s+on-demand/);
+    const listed = JSON.parse((await fx.run(['ls', '--json'])).stdout) as Array<{ service: string; state: string }>;
+    expect(listed.find((r) => r.service === 'docs')?.state).toBe('on-demand');
     expect(out).not.toContain('docs listening');
     expect(serviceRecord(fx, 'docs')).toMatchObject({ onDemand: true });
     expect(serviceRecord(fx, 'docs')?.pid).toBeUndefined();
@@ -46,6 +49,9 @@ describe('portbroker up: on-demand services', () => {
     expect(await viaProxy(fx, 'docs.rt-site.localhost')).toEqual({ status: 200, body: 'this is docs' });
     expect(up.stdout.match(/docs\s+│ docs listening/g)).toHaveLength(2);
     expect((await up.stop()).code).toBe(0);
+    // With no up to start it, it is not on demand any more.
+    const after = JSON.parse((await fx.run(['ls', '--json'])).stdout) as Array<{ service: string; state: string }>;
+    expect(after.find((r) => r.service === 'docs')?.state).toMatch(/^(stopped|reserved)$/);
   });
 
   it('a service slower to start than its idleStopMs is not stopped while the first request waits', async () => {
