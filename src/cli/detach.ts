@@ -65,7 +65,11 @@ export function startDetached(argv: string[], timestamps: boolean): Promise<numb
       view.close();
       view.table(message.services);
       view.hint(`dashboard ${message.dashboard}`);
-      view.hint(`running in the background (portbroker pid ${message.pid}): portbroker logs -f follows them, portbroker down stops them`);
+      // Everything already ran under another portbroker: the background one had nothing to run, and has ended.
+      const others = [...new Set(message.services.flatMap((s) => (s.status === 'elsewhere' && s.owner ? [s.owner] : [])))];
+      const runsAny = message.services.some((s) => s.status !== 'elsewhere' && s.status !== 'reserved');
+      const where = runsAny || others.length === 0 ? `running in the background (portbroker pid ${message.pid})` : `already running (portbroker pid ${others.join(', ')})`;
+      view.hint(`${where}: portbroker logs -f follows them, portbroker down stops them`);
       child.disconnect();
       child.unref();
       done(0);

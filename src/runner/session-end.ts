@@ -10,11 +10,20 @@ export function finishedMessage(ctx: SessionContext): string | undefined {
   if (ctx.elsewhere.size === 0) return undefined;
   const owners = [...new Set(ctx.elsewhere.values())].join(', ');
   const one = ctx.elsewhere.size === 1;
-  return `nothing to start here: ${[...ctx.elsewhere.keys()].join(', ')} already run${one ? 's' : ''} under portbroker pid ${owners}\nstop ${one ? 'it' : 'them'} there (Ctrl-C in its terminal, or kill -INT ${owners}) to start ${one ? 'it' : 'them'} here`;
+  // `down` stops them whether that portbroker has a terminal or runs in the background (`up -d`).
+  return `nothing to start here: ${[...ctx.elsewhere.keys()].join(', ')} already run${one ? 's' : ''} under portbroker pid ${owners}\nstop ${one ? 'it' : 'them'} with \`portbroker down\` (or Ctrl-C where that up runs) to start ${one ? 'it' : 'them'} here`;
 }
 
-/** Whether the other portbroker that owns a service has it running (or starting, or waiting on demand). */
-export function ownerRuns(ctx: SessionContext, name: string): boolean {
+/**
+ * What the other portbroker that owns a service does with it: `runs` it (or starts it), waits to start it at its
+ * first request (`on-demand`), or neither (it stopped or crashed there: undefined).
+ */
+export function ownerUse(ctx: SessionContext, name: string): 'runs' | 'on-demand' | undefined {
   const rec = readRegistry(ctx.home).checkouts[ctx.root]?.services[name];
-  return !rec || rec.onDemand === true || !['crashed', 'stopped'].includes(liveState(rec));
+  if (!rec) return 'runs';
+  const state = liveState(rec);
+  if (state === 'running' || state === 'starting') return 'runs';
+  if (rec.onDemand === true) return 'on-demand';
+  // Reserved: about to start there (its dependencies first).
+  return state === 'reserved' ? 'runs' : undefined;
 }

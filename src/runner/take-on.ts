@@ -1,5 +1,5 @@
 import { serviceSpec } from '../project/open.js';
-import { ownerRuns } from './session-end.js';
+import { ownerUse } from './session-end.js';
 import type { SessionContext } from './session-context.js';
 import type { ServiceSupervisor } from './supervisor.js';
 
@@ -15,7 +15,8 @@ export function takeOnService(
   if (how.owner !== undefined) {
     ctx.elsewhere.set(name, how.owner);
     ctx.setStatus(name, 'elsewhere');
-    if (ownerRuns(ctx, name)) ctx.notice('info', `${name} already runs under another portbroker (pid ${how.owner}); using that one`);
+    const use = ownerUse(ctx, name);
+    if (use) ctx.notice('info', `${name} ${use === 'runs' ? 'already runs' : 'is on demand'} under another portbroker (pid ${how.owner}); using that one`);
   } else if (!serviceSpec(ctx.project, name).command) {
     ctx.setStatus(name, 'reserved');
   } else {

@@ -29,6 +29,14 @@ describe('up -d', () => {
     ]);
     expect(await get(serviceRecord(fx, 'web')!.port)).toEqual({ status: 200, body: 'this is web' });
 
+    // A second up -d has nothing to run: it says which portbroker runs them and how to stop them, and claims no
+    // background portbroker of its own.
+    const again = await fx.run(['up', '-d'], { timeoutMs: 60_000 });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`already running (portbroker pid ${supervisor}): portbroker logs -f follows them, portbroker down stops them`);
+    expect(again.stderr).not.toContain('running in the background');
+    expect(again.stderr).toContain('stop them with `portbroker down`');
+
     // A plain up attaches: the table, then new output; Ctrl-C stops the project.
     const attached = fx.start(['up']);
     await attached.waitFor(/attached to portbroker pid \d+/);
