@@ -32,7 +32,7 @@ export async function attachIfRunning(project: Project, names: string[], options
   const rows: ServiceView[] = services.map((name) => {
     const rec = checkout.services[name]!;
     const state = liveState(rec);
-    return { name, port: rec.port, url: serviceUrl(project, name) ?? '', status: rec.owner ? 'elsewhere' : 'reserved', owner: rec.owner, ownerState: state === 'reserved' ? 'stopped' : state === 'stopped' && rec.onDemand ? 'on-demand' : state, pid: rec.pid };
+    return { name, port: rec.port, url: serviceUrl(project, name) ?? null, status: rec.owner ? 'elsewhere' : 'reserved', owner: rec.owner, ownerState: state === 'reserved' ? 'stopped' : state === 'stopped' && rec.onDemand ? 'on-demand' : state, pid: rec.pid };
   });
   view.table(rows);
   const pids = [...owners].join(', ');

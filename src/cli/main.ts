@@ -190,7 +190,13 @@ async function main(): Promise<void> {
 }
 
 function usageFailure(message: string): void {
-  process.stderr.write(`portbroker: ${message.replace(/`/g, '"')}\n${withInvocation('Run `portbroker --help`')} for the commands and their flags.\n`);
+  // cac's own words for a missing argument ("missing required args for command `port <service>`"): said as the
+  // command's need, with that command's help to read.
+  const missing = /^missing required args for command `(\S+) (.+)`$/.exec(message);
+  const [line, help] = missing
+    ? [`${missing[1]} needs ${missing[2].replace(/<\.\.\.(\w+)>/g, '<$1…>')}`, `portbroker ${missing[1]} --help`]
+    : [message.replace(/`/g, '"'), 'portbroker --help'];
+  process.stderr.write(`portbroker: ${line}\n${withInvocation(`Run \`${help}\``)} for ${missing ? 'its arguments' : 'the commands'} and their flags.\n`);
   process.exitCode = 2;
 }
 

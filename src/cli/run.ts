@@ -1,4 +1,5 @@
-import { PortbrokerError } from '../errors.js';
+import { statSync } from 'node:fs';
+import { PortbrokerError, UsageError } from '../errors.js';
 import { withInvocation } from './invocation.js';
 import { err, warn } from './output.js';
 
@@ -18,12 +19,20 @@ export type CommandMain = (args: unknown[], options: CliOptions) => Promise<numb
 /** Loads one command's module, runs it, and turns what it throws into one line and an exit status. */
 export async function run(name: string, args: unknown[], options: CliOptions): Promise<void> {
   try {
+    if (options.cwd !== undefined) checkCwd(String(options.cwd));
     const mod = (await import(`./commands/${name}.js`)) as { default: CommandMain };
     const status = await mod.default(args, options);
     if (typeof status === 'number' && status !== 0) process.exitCode = status;
   } catch (error) {
     process.exitCode = report(error);
   }
+}
+
+/** `--cwd` names a folder that exists: otherwise every command would say it found no config there. */
+function checkCwd(cwd: string): void {
+  const stat = statSync(cwd, { throwIfNoEntry: false });
+  if (!stat) throw new UsageError(`--cwd ${cwd}: no such folder`, ['give a folder of your project (or leave --cwd out to use the current one)']);
+  if (!stat.isDirectory()) throw new UsageError(`--cwd ${cwd}: not a folder`, ['give a folder of your project (or leave --cwd out to use the current one)']);
 }
 
 export function report(error: unknown): number {

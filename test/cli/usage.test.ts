@@ -30,10 +30,23 @@ describe('usage', () => {
     for (const args of [['serve'], ['port', 'web', '--prot', '1'], ['port'], ['who']]) {
       const result = await fx.run(args);
       expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr, args.join(' ')).toMatch(/^portbroker: .+\nRun `portbroker --help`/);
+      expect(result.stderr, args.join(' ')).toMatch(/^portbroker: .+\nRun `portbroker (\w+ )?--help`/);
     }
+    // A missing argument is said as the command's need, with the command's own help.
+    expect((await fx.run(['port'])).stderr).toBe('portbroker: port needs <service>\nRun `portbroker port --help` for its arguments and their flags.\n');
+    expect((await fx.run(['restart'])).stderr).toMatch(/^portbroker: restart needs <services…>\n/);
     // Run as `npx portbroker` is (npm exec): the hint can be pasted back as it is.
     expect((await fx.run(['serve'], { env: { npm_command: 'exec' } })).stderr).toMatch(/\nRun `npx portbroker --help` for the commands/);
+  });
+
+  it('--cwd must name a folder: one line that says so, exit 2, nothing run', async () => {
+    const fx = await fixture({ 'portbroker.config.json': JSON.stringify({ services: { web: {} } }) });
+    const missing = await fx.run(['ls', '--cwd', '/nonexistent/portbroker-test']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^portbroker: --cwd \/nonexistent\/portbroker-test: no such folder\n/);
+    const file = await fx.run(['ls', '--cwd', 'portbroker.config.json']);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toMatch(/--cwd portbroker\.config\.json: not a folder/);
   });
 
   it('prints no colour codes when not on a TTY', async () => {
