@@ -193,8 +193,9 @@ function usageFailure(message: string): void {
   // cac's own words for a missing argument ("missing required args for command `port <service>`"): said as the
   // command's need, with that command's help to read.
   const missing = /^missing required args for command `(\S+) (.+)`$/.exec(message);
+  const [, command = '', args = ''] = missing ?? [];
   const [line, help] = missing
-    ? [`${missing[1]} needs ${missing[2].replace(/<\.\.\.(\w+)>/g, '<$1…>')}`, `portbroker ${missing[1]} --help`]
+    ? [`${command} needs ${args.replace(/<\.\.\.(\w+)>/g, '<$1…>')}`, `portbroker ${command} --help`]
     : [message.replace(/`/g, '"'), 'portbroker --help'];
   process.stderr.write(`portbroker: ${line}\n${withInvocation(`Run \`${help}\``)} for ${missing ? 'its arguments' : 'the commands'} and their flags.\n`);
   process.exitCode = 2;
