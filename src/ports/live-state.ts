@@ -3,8 +3,8 @@ import type { CheckoutRecord, ServiceRecord, ServiceState } from './registry.js'
 
 /**
  * What a reservation's state really is now. The registry says what a supervisor last wrote; processes die
- * without writing. Every reader — `ls`, `doctor`, `release`, the proxy, the dashboard — asks `serviceState`, so
- * they all say the same thing:
+ * without writing. Every reader — `ls`, `doctor`, `release`, the proxy, the dashboard — asks `serviceState` (and
+ * `waitsForRequest` of an on-demand service), so they all say the same thing:
  * - a `running`/`starting` record whose process is gone is `stopped`;
  * - one whose process lives but whose supervisor (`up`/`run`) is gone is `orphaned`: it still serves, the proxy
  *   still routes to it, and the next `up` of its checkout adopts or ends it.
@@ -22,6 +22,16 @@ export function serviceState(checkout: CheckoutRecord, record: ServiceRecord, al
   // supervisor at all was not written by one that could die: it is taken as it is.
   const supervisor = record.owner ?? checkout.ownerPid;
   return supervisor === undefined || alive(supervisor) ? state : 'orphaned';
+}
+
+/**
+ * Whether an on-demand service waits for its first request: not running, not stopped on request, and its
+ * supervisor (which starts it) alive. `ls`, the dashboard, MCP and `up`'s table say `on-demand` then.
+ */
+export function waitsForRequest(record: ServiceRecord, alive: Liveness = isAlive): boolean {
+  if (record.onDemand !== true || record.held === true || record.owner === undefined || !alive(record.owner)) return false;
+  const state = liveState(record, alive);
+  return state === 'reserved' || state === 'stopped';
 }
 
 /** Whether something answers on the service's port: traffic may be forwarded, its pid is worth showing. */

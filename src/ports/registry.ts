@@ -31,6 +31,8 @@ export interface ServiceRecord {
   owner?: number;
   command?: string;
   onDemand?: boolean;
+  /** Stopped on request (`portbroker stop`) by its live supervisor: it stays down, a request does not start it. */
+  held?: true;
   /** Added by `portbroker run` to a project whose config does not declare it; a config that does takes it over. */
   adHoc?: true;
   /** When its current process was started (ISO time), while it runs: uptime. */

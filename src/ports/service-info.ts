@@ -1,7 +1,7 @@
 import { expandUrlTemplate, qualifiedHost, urlFor } from '../config/names.js';
 import { findListeners } from '../platform/sockets.js';
 import { isAlive } from '../platform/proc.js';
-import { isServing, serviceState, type LiveState, type Liveness } from './live-state.js';
+import { isServing, serviceState, waitsForRequest, type LiveState, type Liveness } from './live-state.js';
 import type { CheckoutRecord, RegistryData, ServiceRecord } from './registry.js';
 
 /** One reservation as `ls --json` shows it (and `port --json`, `url --json`, the dashboard's API). */
@@ -14,8 +14,8 @@ export interface ServiceInfo {
   /** null for a `proxy: false` service without a `url` template. */
   url: string | null;
   /**
-   * `orphaned`: its supervisor is gone but its process still serves (see live-state.ts); `on-demand`: not running,
-   * and a live supervisor starts it at its first request through the proxy.
+   * `orphaned`: its supervisor is gone but its process still serves; `on-demand`: not running, and its live
+   * supervisor starts it at its first request through the proxy (see live-state.ts).
    */
   state: LiveState | 'on-demand';
   pid: number | null;
@@ -44,10 +44,7 @@ export function infoFromRecord(checkout: CheckoutRecord, name: string, proxyPort
 
 export function serviceInfo(checkout: CheckoutRecord, name: string, rec: ServiceRecord, url: string | null, alive: Liveness = isAlive): ServiceInfo {
   const live = serviceState(checkout, rec, alive);
-  // Reserved or stopped, but waiting for its first request: the word `ls`, the dashboard and the MCP tools show.
-  const supervisor = rec.owner ?? checkout.ownerPid;
-  const waits = rec.onDemand === true && (live === 'reserved' || live === 'stopped') && supervisor !== undefined && alive(supervisor);
-  const state = waits ? 'on-demand' : live;
+  const state = waitsForRequest(rec, alive) ? 'on-demand' : live;
   return {
     project: checkout.project,
     label: checkout.label,

@@ -79,10 +79,12 @@ export function claimCheckout(options: ClaimOptions): Promise<Claim> {
           delete rec.pid;
           delete rec.startedAt;
           delete rec.owner;
+          delete rec.held;
         }
         if (options.services.includes(name)) {
           rec.owner = me;
           delete rec.restarts;
+          delete rec.held;
         }
       }
       if (!ownerAlive || options.takeControl) {

@@ -22,6 +22,8 @@ export class RegistryPublisher {
   /** The last change of each service: what `republish` writes again. */
   private readonly last = new Map<string, Change>();
   private running: Promise<void> | undefined;
+  /** Services stopped on request: recorded (`held`), so that no reader takes them for waiting on demand. */
+  private readonly held = new Set<string>();
 
   constructor(
     private readonly home: string,
@@ -35,10 +37,20 @@ export class RegistryPublisher {
     if (!this.running) this.running = this.drain();
   }
 
+  /** `portbroker stop` (true) or `start`/`restart` (false): written with the service's last state. */
+  hold(service: string, held: boolean): void {
+    if (held === this.held.has(service)) return;
+    if (held) this.held.add(service);
+    else this.held.delete(service);
+    this.pending.set(service, this.last.get(service) ?? { state: 'stopped' });
+    if (!this.running) this.running = this.drain();
+  }
+
   /** A service removed from the session: nothing more is written for it. */
   forget(service: string): void {
     this.last.delete(service);
     this.pending.delete(service);
+    this.held.delete(service);
   }
 
   /** Writes every service's last state again (the registry was lost: the state folder was deleted). */
@@ -88,6 +100,8 @@ export class RegistryPublisher {
           if (live && run?.startedAt !== undefined) rec.startedAt = new Date(run.startedAt).toISOString();
           else if (!live) delete rec.startedAt;
           if (run) rec.restarts = run.restarts;
+          if (this.held.has(service)) rec.held = true;
+          else delete rec.held;
           rec.updatedAt = now;
         }
       },

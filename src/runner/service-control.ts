@@ -48,7 +48,7 @@ export class ServiceControl {
     const previousPid = sup.pid ?? null;
     if (ctx.stopping) return this.result(name, action, previousPid, `${name} was not ${action}ed: portbroker is stopping`);
     if (action !== 'start') {
-      ctx.held.add(name);
+      ctx.hold(name);
       this.onDemand.clearTimer(name);
       await sup.stop(Date.now() + serviceSpec(ctx.project, name).shutdownGraceMs);
       await this.order.settled(name);
@@ -59,7 +59,7 @@ export class ServiceControl {
       ctx.notice('info', `${name} stopped (\`portbroker start ${name}\` starts it again)`, name);
       return this.result(name, action, previousPid, previousPid === null ? `${name} was not running; it stays stopped` : `stopped ${name} (pid ${previousPid})`);
     }
-    ctx.held.delete(name);
+    ctx.unhold(name);
     sup.resetCrashes();
     if (action === 'restart') ctx.notice('info', `restarting ${name}`, name);
     const ready = await this.order.ensureStarted(name);

@@ -1,4 +1,4 @@
-import { liveState } from '../ports/live-state.js';
+import { liveState, waitsForRequest } from '../ports/live-state.js';
 import { readRegistry } from '../ports/registry.js';
 import { serviceUrl, servicePort } from '../project/open.js';
 import type { ServiceStatus } from './events.js';
@@ -33,7 +33,7 @@ export function serviceViews(ctx: SessionContext, names: string[]): ServiceView[
       const state = liveState(rec);
       view.owner = owner;
       view.pid = rec.pid;
-      view.ownerState = state === 'running' || state === 'starting' || state === 'crashed' ? state : rec.onDemand ? 'on-demand' : 'stopped';
+      view.ownerState = state === 'running' || state === 'starting' || state === 'crashed' ? state : waitsForRequest(rec) ? 'on-demand' : 'stopped';
     }
     return view;
   });

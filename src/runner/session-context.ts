@@ -42,6 +42,17 @@ export class SessionContext {
     return this.project.config.root;
   }
 
+  /** Stopped on request: it stays down (a request does not start it), and the registry says so. */
+  hold(name: string): void {
+    this.held.add(name);
+    this.publisher.hold(name, true);
+  }
+
+  unhold(name: string): void {
+    this.held.delete(name);
+    this.publisher.hold(name, false);
+  }
+
   setStatus(name: string, status: ServiceStatus, pid?: number): void {
     this.statuses.set(name, status);
     this.emit({ type: 'status', service: name, status, pid });

@@ -1,4 +1,4 @@
-import { liveState } from '../ports/live-state.js';
+import { liveState, waitsForRequest } from '../ports/live-state.js';
 import { readRegistry } from '../ports/registry.js';
 import type { SessionContext } from './session-context.js';
 
@@ -23,7 +23,7 @@ export function ownerUse(ctx: SessionContext, name: string): 'runs' | 'on-demand
   if (!rec) return 'runs';
   const state = liveState(rec);
   if (state === 'running' || state === 'starting') return 'runs';
-  if (rec.onDemand === true) return 'on-demand';
+  if (waitsForRequest(rec)) return 'on-demand';
   // Reserved: about to start there (its dependencies first).
   return state === 'reserved' ? 'runs' : undefined;
 }

@@ -47,7 +47,7 @@ beforeAll(async () => {
       services: {
         api: service(61001, { command: 'node server.js' }),
         web: service(61002, { state: 'stopped', pid: undefined, command: 'vite' }),
-        docs: service(61003, { state: 'reserved', pid: undefined, onDemand: true, command: 'node docs.js' }),
+        docs: service(61003, { state: 'reserved', pid: undefined, onDemand: true, command: 'node docs.js', owner: process.pid }),
         db: service(61004, { proxy: false, state: 'reserved', pid: undefined }),
       },
     };

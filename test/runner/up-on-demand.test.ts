@@ -32,8 +32,8 @@ describe('portbroker up: on-demand services', () => {
     const out = await up.waitFor(/SERVICE\s+PORT/);
     // The words of `ls`, which says the same while up runs.
     expect(out).toMatch(/docs\s+\d+\s+\S+\s+on-demand/);
-    const listed = JSON.parse((await fx.run(['ls', '--json'])).stdout) as Array<{ service: string; state: string }>;
-    expect(listed.find((r) => r.service === 'docs')?.state).toBe('on-demand');
+    const lsState = async (name: string) => (JSON.parse((await fx.run(['ls', '--json'])).stdout) as Array<{ service: string; state: string }>).find((r) => r.service === name)?.state;
+    expect(await lsState('docs')).toBe('on-demand');
     expect(out).not.toContain('docs listening');
     expect(serviceRecord(fx, 'docs')).toMatchObject({ onDemand: true });
     expect(serviceRecord(fx, 'docs')?.pid).toBeUndefined();
@@ -45,13 +45,20 @@ describe('portbroker up: on-demand services', () => {
     await up.waitFor(/docs stopped after 1 s without requests; the next request starts it again/);
     await until(() => serviceRecord(fx, 'docs')?.state === 'stopped', 'docs recorded as stopped');
     expect(serviceRecord(fx, 'docs')?.pid).toBeUndefined();
+    // Stopped when idle, it waits for the next request again.
+    expect(await lsState('docs')).toBe('on-demand');
 
     expect(await viaProxy(fx, 'docs.rt-site.localhost')).toEqual({ status: 200, body: 'this is docs' });
     expect(up.stdout.match(/docs\s+│ docs listening/g)).toHaveLength(2);
+    // Stopped on request, it does not wait for requests: a request does not start it, and ls says so.
+    expect((await fx.run(['stop', 'docs'])).code).toBe(0);
+    expect(await lsState('docs')).toBe('stopped');
+    expect((await viaProxy(fx, 'docs.rt-site.localhost')).status).toBe(502);
+    expect((await fx.run(['start', 'docs'])).code).toBe(0);
+    expect(await lsState('docs')).toBe('running');
     expect((await up.stop()).code).toBe(0);
     // With no up to start it, it is not on demand any more.
-    const after = JSON.parse((await fx.run(['ls', '--json'])).stdout) as Array<{ service: string; state: string }>;
-    expect(after.find((r) => r.service === 'docs')?.state).toMatch(/^(stopped|reserved)$/);
+    expect(await lsState('docs')).toMatch(/^(stopped|reserved)$/);
   });
 
   it('a service slower to start than its idleStopMs is not stopped while the first request waits', async () => {
