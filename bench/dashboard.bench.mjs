@@ -67,6 +67,8 @@ function logStreams(pageLines) {
     every: { first: 0, count: SERVICES, view: '' },
   };
 }
+/** Student's t, 97.5th percentile, for 1–9 degrees of freedom (`meanInterval`). */
+const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262];
 /** How the rounds' lines name each case. */
 const CASE_NAMES = { without: 'without', with: 'open', every: 'every line', control: 'control' };
 /** The at-rest CPU sets the control's load: long enough for a steady figure (/proc counts in 1/CLK_TCK, 10 ms). */
@@ -169,7 +171,14 @@ async function main() {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const pageSeconds = Number(process.env.BENCH_PAGE_SECONDS ?? 60);
   const manyServices = Number(process.env.BENCH_MANY ?? 200);
-  const extra = (process.env.BENCH_CASES ?? '').split(',').filter(Boolean);
+  for (const [name, value, least] of [['BENCH_ROUNDS', rounds, 0], ['BENCH_SECONDS', seconds, 1]]) {
+    if (!Number.isInteger(value) || value < least) {
+      console.error(`${name}: "${process.env[name]}" is not a whole number of at least ${least}`);
+      process.exitCode = 2;
+      return;
+    }
+  }
+  const extra = (process.env.BENCH_CASES ?? '').split(',').map((name) => name.trim()).filter(Boolean);
   const unknown = extra.find((name) => name !== 'every' && name !== 'control');
   if (unknown) {
     console.error(`BENCH_CASES: no case called "${unknown}": the cases beside the verdict's are every and control (comma-separated)`);
@@ -299,7 +308,8 @@ async function main() {
       const pairedRatios = (over, under) => runs[over].map((r, i) => r / runs[under][i]);
       const summary = (ratios) => {
         const { mean, low, high } = meanInterval(ratios);
-        return `${mean.toFixed(3)} (95% interval ${low.toFixed(3)}–${high.toFixed(3)}; median ${median(ratios).toFixed(3)})`;
+        const interval = Number.isNaN(low) ? 'one round: no interval' : `95% interval ${low.toFixed(3)}–${high.toFixed(3)}`;
+        return `${mean.toFixed(3)} (${interval}; median ${median(ratios).toFixed(3)})`;
       };
       console.log('');
       console.log(`proxy throughput without the dashboard: ${median(runs.without).toFixed(0)} req/s (proxy CPU ${median(cpu.without).toFixed(0)}% of a core)`);
@@ -355,15 +365,15 @@ async function main() {
 }
 
 /**
- * The mean of `values` and its 95% interval (Student's t; its quantile approximated as 1.96 + 2.4 / (n − 1), within
- * 2% of the table's from 10 values on).
+ * The mean of `values` and its 95% interval (Student's t: from the table up to 9 degrees of freedom, then
+ * approximated as 1.96 + 2.4 / (n − 1), within 2% of the table's). One value has no interval (NaN).
  */
 function meanInterval(values) {
   const n = values.length;
   const mean = values.reduce((sum, v) => sum + v, 0) / n;
-  if (n < 2) return { mean, low: mean, high: mean };
+  if (n < 2) return { mean, low: NaN, high: NaN };
   const sd = Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
-  const half = (1.96 + 2.4 / (n - 1)) * (sd / Math.sqrt(n));
+  const half = (T_975[n - 2] ?? 1.96 + 2.4 / (n - 1)) * (sd / Math.sqrt(n));
   return { mean, low: mean - half, high: mean + half };
 }
 

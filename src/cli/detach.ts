@@ -65,11 +65,12 @@ export function startDetached(argv: string[], timestamps: boolean): Promise<numb
       view.close();
       view.table(message.services);
       view.hint(`dashboard ${message.dashboard}`);
-      // Everything already ran under another portbroker: the background one had nothing to run, and has ended.
+      // Nothing runs under the background portbroker (all ran elsewhere already, or failed): it has ended.
       const others = [...new Set(message.services.flatMap((s) => (s.status === 'elsewhere' && s.owner ? [s.owner] : [])))];
-      const runsAny = message.services.some((s) => s.status !== 'elsewhere' && s.status !== 'reserved');
-      const where = runsAny || others.length === 0 ? `running in the background (portbroker pid ${message.pid})` : `already running (portbroker pid ${others.join(', ')})`;
-      view.hint(`${where}: portbroker logs -f follows them, portbroker down stops them`);
+      const runsAny = message.services.some((s) => ['running', 'starting', 'waiting', 'restarting', 'on-demand'].includes(s.status));
+      if (runsAny) view.hint(`running in the background (portbroker pid ${message.pid}): portbroker logs -f follows them, portbroker down stops them`);
+      else if (others.length > 0) view.hint(`already running (portbroker pid ${others.join(', ')}): portbroker logs -f follows them, portbroker down stops them`);
+      else view.hint('nothing runs: the background portbroker ended (portbroker logs shows why)');
       child.disconnect();
       child.unref();
       done(0);

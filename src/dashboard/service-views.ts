@@ -10,9 +10,7 @@ import { infoFromRecord, type ServiceInfo } from '../ports/service-info.js';
  * A service as the dashboard's API shows it: the object `ls --all --json` prints, plus what only a live view
  * needs (process tree usage, uptime, the names it answers on). Built from the registry on every call.
  */
-export interface ServiceView extends Omit<ServiceInfo, 'state'> {
-  /** As `ls` words it: a registry state, or `on-demand` for a service that waits for its first request. */
-  state: ServiceInfo['state'];
+export interface ServiceView extends ServiceInfo {
   /** How the API's paths name the checkout: `acme`, or `fix-login.acme` for a labelled one (as in its URL). */
   checkout: string;
   /** The canonical name the proxy routes to it; null when it is not HTTP (`proxy: false`). */

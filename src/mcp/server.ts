@@ -22,7 +22,7 @@ export function createMcpServer(options: CommonOptions, version: string): McpSer
     'list_services',
     {
       title: 'List services',
-      description: "The project's services with port, URL, state (running, starting, stopped, crashed, reserved) and pid; all: true for every project on this machine.",
+      description: "The project's services with port, URL, state (running, starting, on-demand, stopped, crashed, reserved, orphaned) and pid; all: true for every project on this machine.",
       inputSchema: { all: z.boolean().optional().describe('Every project on this machine, and the aliases') },
       annotations: { readOnlyHint: true },
     },

@@ -10,8 +10,8 @@ export function finishedMessage(ctx: SessionContext): string | undefined {
   if (ctx.elsewhere.size === 0) return undefined;
   const owners = [...new Set(ctx.elsewhere.values())].join(', ');
   const one = ctx.elsewhere.size === 1;
-  // `down` stops them whether that portbroker has a terminal or runs in the background (`up -d`).
-  return `nothing to start here: ${[...ctx.elsewhere.keys()].join(', ')} already run${one ? 's' : ''} under portbroker pid ${owners}\nstop ${one ? 'it' : 'them'} with \`portbroker down\` (or Ctrl-C where that up runs) to start ${one ? 'it' : 'them'} here`;
+  // `down` stops them whether that portbroker has a terminal, runs in the background (`up -d`) or is a `run`.
+  return `nothing to start here: ${[...ctx.elsewhere.keys()].join(', ')} ${one ? 'is' : 'are'} run by portbroker pid ${owners}\nstop ${one ? 'it' : 'them'} with \`portbroker down\` to start ${one ? 'it' : 'them'} here`;
 }
 
 /**

@@ -43,6 +43,8 @@ describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
 
     // Every service of the project, with the words of `ls`; the pid of a running one.
     await page.waitForSelector(`${row('examples/api')} td.state.running`);
+    // Its own icon, inline: the browser asks for no /favicon.ico.
+    expect(await page.getAttribute('link[rel="icon"]', 'href')).toMatch(/^data:image\/svg\+xml,/);
     expect(await cell(page, 'examples/web', 'state')).toBe('running');
     expect(await cell(page, 'examples/docs', 'state')).toBe('on-demand');
     expect(await cell(page, 'examples/debug', 'state')).toBe('reserved');
@@ -143,11 +145,14 @@ describe.skipIf(skipBrowser)('the dashboard in Chromium', () => {
     const { file } = (await (await fetch(`http://127.0.0.1:${fx.proxyPort}/api/v1/services/examples/api/logs?n=0`)).json()) as { file: string };
     appendFileSync(file, Array.from({ length: 40 }, (_, i) => `${new Date().toISOString()} line ${i} long enough to wrap on a phone ${'x'.repeat(80)} end-${i}\n`).join(''));
     await page.waitForFunction(() => document.getElementById('log-lines')!.textContent!.includes('end-39'));
+    // (It lies below the fold of this window: the page scrolled to show it.)
+    expect(await page.evaluate(() => document.getElementById('log')!.getBoundingClientRect().top + window.scrollY > window.innerHeight)).toBe(true);
     await page.waitForFunction(() => {
       const box = document.getElementById('log-lines')!;
       const panel = document.getElementById('log')!.getBoundingClientRect();
       return box.scrollHeight > box.clientHeight && box.scrollHeight - box.scrollTop - box.clientHeight < 2 && panel.top < window.innerHeight && panel.bottom > 0;
     }, undefined, { timeout: 10_000 });
+    expect(await page.textContent('#log-status')).toMatch(/^following/);
 
     expect(errors).toEqual([]);
     expect((await up.stop()).code).toBe(0);

@@ -89,7 +89,7 @@ function serviceRow(s, key) {
     const cells = /** @type {Record<Cell, HTMLElement>} */ (Object.fromEntries(CELLS.map((name) => [name, el('td', { class: name, 'data-label': name })])));
     row.append(...CELLS.map((name) => cells[name]));
     const open = /** @type {HTMLButtonElement} */ (el('button', { type: 'button', class: 'link', title: 'Show its log' }, s.service));
-    open.addEventListener('click', () => log.open(s));
+    open.addEventListener('click', () => log.open(s, { reveal: true }));
     cells.service.append(open);
     const buttons = /** @type {Record<Action, HTMLButtonElement>} */ (
       Object.fromEntries(ACTIONS.map((action) => [action, el('button', { type: 'button', 'data-action': action }, action)]))

@@ -57,17 +57,25 @@ export class LogView {
     parts.lines.addEventListener('scroll', () => this.onScroll(), { passive: true });
   }
 
-  /** @param {{ checkout: string, service: string }} service */
-  open(service) {
+  /**
+   * @param {{ checkout: string, service: string }} service
+   * @param {{ reveal?: boolean }} [options] reveal: brought into view (a click on the name; an action's click keeps
+   *   the page where its result shows)
+   */
+  open(service, { reveal = false } = {}) {
     const key = `${service.checkout}/${service.service}`;
-    if (this.parts.section.dataset.service === key && this.service && (this.source || this.loading || !this.following)) return;
+    // Below a long table (or a phone's fold) the panel would open out of sight: brought into view, as little as needed.
+    const show = () => reveal && this.parts.section.scrollIntoView({ block: 'nearest' });
+    if (this.parts.section.dataset.service === key && this.service && (this.source || this.loading || !this.following)) {
+      show();
+      return;
+    }
     this.close();
     this.service = service;
     this.parts.section.hidden = false;
     this.parts.section.dataset.service = key;
     this.parts.title.textContent = `${service.service} · ${service.checkout}`;
-    // Below a long table (or a phone's fold) the panel would open out of sight: brought into view, as little as needed.
-    this.parts.section.scrollIntoView({ block: 'nearest' });
+    show();
     this.reload();
   }
 
