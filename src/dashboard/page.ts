@@ -34,6 +34,8 @@ export function dashboardPage(proxyPort: number): string {
 /** The tab's icon, inline (the page's policy allows data: images): a browser asks for /favicon.ico otherwise, a 404. */
 const ICON = `data:image/svg+xml,${encodeURIComponent("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><rect width='16' height='16' rx='4' fill='#0969da'/><circle cx='8' cy='8' r='3.5' fill='none' stroke='#fff' stroke-width='2'/></svg>")}`;
 
+// An action's result (.result) is as wide as its cell's buttons make it (width 0, min-width 100%): it wraps there
+// rather than widen the table past the window.
 // The log's box is a layer of its own (will-change): its new lines, once a second, repaint it alone rather than the
 // page with its table (measured: Chromium's CPU with a busy log followed, 2.2% of a core to 1.8%).
 const CSS = `
