@@ -4,8 +4,9 @@ import { followSupervision } from '../commands/logs.js';
 import type { ServiceView } from '../commands/up.js';
 import { supervisionOf } from '../control/service-actions.js';
 import { isAlive } from '../platform/proc.js';
-import { liveState, waitsForRequest } from '../ports/live-state.js';
+import { liveState } from '../ports/live-state.js';
 import { serviceUrl, type Project } from '../project/open.js';
+import { ownerState } from '../runner/service-views.js';
 import { selectServices } from '../runner/start-order.js';
 import { SessionView } from './session-view.js';
 
@@ -31,8 +32,7 @@ export async function attachIfRunning(project: Project, names: string[], options
   const view = new SessionView({ services, timestamps });
   const rows: ServiceView[] = services.map((name) => {
     const rec = checkout.services[name]!;
-    const state = liveState(rec);
-    return { name, port: rec.port, url: serviceUrl(project, name) ?? null, status: rec.owner ? 'elsewhere' : 'reserved', owner: rec.owner, ownerState: waitsForRequest(rec) ? 'on-demand' : state === 'reserved' ? 'stopped' : state, pid: rec.pid };
+    return { name, port: rec.port, url: serviceUrl(project, name) ?? null, status: rec.owner ? 'elsewhere' : 'reserved', owner: rec.owner, ownerState: ownerState(rec), pid: rec.pid };
   });
   view.table(rows);
   const pids = [...owners].join(', ');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunnerEvent, Session, ServiceView } from '../commands/up.js';
 import { dashboardUrl } from '../config/names.js';
+import { runsInSession } from '../runner/events.js';
 import { SessionView } from './session-view.js';
 
 /**
@@ -67,7 +68,7 @@ export function startDetached(argv: string[], timestamps: boolean): Promise<numb
       view.hint(`dashboard ${message.dashboard}`);
       // Nothing runs under the background portbroker (all ran elsewhere already, or failed): it has ended.
       const others = [...new Set(message.services.flatMap((s) => (s.status === 'elsewhere' && s.owner ? [s.owner] : [])))];
-      const runsAny = message.services.some((s) => ['running', 'starting', 'waiting', 'restarting', 'on-demand'].includes(s.status));
+      const runsAny = message.services.some((s) => runsInSession(s.status));
       if (runsAny) view.hint(`running in the background (portbroker pid ${message.pid}): portbroker logs -f follows them, portbroker down stops them`);
       else if (others.length > 0) view.hint(`already running (portbroker pid ${others.join(', ')}): portbroker logs -f follows them, portbroker down stops them`);
       else view.hint('nothing runs: the background portbroker ended (portbroker logs shows why)');

@@ -31,8 +31,8 @@ export async function run(name: string, args: unknown[], options: CliOptions): P
 /** `--cwd` names a folder that exists: otherwise every command would say it found no config there. */
 function checkCwd(cwd: string): void {
   const stat = statSync(cwd, { throwIfNoEntry: false });
-  if (!stat) throw new UsageError(`--cwd ${cwd}: no such folder`, ['give a folder of your project (or leave --cwd out to use the current one)']);
-  if (!stat.isDirectory()) throw new UsageError(`--cwd ${cwd}: not a folder`, ['give a folder of your project (or leave --cwd out to use the current one)']);
+  if (stat?.isDirectory()) return;
+  throw new UsageError(`--cwd ${cwd}: ${stat ? 'not a folder' : 'no such folder'}`, ['give a folder of your project (or leave --cwd out to use the current one)']);
 }
 
 export function report(error: unknown): number {

@@ -1,5 +1,6 @@
 import { dashboardUrl } from '../config/names.js';
 import type { RunnerEvent, Session } from '../commands/up.js';
+import { runsInSession } from '../runner/events.js';
 import { SessionView, type ViewOptions } from './session-view.js';
 
 /**
@@ -89,7 +90,7 @@ async function superviseInTerminal(session: Session, view: SessionView, signals:
       view.table(services);
       const { proxyPort, https } = session.project.settings;
       view.hint(`dashboard ${dashboardUrl(proxyPort, https)}`);
-      if (services.some((s) => ['running', 'starting', 'restarting', 'on-demand'].includes(s.status))) view.hint('Ctrl-C stops them all');
+      if (services.some((s) => runsInSession(s.status))) view.hint('Ctrl-C stops them all');
     }
   });
   const status = await session.done;

@@ -25,6 +25,11 @@ export type ServiceStatus =
   /** Run by another portbroker process of this checkout (another terminal's `up` or `run`). */
   | 'elsewhere';
 
+/** Whether a service of the session runs, or will without being asked (it keeps its portbroker running). */
+export function runsInSession(status: ServiceStatus): boolean {
+  return status === 'running' || status === 'starting' || status === 'waiting' || status === 'restarting' || status === 'on-demand';
+}
+
 export type RunnerEvent =
   | { type: 'log'; service: string; line: string; stream: 'stdout' | 'stderr'; /** When it was printed (ISO), if not now: `logs`. */ time?: string }
   | { type: 'status'; service: string; status: ServiceStatus; pid?: number; /** `waiting`: the services it waits for. */ waitingFor?: string[] }

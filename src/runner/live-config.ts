@@ -196,8 +196,8 @@ export class LiveConfig {
     ctx.supervisors.get(name)?.logFile.close();
     ctx.supervisors.delete(name);
     ctx.statuses.delete(name);
-    ctx.held.delete(name);
     ctx.elsewhere.delete(name);
+    // Its state, and whether it was held, with it.
     ctx.publisher.forget(name);
   }
 }

@@ -22,8 +22,7 @@ export class RegistryPublisher {
   /** The last change of each service: what `republish` writes again. */
   private readonly last = new Map<string, Change>();
   private running: Promise<void> | undefined;
-  /** Services stopped on request: recorded (`held`), so that no reader takes them for waiting on demand. */
-  private readonly held = new Set<string>();
+  private readonly heldSet = new Set<string>();
 
   constructor(
     private readonly home: string,
@@ -37,11 +36,19 @@ export class RegistryPublisher {
     if (!this.running) this.running = this.drain();
   }
 
+  /**
+   * Services stopped on request (`portbroker stop`): they stay down, and are recorded so (`held`), so that no
+   * reader takes them for waiting on demand.
+   */
+  get held(): ReadonlySet<string> {
+    return this.heldSet;
+  }
+
   /** `portbroker stop` (true) or `start`/`restart` (false): written with the service's last state. */
   hold(service: string, held: boolean): void {
-    if (held === this.held.has(service)) return;
-    if (held) this.held.add(service);
-    else this.held.delete(service);
+    if (held === this.heldSet.has(service)) return;
+    if (held) this.heldSet.add(service);
+    else this.heldSet.delete(service);
     this.pending.set(service, this.last.get(service) ?? { state: 'stopped' });
     if (!this.running) this.running = this.drain();
   }
@@ -50,7 +57,7 @@ export class RegistryPublisher {
   forget(service: string): void {
     this.last.delete(service);
     this.pending.delete(service);
-    this.held.delete(service);
+    this.heldSet.delete(service);
   }
 
   /** Writes every service's last state again (the registry was lost: the state folder was deleted). */
@@ -100,7 +107,7 @@ export class RegistryPublisher {
           if (live && run?.startedAt !== undefined) rec.startedAt = new Date(run.startedAt).toISOString();
           else if (!live) delete rec.startedAt;
           if (run) rec.restarts = run.restarts;
-          if (this.held.has(service)) rec.held = true;
+          if (this.heldSet.has(service)) rec.held = true;
           else delete rec.held;
           rec.updatedAt = now;
         }

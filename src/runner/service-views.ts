@@ -1,5 +1,5 @@
 import { liveState, waitsForRequest } from '../ports/live-state.js';
-import { readRegistry } from '../ports/registry.js';
+import { readRegistry, type ServiceRecord } from '../ports/registry.js';
 import { serviceUrl, servicePort } from '../project/open.js';
 import type { ServiceStatus } from './events.js';
 import type { SessionContext } from './session-context.js';
@@ -30,11 +30,16 @@ export function serviceViews(ctx: SessionContext, names: string[]): ServiceView[
     const owner = ctx.elsewhere.get(name);
     const rec = records?.[name];
     if (owner !== undefined && rec) {
-      const state = liveState(rec);
       view.owner = owner;
       view.pid = rec.pid;
-      view.ownerState = state === 'running' || state === 'starting' || state === 'crashed' ? state : waitsForRequest(rec) ? 'on-demand' : 'stopped';
+      view.ownerState = ownerState(rec);
     }
     return view;
   });
+}
+
+/** What another portbroker does with a service of its own, from its record: the table's `running (portbroker pid N)`. */
+export function ownerState(rec: ServiceRecord): NonNullable<ServiceView['ownerState']> {
+  const state = liveState(rec);
+  return state === 'running' || state === 'starting' || state === 'crashed' ? state : waitsForRequest(rec) ? 'on-demand' : 'stopped';
 }

@@ -16,8 +16,6 @@ export class SessionContext {
   /** Services another live portbroker of this checkout runs: service → its pid. */
   readonly elsewhere = new Map<string, number>();
   readonly statuses = new Map<string, ServiceStatus>();
-  /** Services stopped on request (`portbroker stop`): they stay down, and do not end the session. */
-  readonly held = new Set<string>();
   /** Set once the session is ending: nothing new starts. */
   stopping = false;
   /** While a config edit is applied (`live-config.ts`): on-demand starts wait for it. */
@@ -42,14 +40,17 @@ export class SessionContext {
     return this.project.config.root;
   }
 
+  /** Services stopped on request (`portbroker stop`): they stay down, and do not end the session. */
+  get held(): ReadonlySet<string> {
+    return this.publisher.held;
+  }
+
   /** Stopped on request: it stays down (a request does not start it), and the registry says so. */
   hold(name: string): void {
-    this.held.add(name);
     this.publisher.hold(name, true);
   }
 
   unhold(name: string): void {
-    this.held.delete(name);
     this.publisher.hold(name, false);
   }
 
